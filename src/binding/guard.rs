@@ -1,0 +1,35 @@
+//! Keeps Rust panics from crossing into Node: a panic becomes a JS error instead of an abort.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+pub(crate) fn guarded<T>(what: &str, f: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let detail = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(napi::Error::from_reason(format!(
+                "leakhound internal error in {what}: {detail}"
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guarded;
+
+    #[test]
+    fn a_panic_becomes_an_error_naming_the_call() {
+        let err = guarded::<()>("TrackerTable.add", || panic!("index out of bounds")).unwrap_err();
+        assert_eq!(
+            err.reason,
+            "leakhound internal error in TrackerTable.add: index out of bounds"
+        );
+        let ok = guarded("x", || Ok(7)).unwrap();
+        assert_eq!(ok, 7);
+    }
+}

@@ -1,0 +1,384 @@
+//! The tracker's bookkeeping: which tracked objects are still alive, with their label, group,
+//! creation time and optional captured stack.
+//!
+//! JavaScript owns the `FinalizationRegistry` and hands ids in batches: new registrations and
+//! finalizations. This table owns everything else, frees an entry as soon as its object is
+//! finalized or untracked, and refuses to grow past its capacity, so the tracker itself can
+//! never become a leak.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One tracked object that has not been finalized yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    // Labels repeat across thousands of entries: shared, not copied.
+    pub label: Option<Arc<str>>,
+    pub group: Option<Arc<str>>,
+    pub stack: Option<Box<str>>,
+    pub created: Instant,
+}
+
+/// What a caller gets back about a survivor, with its age resolved at query time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Survivor {
+    pub id: u32,
+    pub label: Option<Arc<str>>,
+    pub group: Option<Arc<str>>,
+    pub stack: Option<Box<str>>,
+    pub age_ms: f64,
+}
+
+/// A registration handed over by JavaScript.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Registration {
+    pub id: u32,
+    pub label: Option<Arc<str>>,
+    pub group: Option<Arc<str>>,
+    pub stack: Option<Box<str>>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TableError {
+    #[error("tracker is full: {capacity} objects are already tracked (raise `maxTracked`)")]
+    Full { capacity: usize },
+    #[error("id {0} is already tracked")]
+    DuplicateId(u32),
+}
+
+/// Dead slots tolerated before compaction, so small tables never pay for it.
+const COMPACT_MIN_DEAD: usize = 1024;
+
+#[derive(Debug)]
+pub struct TrackerTable {
+    // Ids arrive in increasing order (they are creation order), so a sorted Vec takes them with a
+    // push and finds them by binary search. Freed slots are emptied in place and compacted once
+    // they outnumber the live ones: memory stays proportional to what is alive.
+    ids: Vec<u32>,
+    entries: Vec<Option<Entry>>,
+    live: usize,
+    capacity: usize,
+    collected: u64,
+}
+
+impl TrackerTable {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            ids: Vec::new(),
+            entries: Vec::new(),
+            live: 0,
+            capacity,
+            collected: 0,
+        }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Objects tracked and not yet finalized or untracked.
+    pub fn alive(&self) -> usize {
+        self.live
+    }
+
+    /// Objects whose finalization was reported while they were tracked.
+    pub fn collected(&self) -> u64 {
+        self.collected
+    }
+
+    fn slot(&self, id: u32) -> Option<usize> {
+        self.ids
+            .binary_search(&id)
+            .ok()
+            .filter(|&i| self.entries[i].is_some())
+    }
+
+    pub fn contains(&self, id: u32) -> bool {
+        self.slot(id).is_some()
+    }
+
+    /// Adds a batch of registrations, all stamped with the same creation time (they were made in
+    /// one synchronous job). The batch is applied up to the first error; the error says why the
+    /// rest was refused.
+    pub fn insert_batch(
+        &mut self,
+        batch: impl IntoIterator<Item = Registration>,
+        now: Instant,
+    ) -> Result<usize, TableError> {
+        let mut added = 0;
+        for reg in batch {
+            if self.live >= self.capacity {
+                return Err(TableError::Full {
+                    capacity: self.capacity,
+                });
+            }
+            let entry = Some(Entry {
+                label: reg.label,
+                group: reg.group,
+                stack: reg.stack,
+                created: now,
+            });
+            match self.ids.last() {
+                Some(&last) if last >= reg.id => match self.ids.binary_search(&reg.id) {
+                    Ok(i) if self.entries[i].is_some() => {
+                        return Err(TableError::DuplicateId(reg.id))
+                    }
+                    Ok(i) => self.entries[i] = entry,
+                    // Out of order only when an untracked id is tracked again: rare.
+                    Err(i) => {
+                        self.ids.insert(i, reg.id);
+                        self.entries.insert(i, entry);
+                    }
+                },
+                _ => {
+                    self.ids.push(reg.id);
+                    self.entries.push(entry);
+                }
+            }
+            self.live += 1;
+            added += 1;
+        }
+        Ok(added)
+    }
+
+    fn remove(&mut self, id: u32) -> bool {
+        let Some(i) = self.slot(id) else {
+            return false;
+        };
+        self.entries[i] = None;
+        self.live -= 1;
+        let dead = self.ids.len() - self.live;
+        if dead >= COMPACT_MIN_DEAD && dead > self.live {
+            self.compact();
+        }
+        true
+    }
+
+    fn compact(&mut self) {
+        let mut keep = self.entries.iter().map(Option::is_some);
+        self.ids.retain(|_| keep.next().unwrap_or(false));
+        self.entries.retain(Option::is_some);
+        self.ids.shrink_to(self.ids.len() * 2);
+        self.entries.shrink_to(self.entries.len() * 2);
+    }
+
+    /// Records that these objects were garbage collected; unknown ids (untracked earlier, or
+    /// dropped by `clear`) are ignored. Returns how many tracked entries this freed.
+    pub fn finalize_batch(&mut self, ids: impl IntoIterator<Item = u32>) -> usize {
+        let mut freed = 0;
+        for id in ids {
+            if self.remove(id) {
+                freed += 1;
+            }
+        }
+        self.collected += freed as u64;
+        freed
+    }
+
+    /// Stops tracking one object without counting it as collected.
+    pub fn untrack(&mut self, id: u32) -> bool {
+        self.remove(id)
+    }
+
+    /// Survivors oldest first, optionally restricted to one group and/or a set of ids.
+    pub fn survivors(
+        &self,
+        group: Option<&str>,
+        ids: Option<&[u32]>,
+        now: Instant,
+    ) -> Vec<Survivor> {
+        let view = |id: u32, e: &Entry| Survivor {
+            id,
+            label: e.label.clone(),
+            group: e.group.clone(),
+            stack: e.stack.clone(),
+            age_ms: now.saturating_duration_since(e.created).as_secs_f64() * 1000.0,
+        };
+        let in_group = |e: &Entry| group.is_none() || e.group.as_deref() == group;
+        let live = self
+            .ids
+            .iter()
+            .zip(&self.entries)
+            .filter_map(|(&id, e)| e.as_ref().map(|e| (id, e)));
+        match ids {
+            Some(ids) => {
+                let mut wanted = ids.to_vec();
+                wanted.sort_unstable();
+                wanted.dedup();
+                wanted
+                    .into_iter()
+                    .filter_map(|id| self.slot(id).map(|i| (id, i)))
+                    .filter_map(|(id, i)| self.entries[i].as_ref().map(|e| (id, e)))
+                    .filter(|(_, e)| in_group(e))
+                    .map(|(id, e)| view(id, e))
+                    .collect()
+            }
+            None => live
+                .filter(|(_, e)| in_group(e))
+                .map(|(id, e)| view(id, e))
+                .collect(),
+        }
+    }
+
+    /// Forgets every entry; later finalizations of those ids are ignored.
+    pub fn clear(&mut self) {
+        self.ids = Vec::new();
+        self.entries = Vec::new();
+        self.live = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn reg(id: u32, label: &str) -> Registration {
+        Registration {
+            id,
+            label: Some(label.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn finalization_frees_entries_and_counts_them() {
+        let mut t = TrackerTable::new(10);
+        let now = Instant::now();
+        assert_eq!(
+            t.insert_batch([reg(1, "a"), reg(2, "b"), reg(3, "c")], now),
+            Ok(3)
+        );
+        assert_eq!(t.finalize_batch([2, 3, 99]), 2);
+        assert_eq!(t.alive(), 1);
+        assert_eq!(t.collected(), 2);
+        let s = t.survivors(None, None, now);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].id, 1);
+        assert_eq!(s[0].label.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn capacity_is_enforced_and_reported() {
+        let mut t = TrackerTable::new(2);
+        let now = Instant::now();
+        let err = t.insert_batch([reg(1, "a"), reg(2, "b"), reg(3, "c")], now);
+        assert_eq!(err, Err(TableError::Full { capacity: 2 }));
+        assert_eq!(t.alive(), 2, "entries before the refused one are kept");
+        t.finalize_batch([1]);
+        assert_eq!(
+            t.insert_batch([reg(3, "c")], now),
+            Ok(1),
+            "room again after a finalization"
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let mut t = TrackerTable::new(5);
+        let now = Instant::now();
+        t.insert_batch([reg(7, "a")], now).unwrap();
+        assert_eq!(
+            t.insert_batch([reg(7, "b")], now),
+            Err(TableError::DuplicateId(7))
+        );
+    }
+
+    #[test]
+    fn untrack_does_not_count_as_collected() {
+        let mut t = TrackerTable::new(5);
+        let now = Instant::now();
+        t.insert_batch([reg(1, "a")], now).unwrap();
+        assert!(t.untrack(1));
+        assert!(!t.untrack(1));
+        assert_eq!(
+            t.finalize_batch([1]),
+            0,
+            "finalization after untrack is ignored"
+        );
+        assert_eq!(t.collected(), 0);
+    }
+
+    #[test]
+    fn survivors_filter_by_group_and_ids_and_report_age() {
+        let mut t = TrackerTable::new(10);
+        let then = Instant::now();
+        let grouped = |id, g: &str| Registration {
+            id,
+            group: Some(g.into()),
+            ..Default::default()
+        };
+        t.insert_batch([grouped(1, "x"), grouped(2, "y"), grouped(3, "x")], then)
+            .unwrap();
+        let later = then + Duration::from_millis(250);
+        let xs: Vec<u32> = t
+            .survivors(Some("x"), None, later)
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(xs, [1, 3]);
+        let picked: Vec<u32> = t
+            .survivors(None, Some(&[3, 2, 3, 42]), later)
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(picked, [2, 3]);
+        let age = t.survivors(None, None, later)[0].age_ms;
+        assert!(
+            (age - 250.0).abs() < 1e-6,
+            "age is measured from the batch's time: {age}"
+        );
+    }
+
+    #[test]
+    fn clear_releases_everything() {
+        let mut t = TrackerTable::new(1000);
+        let now = Instant::now();
+        t.insert_batch((1..=1000).map(|i| reg(i, "x")), now)
+            .unwrap();
+        t.clear();
+        assert_eq!(t.alive(), 0);
+        assert_eq!(t.finalize_batch(1..=1000), 0);
+    }
+
+    #[test]
+    fn compaction_keeps_memory_proportional_to_live_entries() {
+        let mut t = TrackerTable::new(usize::MAX);
+        let now = Instant::now();
+        // One long-lived entry, then a million short-lived ones.
+        t.insert_batch([reg(1, "long-lived")], now).unwrap();
+        for round in 0..100u32 {
+            let ids = (0..10_000u32).map(|i| 2 + round * 10_000 + i);
+            t.insert_batch(ids.clone().map(|id| reg(id, "tmp")), now)
+                .unwrap();
+            t.finalize_batch(ids);
+        }
+        assert_eq!(t.alive(), 1);
+        assert!(
+            t.ids.len() < 2 * COMPACT_MIN_DEAD,
+            "slots kept: {}",
+            t.ids.len()
+        );
+        assert!(t.contains(1));
+        assert_eq!(t.collected(), 1_000_000);
+    }
+
+    #[test]
+    fn an_untracked_id_can_be_tracked_again_out_of_order() {
+        let mut t = TrackerTable::new(10);
+        let now = Instant::now();
+        t.insert_batch([reg(1, "a"), reg(2, "b"), reg(3, "c")], now)
+            .unwrap();
+        t.untrack(2);
+        t.insert_batch([reg(2, "b again")], now).unwrap();
+        let labels: Vec<_> = t
+            .survivors(None, None, now)
+            .into_iter()
+            .map(|s| s.label)
+            .collect();
+        assert_eq!(
+            labels,
+            [Some("a".into()), Some("b again".into()), Some("c".into())]
+        );
+    }
+}
