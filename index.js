@@ -1,0 +1,16 @@
+'use strict';
+// leakhound's public API. The analysis core is Rust (./lib/native.js); this layer only reaches
+// the V8 features that JavaScript alone can use and converts between the two.
+const { gc } = require('./lib/gc');
+const { settle } = require('./lib/settle');
+const { Tracker } = require('./lib/tracker');
+const { LeakError } = require('./lib/errors');
+const collected = require('./lib/expect');
+
+/** The default tracker, used by track() and expectCollected() without a tracker. */
+const tracker = new Tracker({ name: 'default' });
+
+const track = (target, label, group) => tracker.track(target, label, group);
+const expectCollected = (what, opts) => collected.expectCollected(what, opts, tracker);
+
+module.exports = { gc, settle, Tracker, tracker, track, expectCollected, LeakError };

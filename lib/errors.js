@@ -1,0 +1,34 @@
+'use strict';
+// LeakError: what survived, for how long, where it was created and (when known) what holds it.
+
+function formatAge(ms) {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${(ms / 60000).toFixed(1)} min`;
+}
+
+function formatSurvivor(s) {
+  const lines = [`  - #${s.id} ${s.label ?? '<unlabelled>'}${s.group ? ` [${s.group}]` : ''}, alive for ${formatAge(s.ageMs)}`];
+  if (s.stack) lines.push(...s.stack.split('\n').map((l) => `      ${l.trim()}`));
+  if (s.retainers) {
+    lines.push('      retained by:');
+    for (const step of s.retainers) lines.push(`        ${step.text ?? JSON.stringify(step)}`);
+  }
+  return lines.join('\n');
+}
+
+const MAX_LISTED = 20;
+
+class LeakError extends Error {
+  constructor(survivors, { tracker = 'default' } = {}) {
+    const n = survivors.length;
+    const head = `${n} tracked object${n === 1 ? ' was' : 's were'} not collected (tracker "${tracker}"):`;
+    const listed = survivors.slice(0, MAX_LISTED).map(formatSurvivor);
+    if (survivors.length > MAX_LISTED) listed.push(`  … and ${survivors.length - MAX_LISTED} more`);
+    super([head, ...listed].join('\n'));
+    this.name = 'LeakError';
+    this.survivors = survivors;
+  }
+}
+
+module.exports = { LeakError, formatAge };

@@ -1,0 +1,36 @@
+'use strict';
+// expectCollected(): settle the heap, then fail with a LeakError if tracked objects survived.
+const check = require('./validate');
+const { Tracker } = require('./tracker');
+const { settleUntil, roundsOption } = require('./settle');
+const { LeakError } = require('./errors');
+
+function isIdList(what) {
+  return Array.isArray(what) && what.every((i) => Number.isInteger(i) && i > 0);
+}
+
+/**
+ * `what`: a Tracker (all its objects), an id or an array of ids (on `opts.tracker`, default the
+ * module's default tracker), or nothing (the default tracker).
+ */
+async function expectCollected(what, opts, defaultTracker) {
+  const o = check.options('expectCollected()', opts);
+  let tracker = o.tracker ?? defaultTracker;
+  if (!(tracker instanceof Tracker)) {
+    throw new TypeError(`expectCollected(): tracker must be a Tracker, got ${check.describe(tracker)}`);
+  }
+  let ids;
+  if (what instanceof Tracker) tracker = what;
+  else if (typeof what === 'number' && Number.isInteger(what) && what > 0) ids = [what];
+  else if (isIdList(what)) ids = what;
+  else if (what !== undefined) {
+    throw new TypeError(`expectCollected(): expected a Tracker, an id or an array of ids, got ${check.describe(what)}`);
+  }
+  const maxRounds = roundsOption('expectCollected()', { maxRounds: o.maxRounds });
+  const pending = () => tracker.survivors(ids ? { ids } : undefined);
+  if (pending().length > 0) await settleUntil(() => pending().length === 0, maxRounds);
+  const survivors = pending();
+  if (survivors.length > 0) throw new LeakError(survivors, { tracker: tracker.name });
+}
+
+module.exports = { expectCollected };

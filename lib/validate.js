@@ -1,0 +1,49 @@
+'use strict';
+// Option checking shared by the public API: wrong types get a TypeError naming the option.
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const t = typeof value;
+  if (t === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (t === 'object') return 'an object';
+  if (t === 'function') return 'a function';
+  return `${t} ${String(value)}`;
+}
+
+function options(where, opts) {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new TypeError(`${where}: options must be an object, got ${describe(opts)}`);
+  }
+  return opts;
+}
+
+function oneOf(where, name, value, allowed, fallback) {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) {
+    throw new TypeError(`${where}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function integer(where, name, value, min, max, fallback) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TypeError(`${where}: ${name} must be an integer from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function boolean(where, name, value, fallback) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`${where}: ${name} must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
+function optionalString(where, name, value) {
+  if (value === undefined || typeof value === 'string') return value;
+  throw new TypeError(`${where}: ${name} must be a string, got ${describe(value)}`);
+}
+
+module.exports = { describe, options, oneOf, integer, boolean, optionalString };
