@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { Tracker, expectCollected, LeakError, track, tracker as defaultTracker } from '../index.js';
+import { root, trackGarbage } from './helpers.mjs';
+
+test('expectCollected resolves when everything tracked was collected', async () => {
+  const t = new Tracker();
+  trackGarbage(t, 500);
+  await expectCollected(t);
+  assert.equal(t.collected, 500);
+});
+
+test('expectCollected rejects with a LeakError naming each survivor, its age and its stack', async () => {
+  const t = new Tracker({ name: 'sessions', captureStacks: true });
+  const leaked = [];
+  (function openSession() {
+    const s = { id: 1 };
+    leaked.push(s);
+    t.track(s, 'session#1');
+  })();
+  trackGarbage(t, 50);
+  const err = await expectCollected(t).then(
+    () => assert.fail('should have rejected'),
+    (e) => e,
+  );
+  assert.ok(err instanceof LeakError);
+  assert.equal(err.name, 'LeakError');
+  assert.match(err.message, /^1 tracked object was not collected \(tracker "sessions"\):/);
+  assert.match(err.message, /#\d+ session#1, alive for \d+ ms/);
+  assert.match(err.message, /at openSession \(.*collected\.test\.mjs:\d+:\d+\)/);
+  assert.equal(err.survivors.length, 1);
+  assert.equal(err.survivors[0].label, 'session#1');
+  assert.equal(t.collected, 50, 'the garbage was collected');
+});
+
+test('expectCollected checks only the given ids, on the default tracker unless told otherwise', async () => {
+  const kept = {};
+  const keptId = track(kept, 'kept-on-default');
+  const dropped = (() => track({}, 'dropped-on-default'))();
+  await expectCollected([dropped]);
+  await expectCollected(dropped);
+  await assert.rejects(expectCollected([dropped, keptId]), (e) => e instanceof LeakError && /kept-on-default/.test(e.message));
+  defaultTracker.untrack(keptId);
+
+  const t = new Tracker({ name: 'own' });
+  const mine = [{}];
+  const id = t.track(mine[0], 'mine');
+  await assert.rejects(expectCollected([id], { tracker: t }), /tracker "own"/);
+  mine.length = 0;
+  await expectCollected([id], { tracker: t });
+});
+
+test('expectCollected validates its arguments', async () => {
+  await assert.rejects(expectCollected('all'), { name: 'TypeError', message: /expected a Tracker, an id or an array of ids/ });
+  await assert.rejects(expectCollected([1, 'x']), TypeError);
+  await assert.rejects(expectCollected(undefined, { tracker: {} }), { name: 'TypeError', message: /tracker must be a Tracker/ });
+  await assert.rejects(expectCollected(undefined, { maxRounds: -1 }), { message: /maxRounds/ });
+  await assert.rejects(expectCollected(undefined, 5), { message: /options must be an object/ });
+});
+
+test('a LeakError lists at most 20 survivors and says how many more there are', async () => {
+  const t = new Tracker();
+  const keep = Array.from({ length: 25 }, (_, i) => ({ i }));
+  keep.forEach((o, i) => t.track(o, `item${i}`));
+  const err = await expectCollected(t, { maxRounds: 2 }).catch((e) => e);
+  assert.match(err.message, /^25 tracked objects were not collected/);
+  assert.match(err.message, /… and 5 more/);
+  assert.equal(err.survivors.length, 25);
+});
+
+test('verdict for 10,000 tracked objects takes one settle round', async () => {
+  const t = new Tracker();
+  trackGarbage(t, 10_000);
+  const { settle } = await import('../index.js');
+  const { rounds } = await settle();
+  assert.equal(rounds, 1);
+  assert.equal(t.alive, 0);
+  assert.equal(t.collected, 10_000);
+});
+
+test('node:test helper useTracker passes clean tests and fails leaky ones with the survivor', () => {
+  const fixture = path.join(root, '__test__', 'fixtures', 'node-test-helper.test.js');
+  // NODE_TEST_CONTEXT would make the child report to this runner instead of printing TAP.
+  const { NODE_TEST_CONTEXT, ...env } = process.env;
+  const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', fixture], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 1, 'the leaky test fails the run');
+  assert.match(r.stdout, /^ok \d+ - clean: request objects are dropped/m);
+  assert.match(r.stdout, /^not ok \d+ - leaky: sessions end up in a module-level cache/m);
+  assert.match(r.stdout, /1 tracked object was not collected \(tracker "leaky: sessions end up in a module-level cache"\)/);
+  assert.match(r.stdout, /cached-session/);
+  assert.match(r.stdout, /# pass 1/);
+  assert.match(r.stdout, /# fail 1/);
+});

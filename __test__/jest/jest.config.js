@@ -1,0 +1,5 @@
+module.exports = {
+  rootDir: __dirname,
+  testMatch: ['<rootDir>/*.test.js'],
+  testEnvironment: 'node',
+};
