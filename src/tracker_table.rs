@@ -121,7 +121,7 @@ impl TrackerTable {
             match self.ids.last() {
                 Some(&last) if last >= reg.id => match self.ids.binary_search(&reg.id) {
                     Ok(i) if self.entries[i].is_some() => {
-                        return Err(TableError::DuplicateId(reg.id))
+                        return Err(TableError::DuplicateId(reg.id));
                     }
                     Ok(i) => self.entries[i] = entry,
                     // Out of order only when an untracked id is tracked again: rare.

@@ -1,0 +1,404 @@
+//! Dominator tree and retained sizes, computed with the same rules and the
+//! same algorithm as memlab 2.0.5 (`TraceFinder.computeDominatorsAndRetainedSizes`,
+//! a Lengauer–Tarjan port of Chrome DevTools), so every node's retained size
+//! equals memlab's, including for nodes unreachable from the root.
+//!
+//! Rules replicated:
+//! - an edge counts only if it is not a self edge, not `weak`, not `shortcut`
+//!   unless it leaves the root, and does not go from a node outside the
+//!   "page" (nodes reachable from the root's non-shortcut edges, ignoring weak
+//!   edges) into a node inside it (except from the root);
+//! - nodes the root-DFS misses are numbered next: first those whose every
+//!   retainer is `weak` or `shortcut` (each followed by a DFS of its own),
+//!   then the rest one by one, all as children of the root;
+//! - a node with no counted retainer is dominated by the root.
+//!
+//! Everything is flat `Vec<u32>`s with explicit stacks (no recursion).
+
+use super::error::{Result, SnapshotError};
+use super::graph::HeapGraph;
+use super::nodes::NodeIdx;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dominators {
+    /// Immediate dominator of every node; the root dominates itself.
+    pub idom: Vec<u32>,
+    pub retained_size: Vec<u64>,
+    /// Dominator-tree children CSR: `children[first_child[n]..first_child[n + 1]]`.
+    first_child: Vec<u32>,
+    children: Vec<u32>,
+    pub stats: DominatorStats,
+}
+
+/// How the nodes were reached, for diagnostics and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DominatorStats {
+    /// Numbered by the DFS from the root.
+    pub reached_from_root: u32,
+    /// Roots of the extra DFS runs: nodes with only weak/shortcut retainers.
+    pub weak_orphans: u32,
+    /// Nodes numbered after those DFS runs (kept alive only by cycles, or by
+    /// edges the rules ignore).
+    pub unreached: u32,
+}
+
+impl Dominators {
+    pub fn compute(graph: &HeapGraph) -> Result<Dominators> {
+        let n = graph.node_count();
+        if n == 0 {
+            return Err(SnapshotError::NoNodes);
+        }
+        if n >= u32::MAX as usize {
+            return Err(SnapshotError::TooLarge {
+                what: "node count for the dominator computation",
+                value: n as u64,
+                limit: u32::MAX as u64 - 1,
+            });
+        }
+        let page = page_owned_nodes(graph);
+        let rules = EdgeRules::new(graph, &page);
+        let (idom, retained_size, stats) = lengauer_tarjan(graph, &rules);
+        let (first_child, children) = children_csr(&idom);
+        Ok(Dominators {
+            idom,
+            retained_size,
+            first_child,
+            children,
+            stats,
+        })
+    }
+
+    pub fn idom(&self, node: NodeIdx) -> NodeIdx {
+        NodeIdx(self.idom.get(node.index()).copied().unwrap_or(0))
+    }
+
+    pub fn retained_size(&self, node: NodeIdx) -> u64 {
+        self.retained_size.get(node.index()).copied().unwrap_or(0)
+    }
+
+    /// Nodes immediately dominated by `node`.
+    pub fn children(&self, node: NodeIdx) -> &[u32] {
+        let i = node.index();
+        let start = self.first_child.get(i).copied().unwrap_or(0) as usize;
+        let end = self.first_child.get(i + 1).copied().unwrap_or(0) as usize;
+        self.children.get(start..end).unwrap_or(&[])
+    }
+
+    /// True if `a` dominates `b` (every node dominates itself).
+    pub fn dominates(&self, a: NodeIdx, b: NodeIdx) -> bool {
+        let mut cur = b.0;
+        for _ in 0..self.idom.len() {
+            if cur == a.0 {
+                return true;
+            }
+            let next = self.idom.get(cur as usize).copied().unwrap_or(0);
+            if next == cur {
+                return false;
+            }
+            cur = next;
+        }
+        false
+    }
+}
+
+/// memlab's `flagReachableNodesFromWindow`: nodes reachable from the root's
+/// edges (minus shortcuts and the "(Document DOM trees)" element), then
+/// along every non-weak edge.
+fn page_owned_nodes(graph: &HeapGraph) -> Vec<bool> {
+    let n = graph.node_count();
+    let ids = graph.meta.edge_type_ids;
+    let (edge_type, _, edge_to) = graph.edge_columns();
+    let first_edge = graph.first_edge();
+    let dom_trees_root = dom_trees_root_marker(graph);
+    let mut flags = vec![false; n];
+    let mut stack: Vec<u32> = Vec::new();
+    for e in graph.edges_of(NodeIdx::ROOT) {
+        let t = Some(edge_type[e as usize]);
+        let to = edge_to[e as usize];
+        if (t == ids.element && dom_trees_root == Some(to)) || t == ids.shortcut {
+            continue;
+        }
+        stack.push(to);
+        flags[to as usize] = true;
+    }
+    while let Some(v) = stack.pop() {
+        let v = v as usize;
+        for e in first_edge[v]..first_edge[v + 1] {
+            let to = edge_to[e as usize];
+            if flags[to as usize] || Some(edge_type[e as usize]) == ids.weak {
+                continue;
+            }
+            stack.push(to);
+            flags[to as usize] = true;
+        }
+    }
+    flags
+}
+
+/// The synthetic "(Document DOM trees)" node among the root's children, if any
+/// (browser snapshots only).
+fn dom_trees_root_marker(graph: &HeapGraph) -> Option<u32> {
+    let synthetic = graph.meta.node_type_ids.synthetic?;
+    graph
+        .edges_of(NodeIdx::ROOT)
+        .map(|e| graph.edge_to(super::graph::EdgeIdx(e)))
+        .find(|&to| {
+            graph.node_type(to) == synthetic && graph.node_name(to) == "(Document DOM trees)"
+        })
+        .map(|to| to.0)
+}
+
+/// memlab's `isEssential` edge predicate, shared by the forward DFS and the
+/// backward retainer scan.
+struct EdgeRules<'a> {
+    page: &'a [bool],
+    weak: Option<u8>,
+    shortcut: Option<u8>,
+}
+
+impl<'a> EdgeRules<'a> {
+    fn new(graph: &HeapGraph, page: &'a [bool]) -> Self {
+        EdgeRules {
+            page,
+            weak: graph.meta.edge_type_ids.weak,
+            shortcut: graph.meta.edge_type_ids.shortcut,
+        }
+    }
+
+    #[inline]
+    fn is_essential(&self, from: u32, edge_type: u8, to: u32) -> bool {
+        if from == to || Some(edge_type) == self.weak {
+            return false;
+        }
+        if from != 0 && Some(edge_type) == self.shortcut {
+            return false;
+        }
+        !(from != 0 && self.page[to as usize] && !self.page[from as usize])
+    }
+}
+
+/// Lengauer–Tarjan over vertices numbered 1..=n (0 means "none"), vertex v
+/// being node v-1. Returns (idom by node, retained size by node).
+fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>, DominatorStats) {
+    let n = graph.node_count();
+    let len = n + 1;
+    let (edge_type, _, edge_to) = graph.edge_columns();
+    let first_edge = graph.first_edge();
+    let (first_retainer, retainer_edge, retainer_node) = graph.retainer_columns();
+    let ids = graph.meta.edge_type_ids;
+
+    let mut parent = vec![0u32; len];
+    let mut ancestor = vec![0u32; len];
+    let mut vertex = vec![0u32; len];
+    let mut label = vec![0u32; len];
+    let mut semi = vec![0u32; len];
+    let mut dom = vec![0u32; len];
+    // Per-node (ordinal-indexed) resumable edge cursor of the iterative DFS.
+    let mut next_edge = vec![0u32; n];
+    let mut numbered: u32 = 0;
+
+    let mut dfs = |start: u32,
+                   parent: &mut [u32],
+                   semi: &mut [u32],
+                   vertex: &mut [u32],
+                   label: &mut [u32],
+                   numbered: &mut u32| {
+        next_edge[start as usize - 1] = first_edge[start as usize - 1];
+        let mut v = start;
+        while v != 0 {
+            if semi[v as usize] == 0 {
+                *numbered += 1;
+                semi[v as usize] = *numbered;
+                vertex[*numbered as usize] = v;
+                label[v as usize] = v;
+            }
+            let mut v_next = parent[v as usize];
+            let vo = v as usize - 1;
+            let end = first_edge[vo + 1];
+            while next_edge[vo] < end {
+                let e = next_edge[vo] as usize;
+                let wo = edge_to[e];
+                if rules.is_essential(vo as u32, edge_type[e], wo) {
+                    let w = wo + 1;
+                    if semi[w as usize] == 0 {
+                        parent[w as usize] = v;
+                        next_edge[wo as usize] = first_edge[wo as usize];
+                        v_next = w;
+                        break;
+                    }
+                }
+                next_edge[vo] += 1;
+            }
+            v = v_next;
+        }
+    };
+
+    let root: u32 = 1;
+    dfs(
+        root,
+        &mut parent,
+        &mut semi,
+        &mut vertex,
+        &mut label,
+        &mut numbered,
+    );
+    let mut stats = DominatorStats {
+        reached_from_root: numbered,
+        ..DominatorStats::default()
+    };
+
+    // Orphans kept alive only by weak/shortcut references, each with its DFS.
+    if (numbered as usize) < n {
+        for v in 1..=n as u32 {
+            if semi[v as usize] != 0 {
+                continue;
+            }
+            let vo = v as usize - 1;
+            let range = first_retainer[vo] as usize..first_retainer[vo + 1] as usize;
+            let only_weak = retainer_edge[range].iter().all(|&e| {
+                let t = Some(edge_type[e as usize]);
+                t == ids.weak || t == ids.shortcut
+            });
+            if only_weak {
+                stats.weak_orphans += 1;
+                parent[v as usize] = root;
+                dfs(
+                    v,
+                    &mut parent,
+                    &mut semi,
+                    &mut vertex,
+                    &mut label,
+                    &mut numbered,
+                );
+            }
+        }
+    }
+    // Whatever is left only retains itself in cycles: hang it under the root.
+    if (numbered as usize) < n {
+        for v in 1..=n as u32 {
+            if semi[v as usize] == 0 {
+                stats.unreached += 1;
+                parent[v as usize] = root;
+                numbered += 1;
+                semi[v as usize] = numbered;
+                vertex[numbered as usize] = v;
+                label[v as usize] = v;
+            }
+        }
+    }
+
+    // Buckets are FIFO lists (memlab uses insertion-ordered Sets).
+    let mut bucket_head = vec![0u32; len];
+    let mut bucket_tail = vec![0u32; len];
+    let mut bucket_next = vec![0u32; len];
+    let mut compress_stack: Vec<u32> = Vec::new();
+
+    let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
+        if ancestor[v as usize] == 0 {
+            return v;
+        }
+        // Path compression, iteratively.
+        let mut x = v;
+        compress_stack.clear();
+        while ancestor[ancestor[x as usize] as usize] != 0 {
+            compress_stack.push(x);
+            x = ancestor[x as usize];
+        }
+        while let Some(w) = compress_stack.pop() {
+            let a = ancestor[w as usize] as usize;
+            if semi[label[a] as usize] < semi[label[w as usize] as usize] {
+                label[w as usize] = label[a];
+            }
+            ancestor[w as usize] = ancestor[a];
+        }
+        label[v as usize]
+    };
+
+    for i in (2..=numbered).rev() {
+        let w = vertex[i as usize];
+        let wo = w as usize - 1;
+        let mut orphan = true;
+        for k in first_retainer[wo] as usize..first_retainer[wo + 1] as usize {
+            let from = retainer_node[k];
+            let e = retainer_edge[k] as usize;
+            if !rules.is_essential(from, edge_type[e], wo as u32) {
+                continue;
+            }
+            orphan = false;
+            let u = evaluate(from + 1, &mut ancestor, &mut label, &semi);
+            if semi[u as usize] < semi[w as usize] {
+                semi[w as usize] = semi[u as usize];
+            }
+        }
+        if orphan {
+            semi[w as usize] = semi[root as usize];
+        }
+        let semidominator = vertex[semi[w as usize] as usize] as usize;
+        // Append w to bucket(semidominator).
+        bucket_next[w as usize] = 0;
+        if bucket_head[semidominator] == 0 {
+            bucket_head[semidominator] = w;
+        } else {
+            bucket_next[bucket_tail[semidominator] as usize] = w;
+        }
+        bucket_tail[semidominator] = w;
+
+        let p = parent[w as usize];
+        ancestor[w as usize] = p;
+
+        let mut v = bucket_head[p as usize];
+        while v != 0 {
+            let u = evaluate(v, &mut ancestor, &mut label, &semi);
+            dom[v as usize] = if semi[u as usize] < semi[v as usize] {
+                u
+            } else {
+                p
+            };
+            v = bucket_next[v as usize];
+        }
+        bucket_head[p as usize] = 0;
+        bucket_tail[p as usize] = 0;
+    }
+
+    dom[0] = root;
+    dom[root as usize] = root;
+    for i in 2..=numbered {
+        let w = vertex[i as usize] as usize;
+        if dom[w] != vertex[semi[w] as usize] {
+            dom[w] = dom[dom[w] as usize];
+        }
+    }
+
+    let idom: Vec<u32> = (0..n).map(|o| dom[o + 1].saturating_sub(1)).collect();
+    let mut retained: Vec<u64> = graph.nodes.self_size.iter().map(|&s| s as u64).collect();
+    // Reverse DFS order: a node is added to its dominator before the
+    // dominator itself is added further up.
+    for i in (2..=numbered).rev() {
+        let o = vertex[i as usize] as usize - 1;
+        let d = idom[o] as usize;
+        retained[d] += retained[o];
+    }
+    (idom, retained, stats)
+}
+
+fn children_csr(idom: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let n = idom.len();
+    let mut first_child = vec![0u32; n + 1];
+    for (node, &d) in idom.iter().enumerate() {
+        if node != d as usize {
+            first_child[d as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        first_child[i + 1] += first_child[i];
+    }
+    let mut cursor = first_child.clone();
+    let mut children = vec![0u32; first_child[n] as usize];
+    for (node, &d) in idom.iter().enumerate() {
+        if node != d as usize {
+            children[cursor[d as usize] as usize] = node as u32;
+            cursor[d as usize] += 1;
+        }
+    }
+    (first_child, children)
+}

@@ -1,0 +1,123 @@
+//! The single error type of the snapshot core. Messages name the byte offset,
+//! section and/or field so a user can find the problem in a multi-GB file.
+
+use std::path::{Path, PathBuf};
+
+pub type Result<T, E = SnapshotError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+
+    #[error("unexpected end of input at byte {offset} while reading {context}")]
+    UnexpectedEof { offset: u64, context: String },
+
+    #[error("syntax error at byte {offset} while reading {context}: {message}")]
+    Syntax {
+        offset: u64,
+        context: String,
+        message: String,
+    },
+
+    #[error("value at byte {offset} in `{section}` element {index} {problem}")]
+    BadNumber {
+        offset: u64,
+        section: &'static str,
+        index: u64,
+        problem: &'static str,
+    },
+
+    #[error("top-level key `{0}` appears twice")]
+    DuplicateSection(String),
+
+    #[error("missing top-level section `{0}`")]
+    MissingSection(&'static str),
+
+    #[error("missing meta field `{0}`")]
+    MissingMeta(&'static str),
+
+    #[error("invalid snapshot header: {0}")]
+    BadMeta(String),
+
+    #[error("`{section}` has {actual} numbers but the header declares {declared}")]
+    CountMismatch {
+        section: &'static str,
+        declared: u64,
+        actual: u64,
+    },
+
+    #[error("{what} is {value}, which exceeds the supported limit of {limit}")]
+    TooLarge {
+        what: &'static str,
+        value: u64,
+        limit: u64,
+    },
+
+    #[error("edge {edge} points to node offset {offset} which is not a multiple of {fields}")]
+    EdgeTargetMisaligned { edge: u64, offset: u64, fields: u64 },
+
+    #[error("edge {edge} points to node offset {offset}, beyond the last node ({nodes} nodes)")]
+    EdgeTargetOutOfRange { edge: u64, offset: u64, nodes: u64 },
+
+    #[error("string index {index} out of range ({count} strings) in {location}")]
+    StringIndexOutOfRange {
+        index: u64,
+        count: u64,
+        location: String,
+    },
+
+    #[error("type index {index} out of range ({count} types) in {location}")]
+    TypeIndexOutOfRange {
+        index: u64,
+        count: u64,
+        location: String,
+    },
+
+    #[error("the node edge_count fields add up to {sum}, but the header declares {declared} edges")]
+    EdgeCountSum { sum: u64, declared: u64 },
+
+    #[error("the snapshot has no nodes (a synthetic root is required)")]
+    NoNodes,
+
+    #[error("the parser already failed on earlier input")]
+    ParserPoisoned,
+
+    #[error("{}: {source}", path.display())]
+    InFile {
+        path: PathBuf,
+        #[source]
+        source: Box<SnapshotError>,
+    },
+}
+
+impl SnapshotError {
+    /// Attaches the file name; callers that know it wrap errors with this.
+    pub fn with_path(self, path: &Path) -> SnapshotError {
+        match self {
+            already @ SnapshotError::InFile { .. } => already,
+            other => SnapshotError::InFile {
+                path: path.to_path_buf(),
+                source: Box::new(other),
+            },
+        }
+    }
+
+    /// The error without any file wrapper, for matching in callers and tests.
+    pub fn root_cause(&self) -> &SnapshotError {
+        match self {
+            SnapshotError::InFile { source, .. } => source.root_cause(),
+            other => other,
+        }
+    }
+
+    /// The byte offset the error points at, if it is about a position in the input.
+    pub fn byte_offset(&self) -> Option<u64> {
+        match self.root_cause() {
+            SnapshotError::UnexpectedEof { offset, .. }
+            | SnapshotError::Syntax { offset, .. }
+            | SnapshotError::BadNumber { offset, .. } => Some(*offset),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,464 @@
+//! The heap graph in flat columnar form: forward edges in CSR order (as in the
+//! file) and a reverse CSR of retainers.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+
+use super::error::{Result, SnapshotError};
+use super::meta::SnapshotMeta;
+use super::nodes::{NodeIdx, NodeTable, NodeView, class_name};
+use super::raw::{RawSnapshot, TraceTreeNode};
+use super::strings::StringTable;
+
+/// Index of an edge (its position in `edges`, divided by the field count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EdgeIdx(pub u32);
+
+impl EdgeIdx {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// An edge's label: a property/variable name or an element index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeName<'a> {
+    Name(&'a str),
+    Index(u32),
+}
+
+impl fmt::Display for EdgeName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EdgeName::Name(s) => f.write_str(s),
+            EdgeName::Index(i) => write!(f, "[{i}]"),
+        }
+    }
+}
+
+/// A `locations` record resolved to a node index (0-based line/column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawLocation {
+    pub node: u32,
+    pub script_id: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct HeapGraph {
+    pub meta: SnapshotMeta,
+    pub strings: StringTable,
+    pub nodes: NodeTable,
+    /// `first_edge[n]..first_edge[n + 1]` are node n's outgoing edges.
+    first_edge: Vec<u32>,
+    edge_type: Vec<u8>,
+    edge_name: Vec<u32>,
+    /// Target node index (already divided by the node field count).
+    edge_to: Vec<u32>,
+    /// `first_retainer[n]..first_retainer[n + 1]` index `retainer_edge`.
+    first_retainer: Vec<u32>,
+    retainer_edge: Vec<u32>,
+    /// The retaining node of `retainer_edge[k]`.
+    retainer_node: Vec<u32>,
+    /// Sorted by node.
+    locations: Vec<RawLocation>,
+    /// (script id, script name), sorted by id; learnt from closures.
+    scripts: Vec<(u32, String)>,
+    pub trace_function_infos: Vec<u32>,
+    pub trace_tree: Vec<TraceTreeNode>,
+}
+
+impl HeapGraph {
+    /// Validates and indexes a full-mode parse.
+    pub fn from_raw(raw: RawSnapshot) -> Result<HeapGraph> {
+        if raw.light {
+            return Err(SnapshotError::BadMeta(
+                "a light-mode parse has no edges; parse in full mode to build a graph".into(),
+            ));
+        }
+        // Node columns (with the id sort) are built on the second core while
+        // this one indexes the edges.
+        let (nodes, edges) = std::thread::scope(|scope| {
+            let nodes = scope.spawn(|| NodeTable::from_raw(&raw));
+            let edges = index_edges(&raw);
+            let nodes = match nodes.join() {
+                Ok(result) => result,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            (nodes, edges)
+        });
+        let nodes = nodes?;
+        let IndexedEdges {
+            first_edge,
+            edge_type,
+            edge_name,
+            edge_to,
+            first_retainer,
+            retainer_edge,
+            retainer_node,
+        } = edges?;
+        let locations = resolve_locations(&raw, nodes.len());
+
+        let mut graph = HeapGraph {
+            nodes,
+            first_edge,
+            edge_type,
+            edge_name,
+            edge_to,
+            first_retainer,
+            retainer_edge,
+            retainer_node,
+            locations,
+            scripts: Vec::new(),
+            trace_function_infos: raw.trace_function_infos,
+            trace_tree: raw.trace_tree,
+            strings: raw.strings,
+            meta: raw.meta,
+        };
+        graph.scripts = graph.collect_script_names();
+        Ok(graph)
+    }
+
+    /// Script names by id, from the first closure of each script whose
+    /// name can be resolved.
+    fn collect_script_names(&self) -> Vec<(u32, String)> {
+        let closure = self.meta.node_type_ids.closure;
+        let mut scripts: Vec<(u32, String)> = Vec::new();
+        let mut seen: HashSet<u32> = HashSet::new();
+        for loc in &self.locations {
+            let node = NodeIdx(loc.node);
+            if Some(self.node_type(node)) != closure || seen.contains(&loc.script_id) {
+                continue;
+            }
+            if let Some(name) = self.closure_script_name(node) {
+                seen.insert(loc.script_id);
+                scripts.push((loc.script_id, name));
+            }
+        }
+        scripts.sort_by_key(|s| s.0);
+        scripts
+    }
+
+    /// The name of the script a location's script id refers to, if known.
+    pub fn script_name(&self, script_id: u32) -> Option<&str> {
+        let pos = self.scripts.partition_point(|s| s.0 < script_id);
+        self.scripts
+            .get(pos)
+            .filter(|s| s.0 == script_id)
+            .map(|s| s.1.as_str())
+    }
+
+    fn named_edge_target(&self, node: NodeIdx, names: &[&str]) -> Option<NodeIdx> {
+        self.edges_of(node)
+            .map(EdgeIdx)
+            .find_map(|e| match self.edge_name(e) {
+                EdgeName::Name(n) if names.contains(&n) => Some(self.edge_to(e)),
+                _ => None,
+            })
+    }
+
+    /// Follows closure → `shared` → SharedFunctionInfo →
+    /// `script`/`script_or_debug_info` → Script → `name` (a string node
+    /// holding the file path or URL).
+    pub fn closure_script_name(&self, closure: NodeIdx) -> Option<String> {
+        let shared = self.named_edge_target(closure, &["shared"])?;
+        let mut script = self.named_edge_target(shared, &["script", "script_or_debug_info"])?;
+        // `script_or_debug_info` may lead to a DebugInfo that holds the script.
+        if let Some(inner) = self.named_edge_target(script, &["script"]) {
+            script = inner;
+        }
+        let ids = self.meta.node_type_ids;
+        let from_name_edge = self
+            .named_edge_target(script, &["name"])
+            .filter(|&s| {
+                let t = Some(self.node_type(s));
+                t == ids.string || t == ids.concatenated_string || t == ids.sliced_string
+            })
+            .map(|s| self.node_name(s).to_string());
+        from_name_edge
+            .or_else(|| Some(self.node_name(script).to_string()))
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn edge_count(&self) -> usize {
+        self.edge_to.len()
+    }
+
+    pub fn view(&self) -> NodeView<'_> {
+        NodeView {
+            meta: &self.meta,
+            strings: &self.strings,
+            nodes: &self.nodes,
+        }
+    }
+
+    pub fn node_type(&self, node: NodeIdx) -> u8 {
+        self.nodes.node_type.get(node.index()).copied().unwrap_or(0)
+    }
+
+    pub fn node_type_name(&self, node: NodeIdx) -> &str {
+        self.meta.node_type_name(self.node_type(node))
+    }
+
+    pub fn node_name(&self, node: NodeIdx) -> &str {
+        self.strings
+            .get_or_empty(self.nodes.name.get(node.index()).copied().unwrap_or(0))
+    }
+
+    pub fn node_id(&self, node: NodeIdx) -> u32 {
+        self.nodes.id.get(node.index()).copied().unwrap_or(0)
+    }
+
+    pub fn self_size(&self, node: NodeIdx) -> u32 {
+        self.nodes.self_size.get(node.index()).copied().unwrap_or(0)
+    }
+
+    pub fn class_name(&self, node: NodeIdx) -> Cow<'_, str> {
+        class_name(
+            &self.meta,
+            &self.strings,
+            self.node_type(node),
+            self.nodes.name.get(node.index()).copied().unwrap_or(0),
+        )
+    }
+
+    pub fn find_by_id(&self, id: u32) -> Option<NodeIdx> {
+        self.nodes.find_by_id(id)
+    }
+
+    /// Outgoing edge indices of a node.
+    pub fn edges_of(&self, node: NodeIdx) -> std::ops::Range<u32> {
+        let i = node.index();
+        let start = self.first_edge.get(i).copied().unwrap_or(0);
+        let end = self.first_edge.get(i + 1).copied().unwrap_or(start);
+        start..end
+    }
+
+    /// Incoming edges of a node as (edge, retaining node).
+    pub fn retainers_of(&self, node: NodeIdx) -> impl Iterator<Item = (EdgeIdx, NodeIdx)> + '_ {
+        let i = node.index();
+        let start = self.first_retainer.get(i).copied().unwrap_or(0) as usize;
+        let end = self.first_retainer.get(i + 1).copied().unwrap_or(0) as usize;
+        let range = start..end.max(start);
+        self.retainer_edge[range.clone()]
+            .iter()
+            .zip(&self.retainer_node[range])
+            .map(|(&e, &n)| (EdgeIdx(e), NodeIdx(n)))
+    }
+
+    pub fn edge_type(&self, edge: EdgeIdx) -> u8 {
+        self.edge_type.get(edge.index()).copied().unwrap_or(0)
+    }
+
+    pub fn edge_type_name(&self, edge: EdgeIdx) -> &str {
+        self.meta.edge_type_name(self.edge_type(edge))
+    }
+
+    pub fn edge_to(&self, edge: EdgeIdx) -> NodeIdx {
+        NodeIdx(self.edge_to.get(edge.index()).copied().unwrap_or(0))
+    }
+
+    /// The node an edge starts from (binary search over `first_edge`).
+    pub fn edge_from(&self, edge: EdgeIdx) -> NodeIdx {
+        let pos = self.first_edge.partition_point(|&start| start <= edge.0);
+        NodeIdx(pos.saturating_sub(1) as u32)
+    }
+
+    pub fn edge_name(&self, edge: EdgeIdx) -> EdgeName<'_> {
+        let raw = self.edge_name.get(edge.index()).copied().unwrap_or(0);
+        if self.meta.edge_name_is_index(self.edge_type(edge)) {
+            EdgeName::Index(raw)
+        } else {
+            EdgeName::Name(self.strings.get_or_empty(raw))
+        }
+    }
+
+    /// The location record of a node (closures, mostly), if any.
+    pub fn raw_location(&self, node: NodeIdx) -> Option<RawLocation> {
+        let pos = self.locations.partition_point(|l| l.node < node.0);
+        self.locations
+            .get(pos)
+            .filter(|l| l.node == node.0)
+            .copied()
+    }
+
+    /// Flat edge columns for the analyses (type, name, target index).
+    pub fn edge_columns(&self) -> (&[u8], &[u32], &[u32]) {
+        (&self.edge_type, &self.edge_name, &self.edge_to)
+    }
+
+    pub fn first_edge(&self) -> &[u32] {
+        &self.first_edge
+    }
+
+    /// Reverse CSR: (first_retainer, retainer_edge, retainer_node).
+    pub fn retainer_columns(&self) -> (&[u32], &[u32], &[u32]) {
+        (
+            &self.first_retainer,
+            &self.retainer_edge,
+            &self.retainer_node,
+        )
+    }
+}
+
+type EdgeColumns = (Vec<u8>, Vec<u32>, Vec<u32>);
+
+struct IndexedEdges {
+    first_edge: Vec<u32>,
+    edge_type: Vec<u8>,
+    edge_name: Vec<u32>,
+    edge_to: Vec<u32>,
+    first_retainer: Vec<u32>,
+    retainer_edge: Vec<u32>,
+    retainer_node: Vec<u32>,
+}
+
+/// Forward CSR from the nodes' edge counts, edge columns, reverse CSR.
+fn index_edges(raw: &RawSnapshot) -> Result<IndexedEdges> {
+    let meta = &raw.meta;
+    let node_fields = meta.node.count.max(1);
+    let n = raw.nodes.len() / node_fields;
+    if n == 0 {
+        return Err(SnapshotError::NoNodes);
+    }
+    let edge_count_field = meta.node.edge_count;
+    let mut first_edge = Vec::with_capacity(n + 1);
+    let mut sum: u64 = 0;
+    for record in raw.nodes.chunks_exact(node_fields) {
+        first_edge.push(sum as u32);
+        sum += record.get(edge_count_field).copied().unwrap_or(0) as u64;
+        if sum > u32::MAX as u64 {
+            break;
+        }
+    }
+    let declared_edges = raw.edge_count() as u64;
+    if sum != declared_edges {
+        return Err(SnapshotError::EdgeCountSum {
+            sum,
+            declared: declared_edges,
+        });
+    }
+    first_edge.push(sum as u32);
+    let (edge_type, edge_name, edge_to) = split_edges(raw, n)?;
+    let (first_retainer, retainer_edge, retainer_node) = build_retainers(&first_edge, &edge_to, n);
+    Ok(IndexedEdges {
+        first_edge,
+        edge_type,
+        edge_name,
+        edge_to,
+        first_retainer,
+        retainer_edge,
+        retainer_node,
+    })
+}
+
+fn split_edges(raw: &RawSnapshot, node_count: usize) -> Result<EdgeColumns> {
+    let meta = &raw.meta;
+    let fields = meta.edge.count.max(1);
+    let node_fields = meta.node.count as u64;
+    let m = raw.edges.len() / fields;
+    let type_count = meta.edge_types.len();
+    let string_count = raw.strings.len() as u64;
+    let mut edge_type = Vec::with_capacity(m);
+    let mut edge_name = Vec::with_capacity(m);
+    let mut edge_to = Vec::with_capacity(m);
+    for (e, record) in raw.edges.chunks_exact(fields).enumerate() {
+        let field = |offset: usize| record.get(offset).copied().unwrap_or(0);
+        let t = field(meta.edge.edge_type);
+        if t as usize >= type_count {
+            return Err(SnapshotError::TypeIndexOutOfRange {
+                index: t as u64,
+                count: type_count as u64,
+                location: format!("edge {e} field `type`"),
+            });
+        }
+        let name = field(meta.edge.name_or_index);
+        if !meta.edge_name_is_index(t as u8) && name as u64 >= string_count {
+            return Err(SnapshotError::StringIndexOutOfRange {
+                index: name as u64,
+                count: string_count,
+                location: format!("edge {e} field `name_or_index`"),
+            });
+        }
+        let offset = field(meta.edge.to_node) as u64;
+        if !offset.is_multiple_of(node_fields) {
+            return Err(SnapshotError::EdgeTargetMisaligned {
+                edge: e as u64,
+                offset,
+                fields: node_fields,
+            });
+        }
+        let to = offset / node_fields;
+        if to >= node_count as u64 {
+            return Err(SnapshotError::EdgeTargetOutOfRange {
+                edge: e as u64,
+                offset,
+                nodes: node_count as u64,
+            });
+        }
+        edge_type.push(t as u8);
+        edge_name.push(name);
+        edge_to.push(to as u32);
+    }
+    Ok((edge_type, edge_name, edge_to))
+}
+
+/// Counting sort of edges by target; within a node, retainers stay in edge
+/// order (the order memlab and DevTools see them in).
+fn build_retainers(
+    first_edge: &[u32],
+    edge_to: &[u32],
+    n: usize,
+) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    let mut first_retainer = vec![0u32; n + 1];
+    for &to in edge_to {
+        first_retainer[to as usize + 1] += 1;
+    }
+    for i in 0..n {
+        first_retainer[i + 1] += first_retainer[i];
+    }
+    let mut cursor = first_retainer.clone();
+    let mut retainer_edge = vec![0u32; edge_to.len()];
+    let mut retainer_node = vec![0u32; edge_to.len()];
+    for from in 0..n {
+        for e in first_edge[from]..first_edge[from + 1] {
+            let to = edge_to[e as usize] as usize;
+            let slot = cursor[to] as usize;
+            cursor[to] += 1;
+            retainer_edge[slot] = e;
+            retainer_node[slot] = from as u32;
+        }
+    }
+    (first_retainer, retainer_edge, retainer_node)
+}
+
+/// Records whose object index is not a valid node offset are dropped:
+/// locations are only decoration.
+fn resolve_locations(raw: &RawSnapshot, n: usize) -> Vec<RawLocation> {
+    let Some(loc) = raw.meta.location else {
+        return Vec::new();
+    };
+    let node_fields = raw.meta.node.count.max(1) as u32;
+    let mut out: Vec<RawLocation> = raw
+        .locations
+        .chunks_exact(loc.count.max(1))
+        .filter_map(|r| {
+            let offset = *r.get(loc.object_index)?;
+            let node = offset / node_fields;
+            (offset % node_fields == 0 && (node as usize) < n).then(|| RawLocation {
+                node,
+                script_id: r.get(loc.script_id).copied().unwrap_or(0),
+                line: r.get(loc.line).copied().unwrap_or(0),
+                column: r.get(loc.column).copied().unwrap_or(0),
+            })
+        })
+        .collect();
+    out.sort_by_key(|l| l.node);
+    out
+}

@@ -1,0 +1,740 @@
+//! Resumable JSON scanners for the parts of a heap snapshot. Each one is fed
+//! arbitrary slices of input and can stop anywhere (inside a number, a string
+//! escape, a key) and resume with the next slice.
+
+use super::error::{Result, SnapshotError};
+use super::strings::StringTableBuilder;
+
+/// Outcome of feeding a slice to a scanner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The whole slice was consumed and the value is not finished yet.
+    NeedMore,
+    /// The value ended; this many bytes of the slice belonged to it.
+    Done(usize),
+}
+
+pub fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+pub fn syntax(offset: u64, context: &str, message: impl Into<String>) -> SnapshotError {
+    SnapshotError::Syntax {
+        offset,
+        context: context.to_string(),
+        message: message.into(),
+    }
+}
+
+fn describe(b: u8) -> String {
+    if b.is_ascii_graphic() {
+        format!("`{}`", b as char)
+    } else {
+        format!("byte 0x{b:02x}")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// String contents
+
+#[derive(Debug, Clone, Copy, Default)]
+enum EscapeState {
+    #[default]
+    None,
+    Backslash,
+    Unicode {
+        digits: u8,
+        value: u16,
+    },
+}
+
+/// Decodes the contents of a JSON string (after its opening quote). Lone
+/// surrogates become U+FFFD instead of failing.
+#[derive(Debug, Default)]
+pub struct StrDecoder {
+    escape: EscapeState,
+    pending_high_surrogate: Option<u16>,
+}
+
+const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
+
+impl StrDecoder {
+    /// `Done(n)` counts the closing quote.
+    pub fn feed(
+        &mut self,
+        buf: &[u8],
+        out: &mut Vec<u8>,
+        base: u64,
+        context: &str,
+    ) -> Result<Progress> {
+        let mut i = 0;
+        while i < buf.len() {
+            match self.escape {
+                EscapeState::None => {
+                    let rest = &buf[i..];
+                    let run = rest
+                        .iter()
+                        .position(|&b| b == b'"' || b == b'\\')
+                        .unwrap_or(rest.len());
+                    if run > 0 {
+                        self.flush_pending(out);
+                        out.extend_from_slice(&rest[..run]);
+                        i += run;
+                        continue;
+                    }
+                    let quote_or_backslash = rest[0];
+                    i += 1;
+                    if quote_or_backslash == b'"' {
+                        self.flush_pending(out);
+                        return Ok(Progress::Done(i));
+                    }
+                    self.escape = EscapeState::Backslash;
+                }
+                EscapeState::Backslash => {
+                    let b = buf[i];
+                    i += 1;
+                    let decoded = match b {
+                        b'"' => b'"',
+                        b'\\' => b'\\',
+                        b'/' => b'/',
+                        b'b' => 0x08,
+                        b'f' => 0x0c,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'u' => {
+                            self.escape = EscapeState::Unicode {
+                                digits: 0,
+                                value: 0,
+                            };
+                            continue;
+                        }
+                        other => {
+                            return Err(syntax(
+                                base + i as u64 - 1,
+                                context,
+                                format!("invalid escape {}", describe(other)),
+                            ));
+                        }
+                    };
+                    self.flush_pending(out);
+                    out.push(decoded);
+                    self.escape = EscapeState::None;
+                }
+                EscapeState::Unicode { digits, value } => {
+                    let b = buf[i];
+                    i += 1;
+                    let digit = (b as char).to_digit(16).ok_or_else(|| {
+                        syntax(
+                            base + i as u64 - 1,
+                            context,
+                            format!("invalid hex digit {} in \\u escape", describe(b)),
+                        )
+                    })?;
+                    let value = (value << 4) | digit as u16;
+                    if digits < 3 {
+                        self.escape = EscapeState::Unicode {
+                            digits: digits + 1,
+                            value,
+                        };
+                    } else {
+                        self.escape = EscapeState::None;
+                        self.push_code_unit(value, out);
+                    }
+                }
+            }
+        }
+        Ok(Progress::NeedMore)
+    }
+
+    fn push_code_unit(&mut self, unit: u16, out: &mut Vec<u8>) {
+        match unit {
+            0xD800..=0xDBFF => {
+                self.flush_pending(out);
+                self.pending_high_surrogate = Some(unit);
+            }
+            0xDC00..=0xDFFF => match self.pending_high_surrogate.take() {
+                Some(high) => {
+                    let cp = 0x10000 + (((high as u32) - 0xD800) << 10) + ((unit as u32) - 0xDC00);
+                    push_char(cp, out);
+                }
+                None => out.extend_from_slice(REPLACEMENT),
+            },
+            _ => {
+                self.flush_pending(out);
+                push_char(unit as u32, out);
+            }
+        }
+    }
+
+    fn flush_pending(&mut self, out: &mut Vec<u8>) {
+        if self.pending_high_surrogate.take().is_some() {
+            out.extend_from_slice(REPLACEMENT);
+        }
+    }
+}
+
+fn push_char(cp: u32, out: &mut Vec<u8>) {
+    let c = char::from_u32(cp).unwrap_or('\u{FFFD}');
+    let mut utf8 = [0u8; 4];
+    out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+}
+
+// ---------------------------------------------------------------------------
+// Flat arrays of unsigned integers (nodes, edges, locations, ...)
+
+/// Where the numbers of a flat array go.
+#[derive(Debug)]
+pub enum NumberSink {
+    /// Keep every number.
+    All(Vec<u32>),
+    /// Keep only the record fields whose `keep` flag is set (light mode).
+    Fields {
+        out: Vec<u32>,
+        keep: Vec<bool>,
+        position: usize,
+    },
+    /// Validate and count only.
+    CountOnly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NumberPhase {
+    BeforeOpen,
+    FirstOrClose,
+    Value,
+    InNumber,
+    AfterValue,
+}
+
+#[derive(Debug)]
+struct NumberState {
+    section: &'static str,
+    phase: NumberPhase,
+    partial: u64,
+    count: u64,
+}
+
+#[derive(Debug)]
+pub struct NumberArray {
+    state: NumberState,
+    pub sink: NumberSink,
+}
+
+impl NumberArray {
+    pub fn new(section: &'static str, sink: NumberSink) -> NumberArray {
+        NumberArray {
+            state: NumberState {
+                section,
+                phase: NumberPhase::BeforeOpen,
+                partial: 0,
+                count: 0,
+            },
+            sink,
+        }
+    }
+
+    /// Numbers seen so far (kept or not).
+    pub fn count(&self) -> u64 {
+        self.state.count
+    }
+
+    pub fn feed(&mut self, buf: &[u8], base: u64) -> Result<Progress> {
+        match &mut self.sink {
+            NumberSink::All(out) => scan_numbers(&mut self.state, buf, base, |v| out.push(v)),
+            NumberSink::Fields {
+                out,
+                keep,
+                position,
+            } => {
+                let width = keep.len().max(1);
+                scan_numbers(&mut self.state, buf, base, |v| {
+                    if keep.get(*position).copied().unwrap_or(false) {
+                        out.push(v);
+                    }
+                    *position += 1;
+                    if *position == width {
+                        *position = 0;
+                    }
+                })
+            }
+            NumberSink::CountOnly => scan_numbers(&mut self.state, buf, base, |_| {}),
+        }
+    }
+}
+
+fn bad_number(st: &NumberState, offset: u64, problem: &'static str) -> SnapshotError {
+    SnapshotError::BadNumber {
+        offset,
+        section: st.section,
+        index: st.count,
+        problem,
+    }
+}
+
+fn check_integer_end(st: &NumberState, b: u8, offset: u64) -> Result<()> {
+    if matches!(b, b'.' | b'e' | b'E') {
+        Err(bad_number(st, offset, "is not an integer"))
+    } else {
+        Ok(())
+    }
+}
+
+// The hot loop of the parser: digit runs are consumed in a tight inner loop.
+#[inline(always)]
+fn scan_numbers<F: FnMut(u32)>(
+    st: &mut NumberState,
+    buf: &[u8],
+    base: u64,
+    mut push: F,
+) -> Result<Progress> {
+    let n = buf.len();
+    let mut i = 0;
+    while i < n {
+        let b = buf[i];
+        match st.phase {
+            NumberPhase::InNumber | NumberPhase::FirstOrClose | NumberPhase::Value
+                if b.is_ascii_digit() =>
+            {
+                let mut acc = if st.phase == NumberPhase::InNumber {
+                    st.partial
+                } else {
+                    0
+                };
+                let mut j = i;
+                while j < n {
+                    let d = buf[j].wrapping_sub(b'0');
+                    if d > 9 {
+                        break;
+                    }
+                    acc = acc * 10 + d as u64;
+                    if acc > u32::MAX as u64 {
+                        return Err(bad_number(st, base + j as u64, "exceeds u32"));
+                    }
+                    j += 1;
+                }
+                if j == n {
+                    st.partial = acc;
+                    st.phase = NumberPhase::InNumber;
+                    return Ok(Progress::NeedMore);
+                }
+                check_integer_end(st, buf[j], base + j as u64)?;
+                push(acc as u32);
+                st.count += 1;
+                st.phase = NumberPhase::AfterValue;
+                i = j;
+            }
+            NumberPhase::InNumber => {
+                // The number ended exactly at the previous chunk boundary.
+                check_integer_end(st, b, base + i as u64)?;
+                push(st.partial as u32);
+                st.count += 1;
+                st.phase = NumberPhase::AfterValue;
+            }
+            NumberPhase::AfterValue => {
+                i += 1;
+                match b {
+                    b',' => st.phase = NumberPhase::Value,
+                    b']' => return Ok(Progress::Done(i)),
+                    _ if is_ws(b) => {}
+                    _ => {
+                        return Err(syntax(
+                            base + i as u64 - 1,
+                            &format!("`{}`", st.section),
+                            format!("expected `,` or `]`, found {}", describe(b)),
+                        ));
+                    }
+                }
+            }
+            NumberPhase::FirstOrClose | NumberPhase::Value => {
+                if b == b']' && st.phase == NumberPhase::FirstOrClose {
+                    return Ok(Progress::Done(i + 1));
+                }
+                if b == b'-' {
+                    return Err(bad_number(st, base + i as u64, "is negative"));
+                }
+                if !is_ws(b) {
+                    return Err(syntax(
+                        base + i as u64,
+                        &format!("`{}`", st.section),
+                        format!("expected an unsigned integer, found {}", describe(b)),
+                    ));
+                }
+                i += 1;
+            }
+            NumberPhase::BeforeOpen => {
+                if b == b'[' {
+                    st.phase = NumberPhase::FirstOrClose;
+                } else if !is_ws(b) {
+                    return Err(syntax(
+                        base + i as u64,
+                        &format!("`{}`", st.section),
+                        format!("expected `[`, found {}", describe(b)),
+                    ));
+                }
+                i += 1;
+            }
+        }
+    }
+    Ok(Progress::NeedMore)
+}
+
+// ---------------------------------------------------------------------------
+// The `strings` array
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StringsPhase {
+    BeforeOpen,
+    FirstOrClose,
+    Value,
+    InString,
+    AfterValue,
+}
+
+#[derive(Debug)]
+pub struct StringArray {
+    phase: StringsPhase,
+    decoder: StrDecoder,
+    pub table: StringTableBuilder,
+}
+
+impl Default for StringArray {
+    fn default() -> Self {
+        StringArray {
+            phase: StringsPhase::BeforeOpen,
+            decoder: StrDecoder::default(),
+            table: StringTableBuilder::default(),
+        }
+    }
+}
+
+impl StringArray {
+    pub fn feed(&mut self, buf: &[u8], base: u64) -> Result<Progress> {
+        let mut i = 0;
+        while i < buf.len() {
+            let b = buf[i];
+            match self.phase {
+                StringsPhase::InString => {
+                    let context = "`strings`";
+                    match self.decoder.feed(
+                        &buf[i..],
+                        self.table.bytes_mut(),
+                        base + i as u64,
+                        context,
+                    )? {
+                        Progress::NeedMore => return Ok(Progress::NeedMore),
+                        Progress::Done(used) => {
+                            i += used;
+                            self.table.end_string();
+                            self.phase = StringsPhase::AfterValue;
+                        }
+                    }
+                }
+                StringsPhase::BeforeOpen => {
+                    if b == b'[' {
+                        self.phase = StringsPhase::FirstOrClose;
+                    } else if !is_ws(b) {
+                        return Err(syntax(
+                            base + i as u64,
+                            "`strings`",
+                            format!("expected `[`, found {}", describe(b)),
+                        ));
+                    }
+                    i += 1;
+                }
+                StringsPhase::FirstOrClose | StringsPhase::Value => {
+                    i += 1;
+                    if b == b'"' {
+                        self.table.begin_string();
+                        self.phase = StringsPhase::InString;
+                    } else if b == b']' && self.phase == StringsPhase::FirstOrClose {
+                        return Ok(Progress::Done(i));
+                    } else if !is_ws(b) {
+                        return Err(syntax(
+                            base + i as u64 - 1,
+                            "`strings`",
+                            format!(
+                                "element {} is not a string (found {})",
+                                self.table.count(),
+                                describe(b)
+                            ),
+                        ));
+                    }
+                }
+                StringsPhase::AfterValue => {
+                    i += 1;
+                    match b {
+                        b',' => self.phase = StringsPhase::Value,
+                        b']' => return Ok(Progress::Done(i)),
+                        _ if is_ws(b) => {}
+                        _ => {
+                            return Err(syntax(
+                                base + i as u64 - 1,
+                                "`strings`",
+                                format!("expected `,` or `]`, found {}", describe(b)),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Progress::NeedMore)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Nested arrays of unsigned integers (`trace_tree`), kept as a token stream
+// because its layout is only known once the header has been read.
+
+pub const TOKEN_OPEN: u64 = 1 << 32;
+pub const TOKEN_CLOSE: u64 = 2 << 32;
+
+#[derive(Debug, Default)]
+pub struct NestedNumbers {
+    depth: u64,
+    in_number: bool,
+    partial: u64,
+    /// True right after `[` or `,`: a value (or `]` after `[`) must follow.
+    expect_value: bool,
+    just_opened: bool,
+    pub tokens: Vec<u64>,
+}
+
+impl NestedNumbers {
+    pub fn feed(&mut self, buf: &[u8], base: u64, section: &'static str) -> Result<Progress> {
+        let context = format!("`{section}`");
+        for (i, &b) in buf.iter().enumerate() {
+            let offset = base + i as u64;
+            if b.is_ascii_digit() {
+                if !self.in_number {
+                    if !self.expect_value {
+                        return Err(syntax(offset, &context, "expected `,` or `]`"));
+                    }
+                    self.in_number = true;
+                    self.partial = 0;
+                }
+                self.partial = self.partial * 10 + (b - b'0') as u64;
+                if self.partial > u32::MAX as u64 {
+                    return Err(SnapshotError::BadNumber {
+                        offset,
+                        section,
+                        index: self.tokens.len() as u64,
+                        problem: "exceeds u32",
+                    });
+                }
+                continue;
+            }
+            if self.in_number {
+                if matches!(b, b'.' | b'e' | b'E') {
+                    return Err(SnapshotError::BadNumber {
+                        offset,
+                        section,
+                        index: self.tokens.len() as u64,
+                        problem: "is not an integer",
+                    });
+                }
+                self.tokens.push(self.partial);
+                self.in_number = false;
+                self.expect_value = false;
+                self.just_opened = false;
+            }
+            match b {
+                b'[' => {
+                    if self.depth > 0 && !self.expect_value {
+                        return Err(syntax(offset, &context, "expected `,` or `]`"));
+                    }
+                    self.depth += 1;
+                    self.tokens.push(TOKEN_OPEN);
+                    self.expect_value = true;
+                    self.just_opened = true;
+                }
+                b']' => {
+                    if self.depth == 0 || (self.expect_value && !self.just_opened) {
+                        return Err(syntax(offset, &context, "unexpected `]`"));
+                    }
+                    self.depth -= 1;
+                    self.tokens.push(TOKEN_CLOSE);
+                    self.expect_value = false;
+                    self.just_opened = false;
+                    if self.depth == 0 {
+                        return Ok(Progress::Done(i + 1));
+                    }
+                }
+                b',' if self.depth > 0 && !self.expect_value => {
+                    self.expect_value = true;
+                    self.just_opened = false;
+                }
+                b'-' => {
+                    return Err(SnapshotError::BadNumber {
+                        offset,
+                        section,
+                        index: self.tokens.len() as u64,
+                        problem: "is negative",
+                    });
+                }
+                _ if is_ws(b) => {}
+                _ => {
+                    return Err(syntax(
+                        offset,
+                        &context,
+                        format!("unexpected {}", describe(b)),
+                    ));
+                }
+            }
+        }
+        Ok(Progress::NeedMore)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Any JSON value, skipped (unknown keys, sections not needed in light mode)
+// or captured (the small `snapshot` header).
+
+#[derive(Debug)]
+pub struct ValueSkipper {
+    stack: Vec<u8>,
+    in_string: bool,
+    escape: bool,
+    in_scalar: bool,
+    capture: Option<Vec<u8>>,
+    capture_limit: usize,
+    context: String,
+}
+
+impl ValueSkipper {
+    pub fn skipping(context: String) -> ValueSkipper {
+        ValueSkipper {
+            stack: Vec::new(),
+            in_string: false,
+            escape: false,
+            in_scalar: false,
+            capture: None,
+            capture_limit: 0,
+            context,
+        }
+    }
+
+    pub fn capturing(context: String, limit: usize) -> ValueSkipper {
+        ValueSkipper {
+            capture: Some(Vec::new()),
+            capture_limit: limit,
+            ..ValueSkipper::skipping(context)
+        }
+    }
+
+    pub fn take_capture(&mut self) -> Vec<u8> {
+        self.capture.take().unwrap_or_default()
+    }
+
+    pub fn feed(&mut self, buf: &[u8], base: u64) -> Result<Progress> {
+        let progress = self.scan(buf, base)?;
+        if let Some(capture) = &mut self.capture {
+            let used = match progress {
+                Progress::NeedMore => buf.len(),
+                Progress::Done(n) => n,
+            };
+            if capture.len() + used > self.capture_limit {
+                return Err(SnapshotError::TooLarge {
+                    what: "the `snapshot` header in bytes",
+                    value: (capture.len() + used) as u64,
+                    limit: self.capture_limit as u64,
+                });
+            }
+            capture.extend_from_slice(&buf[..used]);
+        }
+        Ok(progress)
+    }
+
+    fn scan(&mut self, buf: &[u8], base: u64) -> Result<Progress> {
+        let mut i = 0;
+        while i < buf.len() {
+            let b = buf[i];
+            let offset = base + i as u64;
+            if self.in_string {
+                if self.escape {
+                    self.escape = false;
+                } else if b == b'\\' {
+                    self.escape = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                    if self.stack.is_empty() {
+                        return Ok(Progress::Done(i + 1));
+                    }
+                } else {
+                    // Skip the rest of a plain run quickly.
+                    let run = buf[i..]
+                        .iter()
+                        .position(|&c| c == b'"' || c == b'\\')
+                        .unwrap_or(buf.len() - i);
+                    i += run.max(1);
+                    continue;
+                }
+                i += 1;
+                continue;
+            }
+            let top_level_scalar_ends = self.in_scalar && self.stack.is_empty();
+            match b {
+                b'{' | b'[' => {
+                    if top_level_scalar_ends {
+                        return Err(syntax(offset, &self.context, "unexpected bracket"));
+                    }
+                    self.stack.push(b);
+                }
+                b'}' | b']' => {
+                    if top_level_scalar_ends {
+                        return Ok(Progress::Done(i));
+                    }
+                    let open = if b == b'}' { b'{' } else { b'[' };
+                    if self.stack.pop() != Some(open) {
+                        return Err(syntax(
+                            offset,
+                            &self.context,
+                            format!("unbalanced {}", describe(b)),
+                        ));
+                    }
+                    self.in_scalar = false;
+                    if self.stack.is_empty() {
+                        return Ok(Progress::Done(i + 1));
+                    }
+                }
+                b',' | b':' => {
+                    if top_level_scalar_ends && b == b',' {
+                        return Ok(Progress::Done(i));
+                    }
+                    if self.stack.is_empty() {
+                        return Err(syntax(
+                            offset,
+                            &self.context,
+                            format!("unexpected {}", describe(b)),
+                        ));
+                    }
+                    self.in_scalar = false;
+                }
+                b'"' => {
+                    if top_level_scalar_ends {
+                        return Err(syntax(offset, &self.context, "unexpected `\"`"));
+                    }
+                    self.in_string = true;
+                }
+                _ if is_ws(b) => {
+                    if top_level_scalar_ends {
+                        return Ok(Progress::Done(i));
+                    }
+                    self.in_scalar = false;
+                }
+                _ if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.') => {
+                    self.in_scalar = true;
+                }
+                _ => {
+                    return Err(syntax(
+                        offset,
+                        &self.context,
+                        format!("unexpected {}", describe(b)),
+                    ));
+                }
+            }
+            i += 1;
+        }
+        Ok(Progress::NeedMore)
+    }
+}

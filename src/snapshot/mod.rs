@@ -1,0 +1,33 @@
+//! Heap-snapshot analysis core: streaming parser, flat heap graph, dominators
+//! and retained sizes (memlab-compatible), retainer paths, class summary and
+//! two-snapshot diff.
+
+pub mod analysis;
+pub mod diff;
+pub mod dominators;
+pub mod error;
+pub mod graph;
+mod json_scan;
+pub mod meta;
+pub mod nodes;
+pub mod parser;
+pub mod paths;
+pub mod raw;
+pub mod strings;
+pub mod summary;
+
+pub use analysis::Analysis;
+pub use diff::{ClassDiff, diff_snapshots};
+pub use dominators::Dominators;
+pub use error::{Result, SnapshotError};
+pub use graph::{EdgeIdx, EdgeName, HeapGraph};
+pub use meta::SnapshotMeta;
+pub use nodes::{LightSnapshot, NodeIdx, NodeTable, NodeView, class_name};
+pub use parser::{ParseOptions, SnapshotParser, parse_file, parse_file_with};
+pub use paths::{
+    Distances, EdgeLabel, Location, PathRules, PathStep, StepEdge, StepNode, node_location,
+    retainer_path,
+};
+pub use raw::{NodeLayout, RawSnapshot, TraceTreeNode};
+pub use strings::StringTable;
+pub use summary::{ClassSummary, class_summary};

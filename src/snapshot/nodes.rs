@@ -1,0 +1,195 @@
+//! Per-node columns shared by the full graph and light-mode snapshots, the
+//! id→index lookup, and DevTools' class naming.
+
+use std::borrow::Cow;
+
+use super::error::{Result, SnapshotError};
+use super::meta::SnapshotMeta;
+use super::raw::RawSnapshot;
+use super::strings::StringTable;
+
+/// Index of a node in the snapshot (its position in `nodes`, not its id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeIdx(pub u32);
+
+impl NodeIdx {
+    /// Node 0 is the synthetic root.
+    pub const ROOT: NodeIdx = NodeIdx(0);
+
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Columnar node data; every type and name index has been validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeTable {
+    pub node_type: Vec<u8>,
+    pub name: Vec<u32>,
+    pub id: Vec<u32>,
+    pub self_size: Vec<u32>,
+    /// Node indices ordered by id: binary search instead of a hash map.
+    by_id: Vec<u32>,
+}
+
+impl NodeTable {
+    /// Builds the columns from full or light records, validating indices.
+    pub fn from_raw(raw: &RawSnapshot) -> Result<NodeTable> {
+        let layout = raw.node_layout;
+        let stride = layout.stride.max(1);
+        let n = raw.nodes.len() / stride;
+        if n == 0 {
+            return Err(SnapshotError::NoNodes);
+        }
+        let type_count = raw.meta.node_types.len();
+        let string_count = raw.strings.len();
+        let mut table = NodeTable {
+            node_type: Vec::with_capacity(n),
+            name: Vec::with_capacity(n),
+            id: Vec::with_capacity(n),
+            self_size: Vec::with_capacity(n),
+            by_id: Vec::new(),
+        };
+        for (i, record) in raw.nodes.chunks_exact(stride).enumerate() {
+            let field = |offset: usize| record.get(offset).copied().unwrap_or(0);
+            let node_type = field(layout.node_type);
+            if node_type as usize >= type_count {
+                return Err(SnapshotError::TypeIndexOutOfRange {
+                    index: node_type as u64,
+                    count: type_count as u64,
+                    location: format!("node {i} field `type`"),
+                });
+            }
+            let name = field(layout.name);
+            if name as usize >= string_count {
+                return Err(SnapshotError::StringIndexOutOfRange {
+                    index: name as u64,
+                    count: string_count as u64,
+                    location: format!("node {i} field `name`"),
+                });
+            }
+            table.node_type.push(node_type as u8);
+            table.name.push(name);
+            table.id.push(field(layout.id));
+            table.self_size.push(field(layout.self_size));
+        }
+        table.build_id_index();
+        Ok(table)
+    }
+
+    fn build_id_index(&mut self) {
+        // Sorting packed (id, index) words is far faster than sorting indices
+        // by a looked-up key (no cache misses in the comparisons).
+        let mut packed: Vec<u64> = self
+            .id
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| ((id as u64) << 32) | i as u64)
+            .collect();
+        packed.sort_unstable();
+        self.by_id = packed.into_iter().map(|p| p as u32).collect();
+    }
+
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+
+    /// Node indices sorted by object id.
+    pub fn indices_by_id(&self) -> &[u32] {
+        &self.by_id
+    }
+
+    pub fn find_by_id(&self, id: u32) -> Option<NodeIdx> {
+        let ids = &self.id;
+        let pos = self
+            .by_id
+            .partition_point(|&i| ids.get(i as usize).copied().unwrap_or(u32::MAX) < id);
+        let &index = self.by_id.get(pos)?;
+        (ids.get(index as usize) == Some(&id)).then_some(NodeIdx(index))
+    }
+}
+
+/// DevTools' class name (HeapSnapshot.ts `className`): hidden nodes are
+/// "(system)", objects and natives use their name, code is "(compiled code)",
+/// everything else is the type in parentheses.
+pub fn class_name<'a>(
+    meta: &'a SnapshotMeta,
+    strings: &'a StringTable,
+    node_type: u8,
+    name: u32,
+) -> Cow<'a, str> {
+    let ids = &meta.node_type_ids;
+    let t = Some(node_type);
+    if t == ids.hidden {
+        Cow::Borrowed("(system)")
+    } else if t == ids.object || t == ids.native {
+        Cow::Borrowed(strings.get_or_empty(name))
+    } else if t == ids.code {
+        Cow::Borrowed("(compiled code)")
+    } else {
+        Cow::Owned(format!("({})", meta.node_type_name(node_type)))
+    }
+}
+
+/// Grouping key for a class: objects and natives group by name, every other
+/// type forms one class.
+pub fn class_key(meta: &SnapshotMeta, node_type: u8, name: u32) -> (u8, u32) {
+    let ids = &meta.node_type_ids;
+    if Some(node_type) == ids.object || Some(node_type) == ids.native {
+        (node_type, name)
+    } else {
+        (node_type, u32::MAX)
+    }
+}
+
+/// Borrowed view of everything the per-node analyses (summary, diff) need.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeView<'a> {
+    pub meta: &'a SnapshotMeta,
+    pub strings: &'a StringTable,
+    pub nodes: &'a NodeTable,
+}
+
+impl<'a> NodeView<'a> {
+    pub fn class_name(&self, node: NodeIdx) -> Cow<'a, str> {
+        let i = node.index();
+        class_name(
+            self.meta,
+            self.strings,
+            self.nodes.node_type.get(i).copied().unwrap_or(0),
+            self.nodes.name.get(i).copied().unwrap_or(0),
+        )
+    }
+}
+
+/// A snapshot parsed in light mode: nodes only, enough for diffs.
+#[derive(Debug, Clone)]
+pub struct LightSnapshot {
+    pub meta: SnapshotMeta,
+    pub strings: StringTable,
+    pub nodes: NodeTable,
+}
+
+impl LightSnapshot {
+    /// Works from light or full parses.
+    pub fn from_raw(raw: RawSnapshot) -> Result<LightSnapshot> {
+        let nodes = NodeTable::from_raw(&raw)?;
+        Ok(LightSnapshot {
+            meta: raw.meta,
+            strings: raw.strings,
+            nodes,
+        })
+    }
+
+    pub fn view(&self) -> NodeView<'_> {
+        NodeView {
+            meta: &self.meta,
+            strings: &self.strings,
+            nodes: &self.nodes,
+        }
+    }
+}

@@ -1,0 +1,602 @@
+//! Streaming push parser for V8 `.heapsnapshot` files. Input can be pushed in
+//! chunks split anywhere; only the small `snapshot` header is buffered whole.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::sync::mpsc;
+
+use super::error::{Result, SnapshotError};
+use super::json_scan::{
+    NestedNumbers, NumberArray, NumberSink, Progress, StrDecoder, StringArray, ValueSkipper, is_ws,
+    syntax,
+};
+use super::meta::SnapshotMeta;
+use super::raw::{NodeLayout, RawSnapshot, flatten_trace_tree};
+use super::strings::StringTable;
+
+/// Size of the chunks `parse_file` reads.
+pub const READ_CHUNK: usize = 4 << 20;
+/// Upper bound for the buffered `snapshot` header.
+const HEADER_LIMIT: usize = 64 << 20;
+/// Upper bound for a top-level key (the real ones are a few bytes long).
+const KEY_LIMIT: usize = 4096;
+/// Without a size hint, never reserve more than this many numbers up front.
+const UNHINTED_RESERVE_CAP: u64 = 1 << 24;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Keep only node ids, types, names and self sizes; edges and locations
+    /// are validated and counted but not stored.
+    pub light: bool,
+    /// Total input length if known; bounds up-front reservations.
+    pub size_hint: Option<u64>,
+    /// `parse_file_with` reads on a second thread while this one parses.
+    pub reader_thread: bool,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            light: false,
+            size_hint: None,
+            reader_thread: true,
+        }
+    }
+}
+
+impl ParseOptions {
+    pub fn full() -> Self {
+        Self::default()
+    }
+
+    pub fn light() -> Self {
+        ParseOptions {
+            light: true,
+            ..Self::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SectionKey {
+    Snapshot,
+    Nodes,
+    Edges,
+    Locations,
+    TraceFunctionInfos,
+    TraceTree,
+    Strings,
+    Other,
+}
+
+impl SectionKey {
+    fn from_key(key: &[u8]) -> SectionKey {
+        match key {
+            b"snapshot" => SectionKey::Snapshot,
+            b"nodes" => SectionKey::Nodes,
+            b"edges" => SectionKey::Edges,
+            b"locations" => SectionKey::Locations,
+            b"trace_function_infos" => SectionKey::TraceFunctionInfos,
+            b"trace_tree" => SectionKey::TraceTree,
+            b"strings" => SectionKey::Strings,
+            _ => SectionKey::Other,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Section {
+    Captured(ValueSkipper),
+    Numbers(NumberArray),
+    Strings(StringArray),
+    Nested(NestedNumbers),
+    Skipped(ValueSkipper),
+}
+
+#[derive(Debug)]
+enum TopState {
+    BeforeOpen,
+    KeyOrClose,
+    Key,
+    InKey,
+    Colon,
+    Value,
+    AfterValue,
+    Done,
+}
+
+/// A number section as it arrived: the kept numbers and how many there were.
+#[derive(Debug)]
+struct NumberSection {
+    kept: Vec<u32>,
+    total: u64,
+    /// True when light mode could filter fields while parsing.
+    filtered: bool,
+}
+
+#[derive(Debug)]
+pub struct SnapshotParser {
+    options: ParseOptions,
+    offset: u64,
+    state: TopState,
+    poisoned: bool,
+    key: Vec<u8>,
+    key_decoder: StrDecoder,
+    section: Option<(SectionKey, Section)>,
+    meta: Option<SnapshotMeta>,
+    nodes: Option<NumberSection>,
+    edges: Option<NumberSection>,
+    locations: Option<NumberSection>,
+    trace_function_infos: Option<NumberSection>,
+    trace_tokens: Option<Vec<u64>>,
+    strings: Option<StringTable>,
+}
+
+impl Default for SnapshotParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SnapshotParser {
+    pub fn new() -> Self {
+        Self::with_options(ParseOptions::default())
+    }
+
+    pub fn with_options(options: ParseOptions) -> Self {
+        SnapshotParser {
+            options,
+            offset: 0,
+            state: TopState::BeforeOpen,
+            poisoned: false,
+            key: Vec::new(),
+            key_decoder: StrDecoder::default(),
+            section: None,
+            meta: None,
+            nodes: None,
+            edges: None,
+            locations: None,
+            trace_function_infos: None,
+            trace_tokens: None,
+            strings: None,
+        }
+    }
+
+    /// Bytes accepted so far.
+    pub fn bytes_seen(&self) -> u64 {
+        self.offset
+    }
+
+    /// Feeds the next piece of input, split at any byte.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
+        if self.poisoned {
+            return Err(SnapshotError::ParserPoisoned);
+        }
+        let result = self.push_inner(chunk);
+        match result {
+            Ok(()) => {
+                self.offset += chunk.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                self.poisoned = true;
+                Err(e)
+            }
+        }
+    }
+
+    fn push_inner(&mut self, chunk: &[u8]) -> Result<()> {
+        let mut i = 0;
+        while i < chunk.len() {
+            let at = self.offset + i as u64;
+            if let TopState::Value = self.state {
+                match self.feed_section(&chunk[i..], at)? {
+                    Progress::NeedMore => return Ok(()),
+                    Progress::Done(used) => {
+                        i += used;
+                        self.close_section()?;
+                        self.state = TopState::AfterValue;
+                        continue;
+                    }
+                }
+            }
+            if let TopState::InKey = self.state {
+                match self
+                    .key_decoder
+                    .feed(&chunk[i..], &mut self.key, at, "a top-level key")?
+                {
+                    Progress::NeedMore => {
+                        self.check_key_length(at)?;
+                        return Ok(());
+                    }
+                    Progress::Done(used) => {
+                        i += used;
+                        self.check_key_length(at)?;
+                        self.state = TopState::Colon;
+                        continue;
+                    }
+                }
+            }
+            let b = chunk[i];
+            i += 1;
+            if is_ws(b) {
+                continue;
+            }
+            match self.state {
+                TopState::BeforeOpen if b == b'{' => self.state = TopState::KeyOrClose,
+                TopState::BeforeOpen => {
+                    return Err(syntax(
+                        at,
+                        "the top level",
+                        "expected `{` (is this a .heapsnapshot file?)",
+                    ));
+                }
+                TopState::KeyOrClose | TopState::Key if b == b'"' => {
+                    self.key.clear();
+                    self.key_decoder = StrDecoder::default();
+                    self.state = TopState::InKey;
+                }
+                TopState::KeyOrClose if b == b'}' => self.state = TopState::Done,
+                TopState::KeyOrClose | TopState::Key => {
+                    return Err(syntax(at, "the top-level object", "expected a key"));
+                }
+                TopState::Colon if b == b':' => self.open_section()?,
+                TopState::Colon => {
+                    return Err(syntax(at, "the top-level object", "expected `:`"));
+                }
+                TopState::AfterValue if b == b',' => self.state = TopState::Key,
+                TopState::AfterValue if b == b'}' => self.state = TopState::Done,
+                TopState::AfterValue => {
+                    return Err(syntax(at, "the top-level object", "expected `,` or `}`"));
+                }
+                TopState::Done => {
+                    return Err(syntax(
+                        at,
+                        "the end of input",
+                        "trailing data after the snapshot",
+                    ));
+                }
+                TopState::Value | TopState::InKey => unreachable_state()?,
+            }
+        }
+        Ok(())
+    }
+
+    fn check_key_length(&self, at: u64) -> Result<()> {
+        if self.key.len() > KEY_LIMIT {
+            return Err(syntax(at, "a top-level key", "key is too long"));
+        }
+        Ok(())
+    }
+
+    fn key_name(&self) -> String {
+        String::from_utf8_lossy(&self.key).into_owned()
+    }
+
+    fn reserve_for(&self, declared: u64) -> usize {
+        let cap = match self.options.size_hint {
+            // Every number takes at least two bytes ("0,").
+            Some(len) => len / 2,
+            None => UNHINTED_RESERVE_CAP,
+        };
+        usize::try_from(declared.min(cap)).unwrap_or(0)
+    }
+
+    fn open_section(&mut self) -> Result<()> {
+        let key = SectionKey::from_key(&self.key);
+        let already = match key {
+            SectionKey::Snapshot => self.meta.is_some(),
+            SectionKey::Nodes => self.nodes.is_some(),
+            SectionKey::Edges => self.edges.is_some(),
+            SectionKey::Locations => self.locations.is_some(),
+            SectionKey::TraceFunctionInfos => self.trace_function_infos.is_some(),
+            SectionKey::TraceTree => self.trace_tokens.is_some(),
+            SectionKey::Strings => self.strings.is_some(),
+            SectionKey::Other => false,
+        };
+        if already {
+            return Err(SnapshotError::DuplicateSection(self.key_name()));
+        }
+        let light = self.options.light;
+        let meta = self.meta.as_ref();
+        let section = match key {
+            SectionKey::Snapshot => {
+                Section::Captured(ValueSkipper::capturing("`snapshot`".into(), HEADER_LIMIT))
+            }
+            SectionKey::Nodes => {
+                let sink = match meta {
+                    Some(m) if light => NumberSink::Fields {
+                        out: Vec::with_capacity(self.reserve_for(m.node_count.saturating_mul(4))),
+                        keep: NodeLayout::light_keep_mask(m),
+                        position: 0,
+                    },
+                    Some(m) => NumberSink::All(Vec::with_capacity(
+                        self.reserve_for(m.node_count.saturating_mul(m.node.count as u64)),
+                    )),
+                    None => NumberSink::All(Vec::new()),
+                };
+                Section::Numbers(NumberArray::new("nodes", sink))
+            }
+            SectionKey::Edges | SectionKey::Locations if light => Section::Numbers(
+                NumberArray::new(number_section_name(key), NumberSink::CountOnly),
+            ),
+            SectionKey::Edges => {
+                let declared = meta
+                    .map(|m| m.edge_count.saturating_mul(m.edge.count as u64))
+                    .unwrap_or(0);
+                Section::Numbers(NumberArray::new(
+                    "edges",
+                    NumberSink::All(Vec::with_capacity(self.reserve_for(declared))),
+                ))
+            }
+            SectionKey::Locations | SectionKey::TraceFunctionInfos => Section::Numbers(
+                NumberArray::new(number_section_name(key), NumberSink::All(Vec::new())),
+            ),
+            SectionKey::TraceTree => Section::Nested(NestedNumbers::default()),
+            SectionKey::Strings => Section::Strings(StringArray::default()),
+            SectionKey::Other => {
+                Section::Skipped(ValueSkipper::skipping(format!("`{}`", self.key_name())))
+            }
+        };
+        self.section = Some((key, section));
+        self.state = TopState::Value;
+        Ok(())
+    }
+
+    fn feed_section(&mut self, buf: &[u8], at: u64) -> Result<Progress> {
+        match &mut self.section {
+            Some((_, Section::Captured(s))) | Some((_, Section::Skipped(s))) => s.feed(buf, at),
+            Some((_, Section::Numbers(s))) => s.feed(buf, at),
+            Some((_, Section::Strings(s))) => s.feed(buf, at),
+            Some((_, Section::Nested(s))) => s.feed(buf, at, "trace_tree"),
+            None => unreachable_state().map(|_| Progress::NeedMore),
+        }
+    }
+
+    fn close_section(&mut self) -> Result<()> {
+        let Some((key, section)) = self.section.take() else {
+            return Ok(());
+        };
+        match (key, section) {
+            (SectionKey::Snapshot, Section::Captured(mut s)) => {
+                self.meta = Some(SnapshotMeta::from_header_json(&s.take_capture())?);
+            }
+            (_, Section::Numbers(array)) => {
+                let total = array.count();
+                let (kept, filtered) = match array.sink {
+                    NumberSink::All(v) => (v, false),
+                    NumberSink::Fields { out, .. } => (out, true),
+                    NumberSink::CountOnly => (Vec::new(), false),
+                };
+                let section = Some(NumberSection {
+                    kept,
+                    total,
+                    filtered,
+                });
+                match key {
+                    SectionKey::Nodes => self.nodes = section,
+                    SectionKey::Edges => self.edges = section,
+                    SectionKey::Locations => self.locations = section,
+                    SectionKey::TraceFunctionInfos => self.trace_function_infos = section,
+                    _ => {}
+                }
+            }
+            (_, Section::Strings(s)) => self.strings = Some(s.table.finish()),
+            (_, Section::Nested(s)) => self.trace_tokens = Some(s.tokens),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn eof_context(&self) -> String {
+        match (&self.state, &self.section) {
+            (TopState::Value, Some((_, _))) => format!("`{}`", self.key_name()),
+            (TopState::InKey, _) => "a top-level key".into(),
+            (TopState::Colon, _) => format!("the `:` after key `{}`", self.key_name()),
+            (TopState::BeforeOpen, _) => "the start of the snapshot (input is empty)".into(),
+            _ => "the top-level object".into(),
+        }
+    }
+
+    /// Checks that the input was complete and consistent and hands over the
+    /// parsed data.
+    pub fn finish(self) -> Result<RawSnapshot> {
+        if self.poisoned {
+            return Err(SnapshotError::ParserPoisoned);
+        }
+        if !matches!(self.state, TopState::Done) {
+            return Err(SnapshotError::UnexpectedEof {
+                offset: self.offset,
+                context: self.eof_context(),
+            });
+        }
+        let meta = self.meta.ok_or(SnapshotError::MissingSection("snapshot"))?;
+        let nodes = self.nodes.ok_or(SnapshotError::MissingSection("nodes"))?;
+        let strings = self
+            .strings
+            .ok_or(SnapshotError::MissingSection("strings"))?;
+        let edges = match self.edges {
+            Some(e) => e,
+            None if meta.edge_count == 0 => NumberSection {
+                kept: Vec::new(),
+                total: 0,
+                filtered: false,
+            },
+            None => return Err(SnapshotError::MissingSection("edges")),
+        };
+
+        check_count("nodes", meta.node_count, meta.node.count, nodes.total)?;
+        check_count("edges", meta.edge_count, meta.edge.count, edges.total)?;
+        if meta.node_count > u32::MAX as u64 {
+            return Err(SnapshotError::TooLarge {
+                what: "node_count",
+                value: meta.node_count,
+                limit: u32::MAX as u64,
+            });
+        }
+        if meta.edge_count > u32::MAX as u64 {
+            return Err(SnapshotError::TooLarge {
+                what: "edge_count",
+                value: meta.edge_count,
+                limit: u32::MAX as u64,
+            });
+        }
+        let locations = self.locations.map(|l| l.kept).unwrap_or_default();
+        if let Some(loc) = &meta.location
+            && !locations.len().is_multiple_of(loc.count.max(1))
+        {
+            return Err(SnapshotError::CountMismatch {
+                section: "locations",
+                declared: (locations.len() / loc.count.max(1) * loc.count) as u64,
+                actual: locations.len() as u64,
+            });
+        }
+        let trace_tree = match &self.trace_tokens {
+            Some(tokens) if !self.options.light => flatten_trace_tree(&meta, tokens)?,
+            _ => Vec::new(),
+        };
+        let (node_records, node_layout) = if !self.options.light {
+            (nodes.kept, NodeLayout::full(&meta))
+        } else if nodes.filtered {
+            (nodes.kept, NodeLayout::light_from_file(&meta))
+        } else {
+            // The header came after `nodes`, so filter now.
+            let keep = NodeLayout::light_keep_mask(&meta);
+            let width = keep.len().max(1);
+            let filtered = nodes
+                .kept
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| keep.get(i % width).copied().unwrap_or(false))
+                .map(|(_, &v)| v)
+                .collect();
+            (filtered, NodeLayout::light_from_file(&meta))
+        };
+        Ok(RawSnapshot {
+            nodes: node_records,
+            node_layout,
+            edges: edges.kept,
+            locations,
+            trace_function_infos: self
+                .trace_function_infos
+                .map(|t| t.kept)
+                .unwrap_or_default(),
+            trace_tree,
+            strings,
+            light: self.options.light,
+            bytes_read: self.offset,
+            meta,
+        })
+    }
+}
+
+fn number_section_name(key: SectionKey) -> &'static str {
+    match key {
+        SectionKey::Nodes => "nodes",
+        SectionKey::Edges => "edges",
+        SectionKey::Locations => "locations",
+        SectionKey::TraceFunctionInfos => "trace_function_infos",
+        _ => "numbers",
+    }
+}
+
+fn check_count(section: &'static str, count: u64, fields: usize, actual: u64) -> Result<()> {
+    let declared = count.saturating_mul(fields as u64);
+    if declared != actual {
+        return Err(SnapshotError::CountMismatch {
+            section,
+            declared,
+            actual,
+        });
+    }
+    Ok(())
+}
+
+/// States the byte loop never reaches; reported instead of panicking.
+fn unreachable_state() -> Result<()> {
+    Err(SnapshotError::BadMeta("internal parser state error".into()))
+}
+
+/// Parses a whole file with default (full) options.
+pub fn parse_file(path: &Path) -> Result<RawSnapshot> {
+    parse_file_with(path, ParseOptions::default())
+}
+
+/// Parses a file in `READ_CHUNK` pieces; errors carry the file name.
+pub fn parse_file_with(path: &Path, options: ParseOptions) -> Result<RawSnapshot> {
+    parse_file_inner(path, options).map_err(|e| e.with_path(path))
+}
+
+fn parse_file_inner(path: &Path, mut options: ParseOptions) -> Result<RawSnapshot> {
+    let mut file = File::open(path)?;
+    if options.size_hint.is_none() {
+        options.size_hint = file.metadata().ok().map(|m| m.len());
+    }
+    let mut parser = SnapshotParser::with_options(options);
+    if options.reader_thread {
+        read_on_helper_thread(&mut file, &mut parser)?;
+    } else {
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            let n = read_full(&mut file, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            parser.push(&buf[..n])?;
+        }
+    }
+    parser.finish()
+}
+
+/// Reads into `buf` until it is full or the file ends.
+fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// The second core reads the next chunks while this thread parses. Buffers
+/// go back to the reader so nothing is allocated per chunk.
+fn read_on_helper_thread(file: &mut File, parser: &mut SnapshotParser) -> Result<()> {
+    const IN_FLIGHT: usize = 3;
+    let (full_tx, full_rx) = mpsc::sync_channel::<std::io::Result<(Vec<u8>, usize)>>(IN_FLIGHT);
+    let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
+    for _ in 0..IN_FLIGHT {
+        // Sending to a receiver that is alive cannot fail.
+        let _ = empty_tx.send(vec![0u8; READ_CHUNK]);
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            while let Ok(mut buf) = empty_rx.recv() {
+                let result = read_full(file, &mut buf);
+                let done = !matches!(result, Ok(n) if n > 0);
+                if full_tx.send(result.map(|n| (buf, n))).is_err() || done {
+                    break;
+                }
+            }
+        });
+        let outcome = (|| {
+            while let Ok(message) = full_rx.recv() {
+                let (buf, n) = message?;
+                if n == 0 {
+                    break;
+                }
+                parser.push(&buf[..n])?;
+                let _ = empty_tx.send(buf);
+            }
+            Ok(())
+        })();
+        // Dropping the channels ends the reader if we stopped early.
+        drop(empty_tx);
+        drop(full_rx);
+        outcome
+    })
+}

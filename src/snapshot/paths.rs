@@ -1,0 +1,294 @@
+//! Retainer paths: the shortest root→node path along forward edges that
+//! memlab's trace finder would consider meaningful, preferring user-level
+//! edges at equal length. One BFS (`Distances`) serves every query.
+
+use super::dominators::Dominators;
+use super::graph::{EdgeIdx, EdgeName, HeapGraph};
+use super::nodes::NodeIdx;
+
+const UNREACHED: u32 = u32::MAX;
+
+// Per-string flags, computed once so the BFS never compares strings.
+const NODE_NAME_BLOCKED: u8 = 1;
+const EDGE_NAME_BLOCKED: u8 = 2;
+const WEAK_MAP_EDGE: u8 = 4;
+const DEVTOOLS_CONSOLE: u8 = 8;
+const CODE_EDGE_NAME: u8 = 16;
+
+/// memlab's trace-finding filters (`isMeaningfulEdge`, `isMeaningfulNode`,
+/// `isBlockListedEdge`), plus: shortcut edges count only from the root.
+pub struct PathRules {
+    string_flags: Vec<u8>,
+}
+
+impl PathRules {
+    pub fn new(graph: &HeapGraph) -> PathRules {
+        let strings = &graph.strings;
+        let string_flags = (0..strings.len() as u32)
+            .map(|i| {
+                let s = strings.get_or_empty(i);
+                let mut f = 0;
+                if matches!(
+                    s,
+                    "system / PropertyCell"
+                        | "system / NativeContext"
+                        | "system / SourcePositionTableWithFrameCache"
+                        | "(map descriptors)"
+                ) {
+                    f |= NODE_NAME_BLOCKED;
+                }
+                if matches!(
+                    s,
+                    "feedback_cell" | "part of key -> value pair in ephemeron table"
+                ) {
+                    f |= EDGE_NAME_BLOCKED;
+                }
+                if s.contains("WeakMap") {
+                    f |= WEAK_MAP_EDGE;
+                }
+                if s.contains("DevTools console") {
+                    f |= DEVTOOLS_CONSOLE;
+                }
+                if s == "code" {
+                    f |= CODE_EDGE_NAME;
+                }
+                f
+            })
+            .collect();
+        PathRules { string_flags }
+    }
+
+    fn flags(&self, string: u32) -> u8 {
+        self.string_flags.get(string as usize).copied().unwrap_or(0)
+    }
+
+    /// Whether a retainer path may use edge `e` from `from` to `to`.
+    pub fn allows(&self, graph: &HeapGraph, from: u32, e: u32, to: u32) -> bool {
+        if from == to {
+            return false;
+        }
+        let ids = graph.meta.edge_type_ids;
+        let (edge_type, edge_name, _) = graph.edge_columns();
+        let t = Some(edge_type[e as usize]);
+        if t == ids.weak || (t == ids.shortcut && from != 0) {
+            return false;
+        }
+        let to_type = graph.nodes.node_type[to as usize];
+        if Some(to_type) == graph.meta.node_type_ids.code
+            || self.flags(graph.nodes.name[to as usize]) & NODE_NAME_BLOCKED != 0
+        {
+            return false;
+        }
+        if !graph.meta.edge_name_is_index(edge_type[e as usize]) {
+            let flags = self.flags(edge_name[e as usize]);
+            if flags & EDGE_NAME_BLOCKED != 0 {
+                return false;
+            }
+            if t == ids.internal && flags & (CODE_EDGE_NAME | DEVTOOLS_CONSOLE) != 0 {
+                return false;
+            }
+            if flags & WEAK_MAP_EDGE != 0
+                && weak_map_key_id(graph, EdgeIdx(e)) == Some(graph.nodes.id[to as usize])
+            {
+                // A WeakMap does not retain its keys.
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The key id V8 writes into ephemeron edge names: "... (… @123) -> ...".
+fn weak_map_key_id(graph: &HeapGraph, e: EdgeIdx) -> Option<u32> {
+    let EdgeName::Name(name) = graph.edge_name(e) else {
+        return None;
+    };
+    let arrow = name.find(") ->")?;
+    let at = name[..arrow].rfind('@')?;
+    name[at + 1..arrow].parse().ok()
+}
+
+/// BFS distance of every node from the root along allowed edges.
+pub struct Distances {
+    dist: Vec<u32>,
+}
+
+impl Distances {
+    pub fn compute(graph: &HeapGraph, rules: &PathRules) -> Distances {
+        let n = graph.node_count();
+        let (_, _, edge_to) = graph.edge_columns();
+        let first_edge = graph.first_edge();
+        let mut dist = vec![UNREACHED; n];
+        let mut queue: Vec<u32> = Vec::with_capacity(n.min(1 << 20));
+        if n > 0 {
+            dist[0] = 0;
+            queue.push(0);
+        }
+        let mut head = 0;
+        while let Some(&v) = queue.get(head) {
+            head += 1;
+            let next = dist[v as usize] + 1;
+            for e in first_edge[v as usize]..first_edge[v as usize + 1] {
+                let to = edge_to[e as usize];
+                if dist[to as usize] == UNREACHED && rules.allows(graph, v, e, to) {
+                    dist[to as usize] = next;
+                    queue.push(to);
+                }
+            }
+        }
+        Distances { dist }
+    }
+
+    pub fn get(&self, node: NodeIdx) -> Option<u32> {
+        self.dist
+            .get(node.index())
+            .copied()
+            .filter(|&d| d != UNREACHED)
+    }
+}
+
+/// A source position, 1-based.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub script_name: String,
+    pub script_id: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EdgeLabel {
+    Name(String),
+    Index(u32),
+}
+
+impl std::fmt::Display for EdgeLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EdgeLabel::Name(s) => f.write_str(s),
+            EdgeLabel::Index(i) => write!(f, "[{i}]"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepEdge {
+    pub index: EdgeIdx,
+    pub edge_type: String,
+    pub name: EdgeLabel,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepNode {
+    pub index: NodeIdx,
+    pub id: u32,
+    pub node_type: String,
+    pub name: String,
+    pub class_name: String,
+    pub self_size: u32,
+    pub retained_size: Option<u64>,
+}
+
+/// One hop of a retainer path: the edge that leads to `node` (None for the
+/// root, which starts every path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathStep {
+    pub edge: Option<StepEdge>,
+    pub node: StepNode,
+    pub location: Option<Location>,
+}
+
+/// Lower is better: user-level edges first, then their sources' kinds.
+fn preference(graph: &HeapGraph, from: u32, e: u32) -> u8 {
+    let ids = graph.meta.edge_type_ids;
+    let t = Some(graph.edge_columns().0[e as usize]);
+    let edge_rank = if t == ids.property || t == ids.element || t == ids.context {
+        0
+    } else if t == ids.hidden {
+        1
+    } else if t == ids.internal {
+        2
+    } else {
+        3
+    };
+    let n = graph.meta.node_type_ids;
+    let ft = Some(graph.nodes.node_type[from as usize]);
+    let from_is_user = ft == n.object || ft == n.closure || ft == n.array || ft == n.regexp;
+    edge_rank * 2 + u8::from(!from_is_user)
+}
+
+/// The path from the root to `target`, or None if no allowed path exists.
+pub fn retainer_path(
+    graph: &HeapGraph,
+    rules: &PathRules,
+    distances: &Distances,
+    dominators: Option<&Dominators>,
+    target: NodeIdx,
+) -> Option<Vec<PathStep>> {
+    let mut d = distances.get(target)?;
+    let mut hops: Vec<(u32, NodeIdx)> = Vec::with_capacity(d as usize);
+    let mut node = target;
+    while d > 0 {
+        let (edge, from) = graph
+            .retainers_of(node)
+            .filter(|&(e, from)| {
+                distances.get(from) == Some(d - 1) && rules.allows(graph, from.0, e.0, node.0)
+            })
+            .min_by_key(|&(e, from)| (preference(graph, from.0, e.0), e.0))?;
+        hops.push((edge.0, node));
+        node = from;
+        d -= 1;
+    }
+    let mut steps = Vec::with_capacity(hops.len() + 1);
+    steps.push(make_step(graph, dominators, None, NodeIdx::ROOT));
+    for &(edge, node) in hops.iter().rev() {
+        steps.push(make_step(graph, dominators, Some(EdgeIdx(edge)), node));
+    }
+    Some(steps)
+}
+
+fn make_step(
+    graph: &HeapGraph,
+    dominators: Option<&Dominators>,
+    edge: Option<EdgeIdx>,
+    node: NodeIdx,
+) -> PathStep {
+    PathStep {
+        edge: edge.map(|e| StepEdge {
+            index: e,
+            edge_type: graph.edge_type_name(e).to_string(),
+            name: match graph.edge_name(e) {
+                EdgeName::Name(s) => EdgeLabel::Name(s.to_string()),
+                EdgeName::Index(i) => EdgeLabel::Index(i),
+            },
+        }),
+        node: StepNode {
+            index: node,
+            id: graph.node_id(node),
+            node_type: graph.node_type_name(node).to_string(),
+            name: graph.node_name(node).to_string(),
+            class_name: graph.class_name(node).into_owned(),
+            self_size: graph.self_size(node),
+            retained_size: dominators.map(|d| d.retained_size(node)),
+        },
+        location: node_location(graph, node),
+    }
+}
+
+/// A node's source location. Closures carry one, and so do objects (their
+/// constructor's position). The script name comes from the node's own
+/// closure → SharedFunctionInfo → Script chain, else from any closure of
+/// the same script, else it is "script #<id>".
+pub fn node_location(graph: &HeapGraph, node: NodeIdx) -> Option<Location> {
+    let raw = graph.raw_location(node)?;
+    let script_name = graph
+        .closure_script_name(node)
+        .or_else(|| graph.script_name(raw.script_id).map(str::to_string))
+        .unwrap_or_else(|| format!("script #{}", raw.script_id));
+    Some(Location {
+        script_name,
+        script_id: raw.script_id,
+        line: raw.line.saturating_add(1),
+        column: raw.column.saturating_add(1),
+    })
+}
