@@ -1,22 +1,37 @@
 //! The tracker's bookkeeping: which tracked objects are still alive, with their label, group,
 //! creation time and optional captured stack.
 //!
-//! JavaScript owns the `FinalizationRegistry` and hands ids in batches: new registrations and
+//! JavaScript owns the `FinalizationRegistry` and hands ids over in batches: new registrations and
 //! finalizations. This table owns everything else, frees an entry as soon as its object is
 //! finalized or untracked, and refuses to grow past its capacity, so the tracker itself can
 //! never become a leak.
+//!
+//! An entry is 16 bytes plus its id: labels are interned (they repeat across thousands of
+//! objects) and referenced by number; the rare unique strings and captured stacks live in a side
+//! map that is only consulted when it is not empty.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// One tracked object that has not been finalized yet.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    // Labels repeat across thousands of entries: shared, not copied.
-    pub label: Option<Arc<str>>,
-    pub group: Option<Arc<str>>,
+/// A label or group as handed to the table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Text {
+    #[default]
+    None,
+    /// A ref returned by [`TrackerTable::intern`].
+    Interned(u32),
+    /// A string used once: stored with the entry and freed with it.
+    Own(Box<str>),
+}
+
+/// A registration handed over by JavaScript.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Registration {
+    pub id: u32,
+    pub label: Text,
+    pub group: Text,
     pub stack: Option<Box<str>>,
-    pub created: Instant,
 }
 
 /// What a caller gets back about a survivor, with its age resolved at query time.
@@ -29,21 +44,34 @@ pub struct Survivor {
     pub age_ms: f64,
 }
 
-/// A registration handed over by JavaScript.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Registration {
-    pub id: u32,
-    pub label: Option<Arc<str>>,
-    pub group: Option<Arc<str>>,
-    pub stack: Option<Box<str>>,
-}
-
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TableError {
     #[error("tracker is full: {capacity} objects are already tracked (raise `maxTracked`)")]
     Full { capacity: usize },
     #[error("id {0} is already tracked")]
     DuplicateId(u32),
+    #[error("unknown interned string ref {0}")]
+    UnknownRef(u32),
+}
+
+// String refs inside an entry: 0 is "none", 1..=n an interned string, OWN a side-map string.
+const NO_TEXT: u32 = 0;
+const OWN: u32 = u32::MAX;
+// A freed slot, waiting for compaction.
+const DEAD: u64 = u64::MAX;
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    label: u32,
+    group: u32,
+    created_ns: u64,
+}
+
+#[derive(Debug, Default)]
+struct Extra {
+    label: Option<Box<str>>,
+    group: Option<Box<str>>,
+    stack: Option<Box<str>>,
 }
 
 /// Dead slots tolerated before compaction, so small tables never pay for it.
@@ -52,10 +80,13 @@ const COMPACT_MIN_DEAD: usize = 1024;
 #[derive(Debug)]
 pub struct TrackerTable {
     // Ids arrive in increasing order (they are creation order), so a sorted Vec takes them with a
-    // push and finds them by binary search. Freed slots are emptied in place and compacted once
+    // push and finds them by binary search. Freed slots are marked in place and compacted once
     // they outnumber the live ones: memory stays proportional to what is alive.
     ids: Vec<u32>,
-    entries: Vec<Option<Entry>>,
+    slots: Vec<Slot>,
+    extras: HashMap<u32, Extra>,
+    interned: Vec<Arc<str>>,
+    origin: Instant,
     live: usize,
     capacity: usize,
     collected: u64,
@@ -65,7 +96,10 @@ impl TrackerTable {
     pub fn new(capacity: usize) -> Self {
         Self {
             ids: Vec::new(),
-            entries: Vec::new(),
+            slots: Vec::new(),
+            extras: HashMap::new(),
+            interned: Vec::new(),
+            origin: Instant::now(),
             live: 0,
             capacity,
             collected: 0,
@@ -86,15 +120,30 @@ impl TrackerTable {
         self.collected
     }
 
+    /// Interns a label for use as [`Text::Interned`]; the caller bounds how many it interns.
+    pub fn intern(&mut self, s: &str) -> u32 {
+        self.interned.push(s.into());
+        self.interned.len() as u32
+    }
+
     fn slot(&self, id: u32) -> Option<usize> {
         self.ids
             .binary_search(&id)
             .ok()
-            .filter(|&i| self.entries[i].is_some())
+            .filter(|&i| self.slots[i].created_ns != DEAD)
     }
 
     pub fn contains(&self, id: u32) -> bool {
         self.slot(id).is_some()
+    }
+
+    fn text_ref(&self, t: &Text) -> Result<u32, TableError> {
+        match t {
+            Text::None => Ok(NO_TEXT),
+            Text::Interned(r) if (1..=self.interned.len() as u32).contains(r) => Ok(*r),
+            Text::Interned(r) => Err(TableError::UnknownRef(*r)),
+            Text::Own(_) => Ok(OWN),
+        }
     }
 
     /// Adds a batch of registrations, all stamped with the same creation time (they were made in
@@ -105,6 +154,7 @@ impl TrackerTable {
         batch: impl IntoIterator<Item = Registration>,
         now: Instant,
     ) -> Result<usize, TableError> {
+        let created_ns = now.saturating_duration_since(self.origin).as_nanos() as u64;
         let mut added = 0;
         for reg in batch {
             if self.live >= self.capacity {
@@ -112,28 +162,39 @@ impl TrackerTable {
                     capacity: self.capacity,
                 });
             }
-            let entry = Some(Entry {
-                label: reg.label,
-                group: reg.group,
-                stack: reg.stack,
-                created: now,
-            });
+            let slot = Slot {
+                label: self.text_ref(&reg.label)?,
+                group: self.text_ref(&reg.group)?,
+                created_ns,
+            };
             match self.ids.last() {
                 Some(&last) if last >= reg.id => match self.ids.binary_search(&reg.id) {
-                    Ok(i) if self.entries[i].is_some() => {
+                    Ok(i) if self.slots[i].created_ns != DEAD => {
                         return Err(TableError::DuplicateId(reg.id));
                     }
-                    Ok(i) => self.entries[i] = entry,
+                    Ok(i) => self.slots[i] = slot,
                     // Out of order only when an untracked id is tracked again: rare.
                     Err(i) => {
                         self.ids.insert(i, reg.id);
-                        self.entries.insert(i, entry);
+                        self.slots.insert(i, slot);
                     }
                 },
                 _ => {
                     self.ids.push(reg.id);
-                    self.entries.push(entry);
+                    self.slots.push(slot);
                 }
+            }
+            let own = |t: Text| match t {
+                Text::Own(s) => Some(s),
+                _ => None,
+            };
+            let extra = Extra {
+                label: own(reg.label),
+                group: own(reg.group),
+                stack: reg.stack,
+            };
+            if extra.label.is_some() || extra.group.is_some() || extra.stack.is_some() {
+                self.extras.insert(reg.id, extra);
             }
             self.live += 1;
             added += 1;
@@ -145,7 +206,10 @@ impl TrackerTable {
         let Some(i) = self.slot(id) else {
             return false;
         };
-        self.entries[i] = None;
+        self.slots[i].created_ns = DEAD;
+        if !self.extras.is_empty() {
+            self.extras.remove(&id);
+        }
         self.live -= 1;
         let dead = self.ids.len() - self.live;
         if dead >= COMPACT_MIN_DEAD && dead > self.live {
@@ -155,11 +219,14 @@ impl TrackerTable {
     }
 
     fn compact(&mut self) {
-        let mut keep = self.entries.iter().map(Option::is_some);
+        let mut keep = self.slots.iter().map(|s| s.created_ns != DEAD);
         self.ids.retain(|_| keep.next().unwrap_or(false));
-        self.entries.retain(Option::is_some);
+        self.slots.retain(|s| s.created_ns != DEAD);
         self.ids.shrink_to(self.ids.len() * 2);
-        self.entries.shrink_to(self.entries.len() * 2);
+        self.slots.shrink_to(self.slots.len() * 2);
+        if self.extras.capacity() > 2 * self.extras.len() + 64 {
+            self.extras.shrink_to_fit();
+        }
     }
 
     /// Records that these objects were garbage collected; unknown ids (untracked earlier, or
@@ -180,6 +247,26 @@ impl TrackerTable {
         self.remove(id)
     }
 
+    fn text(&self, r: u32, own: Option<&str>) -> Option<Arc<str>> {
+        match r {
+            NO_TEXT => None,
+            OWN => own.map(Arc::from),
+            r => self.interned.get(r as usize - 1).cloned(),
+        }
+    }
+
+    fn survivor(&self, i: usize, now_ns: u64) -> Survivor {
+        let (id, slot) = (self.ids[i], self.slots[i]);
+        let extra = self.extras.get(&id);
+        Survivor {
+            id,
+            label: self.text(slot.label, extra.and_then(|e| e.label.as_deref())),
+            group: self.text(slot.group, extra.and_then(|e| e.group.as_deref())),
+            stack: extra.and_then(|e| e.stack.clone()),
+            age_ms: now_ns.saturating_sub(slot.created_ns) as f64 / 1e6,
+        }
+    }
+
     /// Survivors oldest first, optionally restricted to one group and/or a set of ids.
     pub fn survivors(
         &self,
@@ -187,43 +274,31 @@ impl TrackerTable {
         ids: Option<&[u32]>,
         now: Instant,
     ) -> Vec<Survivor> {
-        let view = |id: u32, e: &Entry| Survivor {
-            id,
-            label: e.label.clone(),
-            group: e.group.clone(),
-            stack: e.stack.clone(),
-            age_ms: now.saturating_duration_since(e.created).as_secs_f64() * 1000.0,
-        };
-        let in_group = |e: &Entry| group.is_none() || e.group.as_deref() == group;
-        let live = self
-            .ids
-            .iter()
-            .zip(&self.entries)
-            .filter_map(|(&id, e)| e.as_ref().map(|e| (id, e)));
-        match ids {
+        let now_ns = now.saturating_duration_since(self.origin).as_nanos() as u64;
+        let indices: Vec<usize> = match ids {
             Some(ids) => {
                 let mut wanted = ids.to_vec();
                 wanted.sort_unstable();
                 wanted.dedup();
-                wanted
-                    .into_iter()
-                    .filter_map(|id| self.slot(id).map(|i| (id, i)))
-                    .filter_map(|(id, i)| self.entries[i].as_ref().map(|e| (id, e)))
-                    .filter(|(_, e)| in_group(e))
-                    .map(|(id, e)| view(id, e))
-                    .collect()
+                wanted.into_iter().filter_map(|id| self.slot(id)).collect()
             }
-            None => live
-                .filter(|(_, e)| in_group(e))
-                .map(|(id, e)| view(id, e))
+            None => (0..self.ids.len())
+                .filter(|&i| self.slots[i].created_ns != DEAD)
                 .collect(),
-        }
+        };
+        indices
+            .into_iter()
+            .map(|i| self.survivor(i, now_ns))
+            .filter(|s| group.is_none() || s.group.as_deref() == group)
+            .collect()
     }
 
-    /// Forgets every entry; later finalizations of those ids are ignored.
+    /// Forgets every entry and interned string; later finalizations of those ids are ignored.
     pub fn clear(&mut self) {
         self.ids = Vec::new();
-        self.entries = Vec::new();
+        self.slots = Vec::new();
+        self.extras = HashMap::new();
+        self.interned = Vec::new();
         self.live = 0;
     }
 }
@@ -236,7 +311,7 @@ mod tests {
     fn reg(id: u32, label: &str) -> Registration {
         Registration {
             id,
-            label: Some(label.into()),
+            label: Text::Own(label.into()),
             ..Default::default()
         }
     }
@@ -305,7 +380,7 @@ mod tests {
         let then = Instant::now();
         let grouped = |id, g: &str| Registration {
             id,
-            group: Some(g.into()),
+            group: Text::Own(g.into()),
             ..Default::default()
         };
         t.insert_batch([grouped(1, "x"), grouped(2, "y"), grouped(3, "x")], then)
@@ -380,5 +455,44 @@ mod tests {
             labels,
             [Some("a".into()), Some("b again".into()), Some("c".into())]
         );
+    }
+
+    #[test]
+    fn interned_labels_are_shared_and_unknown_refs_refused() {
+        let mut t = TrackerTable::new(10);
+        let now = Instant::now();
+        let r = t.intern("session");
+        let regs = (1..=3).map(|id| Registration {
+            id,
+            label: Text::Interned(r),
+            ..Default::default()
+        });
+        t.insert_batch(regs, now).unwrap();
+        let s = t.survivors(None, None, now);
+        assert!(s.iter().all(|s| s.label.as_deref() == Some("session")));
+        let bad = Registration {
+            id: 9,
+            label: Text::Interned(42),
+            ..Default::default()
+        };
+        assert_eq!(t.insert_batch([bad], now), Err(TableError::UnknownRef(42)));
+    }
+
+    #[test]
+    fn side_strings_and_stacks_are_freed_with_their_entry() {
+        let mut t = TrackerTable::new(10);
+        let now = Instant::now();
+        let with_stack = Registration {
+            id: 1,
+            label: Text::Own("unique".into()),
+            stack: Some("at f (a.js:1:1)".into()),
+            ..Default::default()
+        };
+        t.insert_batch([with_stack], now).unwrap();
+        let s = &t.survivors(None, None, now)[0];
+        assert_eq!(s.stack.as_deref(), Some("at f (a.js:1:1)"));
+        assert_eq!(s.label.as_deref(), Some("unique"));
+        t.finalize_batch([1]);
+        assert!(t.extras.is_empty());
     }
 }

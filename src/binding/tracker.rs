@@ -1,17 +1,15 @@
 //! `TrackerTable` for JavaScript. To keep `track()` within a few nanoseconds of a bare
 //! `FinalizationRegistry.register`, JavaScript queues registrations as numbers in a typed array
 //! (`[id, labelRef, groupRef]` triples) and hands the queue over once per synchronous job.
-//! Label refs point into a small table of labels interned here; rare unique strings travel in a
-//! side array.
+//! Label refs point at labels interned in the table; rare unique strings travel in a side array.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use napi::bindgen_prelude::{Result, Uint32Array};
 use napi_derive::napi;
 
 use super::guard::guarded;
-use crate::tracker_table::{Registration, TableError, TrackerTable};
+use crate::tracker_table::{Registration, TableError, Text, TrackerTable};
 
 /// Numbers per queued registration: id, label ref, group ref.
 const FIELDS: usize = 3;
@@ -32,14 +30,12 @@ pub struct SurvivorRecord {
 #[napi(js_name = "TrackerTable")]
 pub struct JsTrackerTable {
     table: TrackerTable,
-    // Interned strings; ref r > 0 is interned[r - 1]. JavaScript bounds how many it interns.
-    interned: Vec<Arc<str>>,
 }
 
 fn table_error(e: TableError) -> napi::Error {
     let status = match e {
         TableError::Full { .. } => napi::Status::GenericFailure,
-        TableError::DuplicateId(_) => napi::Status::InvalidArg,
+        TableError::DuplicateId(_) | TableError::UnknownRef(_) => napi::Status::InvalidArg,
     };
     napi::Error::new(status, e.to_string())
 }
@@ -54,15 +50,13 @@ impl JsTrackerTable {
     pub fn new(capacity: u32) -> Self {
         Self {
             table: TrackerTable::new(capacity as usize),
-            interned: Vec::new(),
         }
     }
 
-    /// Interns a string; its ref is the returned number.
+    /// Interns a string; its ref is the returned number. JavaScript bounds how many it interns.
     #[napi]
     pub fn intern(&mut self, s: String) -> u32 {
-        self.interned.push(s.into());
-        self.interned.len() as u32
+        self.table.intern(&s)
     }
 
     /// Adds `count` queued registrations from `queue`; `side` holds the strings whose ref is
@@ -83,34 +77,36 @@ impl JsTrackerTable {
             if stacks.as_ref().is_some_and(|s| s.len() != count) {
                 return Err(invalid("one stack per registration expected".into()));
             }
+            // Checked up front so the registrations can stream into the table unbuffered.
+            let wanted = numbers
+                .chunks_exact(FIELDS)
+                .flat_map(|t| [t[1], t[2]])
+                .filter(|&r| r == SIDE_STRING)
+                .count();
+            if wanted != side.len() {
+                return Err(invalid(format!(
+                    "{wanted} side strings referenced, {} given",
+                    side.len()
+                )));
+            }
             let mut side = side.into_iter();
             let mut stacks = stacks.map(|s| s.into_iter());
-            let mut resolve = |r: u32| -> Result<Option<Arc<str>>> {
-                match r {
-                    NO_STRING => Ok(None),
-                    SIDE_STRING => side
-                        .next()
-                        .map(|s| Some(Arc::from(s)))
-                        .ok_or_else(|| invalid("side string array is too short".into())),
-                    r => self
-                        .interned
-                        .get(r as usize - 1)
-                        .map(|s| Some(s.clone()))
-                        .ok_or_else(|| invalid(format!("unknown string ref {r}"))),
-                }
+            let mut text = move |r: u32| match r {
+                NO_STRING => Text::None,
+                SIDE_STRING => side
+                    .next()
+                    .map_or(Text::None, |s| Text::Own(s.into_boxed_str())),
+                r => Text::Interned(r),
             };
-            let mut regs = Vec::with_capacity(count);
-            for triple in numbers.chunks_exact(FIELDS) {
-                regs.push(Registration {
-                    id: triple[0],
-                    label: resolve(triple[1])?,
-                    group: resolve(triple[2])?,
-                    stack: stacks
-                        .as_mut()
-                        .and_then(|s| s.next())
-                        .map(String::into_boxed_str),
-                });
-            }
+            let regs = numbers.chunks_exact(FIELDS).map(|t| Registration {
+                id: t[0],
+                label: text(t[1]),
+                group: text(t[2]),
+                stack: stacks
+                    .as_mut()
+                    .and_then(|s| s.next())
+                    .map(String::into_boxed_str),
+            });
             let added = self
                 .table
                 .insert_batch(regs, Instant::now())
@@ -164,6 +160,5 @@ impl JsTrackerTable {
     #[napi]
     pub fn clear(&mut self) {
         self.table.clear();
-        self.interned.clear();
     }
 }
