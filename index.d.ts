@@ -42,10 +42,21 @@ export interface TrackerOptions {
 }
 
 export interface PathStep {
+  /** Property name, `[index]`, or variable name of the reference leading to this object. */
   edge: string;
+  /** 'property' | 'element' | 'context' | 'internal' | 'hidden' | 'shortcut' */
+  edgeType: string;
+  /** The object's name in the snapshot (constructor name, function name, string value…). */
   name: string;
+  /** V8 node type: 'object' | 'closure' | 'array' | 'string' | 'hidden' | 'code' | … */
   type: string;
-  location?: { script: string; line: number; column: number };
+  /** The class name DevTools shows ('(closure)', '(array)', 'Foo', …). */
+  className: string;
+  id: number;
+  selfSize: number;
+  retainedSize?: number;
+  /** Source location (1-based) of a function, or of an object's constructor. */
+  location?: { script: string; scriptId: number; line: number; column: number };
 }
 
 export interface Survivor {
@@ -99,4 +110,78 @@ export function expectCollected(
 export class LeakError extends Error {
   readonly name: 'LeakError';
   readonly survivors: Survivor[];
+}
+
+export interface ClassSummary {
+  name: string;
+  type: string;
+  count: number;
+  selfSize: number;
+  /** Memory freed if every object of the class were gone (no double counting within the class). */
+  retainedSize: number;
+}
+
+export interface ClassDelta {
+  name: string;
+  type: string;
+  countBefore: number;
+  countAfter: number;
+  countDelta: number;
+  sizeBefore: number;
+  sizeAfter: number;
+  sizeDelta: number;
+  /** Objects whose id is only in the second snapshot. */
+  addedCount: number;
+  /** Objects whose id is only in the first snapshot. */
+  removedCount: number;
+  addedSize: number;
+  removedSize: number;
+}
+
+export interface SnapshotNode {
+  id: number;
+  name: string;
+  type: string;
+  className: string;
+  selfSize: number;
+  retainedSize: number;
+  /** Id of the immediate dominator; absent for the root. */
+  dominatorId?: number;
+}
+
+export interface LoadOptions {
+  /** Called every `progressIntervalMs` (default 200) while loading: bytes parsed and phase. */
+  onProgress?: (p: { bytes: number; phase: 'parsing' | 'graph' | 'analysis' | 'done' }) => void;
+  progressIntervalMs?: number;
+}
+
+/** An analysed heap snapshot: graph, dominator tree and retained sizes live in Rust. */
+export class HeapSnapshot {
+  private constructor();
+  readonly nodeCount: number;
+  readonly edgeCount: number;
+  /** Sum of all objects' self sizes, in bytes. */
+  readonly totalSize: number;
+  /** Per class, largest retained size first. */
+  summary(opts?: { top?: number }): ClassSummary[];
+  /** One object by id, or null. */
+  node(nodeId: number): SnapshotNode | null;
+  /** Path from a GC root to the object; null if unreachable; RangeError for an unknown id. */
+  retainerPath(nodeId: number): PathStep[] | null;
+}
+
+/**
+ * Loads and analyses a `.heapsnapshot` file, or a stream / async iterable of its chunks (such as
+ * `v8.getHeapSnapshot()`), off the JS thread. Rejects with a SnapshotError naming the file and
+ * byte offset on bad input.
+ */
+export function loadSnapshot(source: string | AsyncIterable<Buffer | Uint8Array | string>, opts?: LoadOptions): Promise<HeapSnapshot>;
+/** Snapshots this process's heap and analyses it without writing a file (pauses the event loop while V8 walks the heap). */
+export function captureSnapshot(opts?: LoadOptions): Promise<HeapSnapshot>;
+/** Per-class growth between two snapshots of one process, by object id, largest size growth first. */
+export function diffSnapshots(before: string, after: string): Promise<ClassDelta[]>;
+
+export class SnapshotError extends Error {
+  readonly name: 'SnapshotError';
+  readonly code: 'ERR_LEAKHOUND_SNAPSHOT';
 }

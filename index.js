@@ -6,6 +6,7 @@ const { settle } = require('./lib/settle');
 const { Tracker } = require('./lib/tracker');
 const { LeakError } = require('./lib/errors');
 const collected = require('./lib/expect');
+const { HeapSnapshot, SnapshotError, loadSnapshot, captureSnapshot, diffSnapshots } = require('./lib/snapshot');
 
 /** The default tracker, used by track() and expectCollected() without a tracker. */
 const tracker = new Tracker({ name: 'default' });
@@ -13,4 +14,17 @@ const tracker = new Tracker({ name: 'default' });
 const track = (target, label, group) => tracker.track(target, label, group);
 const expectCollected = (what, opts) => collected.expectCollected(what, opts, tracker);
 
-module.exports = { gc, settle, Tracker, tracker, track, expectCollected, LeakError };
+module.exports = {
+  gc,
+  settle,
+  Tracker,
+  tracker,
+  track,
+  expectCollected,
+  LeakError,
+  loadSnapshot,
+  captureSnapshot,
+  diffSnapshots,
+  HeapSnapshot,
+  SnapshotError,
+};

@@ -1,5 +1,4 @@
-// ESM entry: the same objects as the CommonJS entry (one default tracker per thread).
-import leakhound from './index.js';
-
-export const { gc, settle, Tracker, tracker, track, expectCollected, LeakError } = leakhound;
-export default leakhound;
+// ESM entry: the same objects as the CommonJS entry (one default tracker per thread); Node derives
+// the named exports from index.js.
+export * from './index.js';
+export { default } from './index.js';

@@ -3,9 +3,6 @@
 //! its private gc context would leave the second without `gc`. The addon's statics are shared by
 //! every thread that loads it, so a static mutex serialises those sections.
 
-// Test builds compile out napi registration, so the export looks unused there.
-#![cfg_attr(test, allow(dead_code))]
-
 use napi::bindgen_prelude::{Function, Result, Unknown};
 use napi_derive::napi;
 use parking_lot::Mutex;

@@ -2,6 +2,7 @@
 //! and retained sizes (memlab-compatible), retainer paths, class summary and
 //! two-snapshot diff.
 
+pub mod analysed;
 pub mod analysis;
 pub mod diff;
 pub mod dominators;
@@ -16,6 +17,7 @@ pub mod raw;
 pub mod strings;
 pub mod summary;
 
+pub use analysed::{AnalysedSnapshot, NodeFacts, Phase, Progress};
 pub use analysis::Analysis;
 pub use diff::{ClassDiff, diff_snapshots};
 pub use dominators::Dominators;
@@ -23,7 +25,9 @@ pub use error::{Result, SnapshotError};
 pub use graph::{EdgeIdx, EdgeName, HeapGraph};
 pub use meta::SnapshotMeta;
 pub use nodes::{LightSnapshot, NodeIdx, NodeTable, NodeView, class_name};
-pub use parser::{ParseOptions, SnapshotParser, parse_file, parse_file_with};
+pub use parser::{
+    ParseOptions, SnapshotParser, parse_file, parse_file_with, parse_file_with_progress,
+};
 pub use paths::{
     Distances, EdgeLabel, Location, PathRules, PathStep, StepEdge, StepNode, node_location,
     retainer_path,

@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use super::error::{Result, SnapshotError};
@@ -525,17 +526,36 @@ pub fn parse_file(path: &Path) -> Result<RawSnapshot> {
 
 /// Parses a file in `READ_CHUNK` pieces; errors carry the file name.
 pub fn parse_file_with(path: &Path, options: ParseOptions) -> Result<RawSnapshot> {
-    parse_file_inner(path, options).map_err(|e| e.with_path(path))
+    parse_file_inner(path, options, None).map_err(|e| e.with_path(path))
 }
 
-fn parse_file_inner(path: &Path, mut options: ParseOptions) -> Result<RawSnapshot> {
+/// Like [`parse_file_with`], storing the bytes parsed so far in `progress` after every chunk, so
+/// another thread can report progress on long parses.
+pub fn parse_file_with_progress(
+    path: &Path,
+    options: ParseOptions,
+    progress: &AtomicU64,
+) -> Result<RawSnapshot> {
+    parse_file_inner(path, options, Some(progress)).map_err(|e| e.with_path(path))
+}
+
+fn parse_file_inner(
+    path: &Path,
+    mut options: ParseOptions,
+    progress: Option<&AtomicU64>,
+) -> Result<RawSnapshot> {
     let mut file = File::open(path)?;
     if options.size_hint.is_none() {
         options.size_hint = file.metadata().ok().map(|m| m.len());
     }
     let mut parser = SnapshotParser::with_options(options);
+    let report = |parser: &SnapshotParser| {
+        if let Some(p) = progress {
+            p.store(parser.bytes_seen(), Ordering::Relaxed);
+        }
+    };
     if options.reader_thread {
-        read_on_helper_thread(&mut file, &mut parser)?;
+        read_on_helper_thread(&mut file, &mut parser, report)?;
     } else {
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
@@ -544,6 +564,7 @@ fn parse_file_inner(path: &Path, mut options: ParseOptions) -> Result<RawSnapsho
                 break;
             }
             parser.push(&buf[..n])?;
+            report(&parser);
         }
     }
     parser.finish()
@@ -565,7 +586,11 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// The second core reads the next chunks while this thread parses. Buffers
 /// go back to the reader so nothing is allocated per chunk.
-fn read_on_helper_thread(file: &mut File, parser: &mut SnapshotParser) -> Result<()> {
+fn read_on_helper_thread(
+    file: &mut File,
+    parser: &mut SnapshotParser,
+    report: impl Fn(&SnapshotParser),
+) -> Result<()> {
     const IN_FLIGHT: usize = 3;
     let (full_tx, full_rx) = mpsc::sync_channel::<std::io::Result<(Vec<u8>, usize)>>(IN_FLIGHT);
     let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
@@ -590,6 +615,7 @@ fn read_on_helper_thread(file: &mut File, parser: &mut SnapshotParser) -> Result
                     break;
                 }
                 parser.push(&buf[..n])?;
+                report(parser);
                 let _ = empty_tx.send(buf);
             }
             Ok(())

@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+'use strict';
+// `npx leakhound <command>`: heap-snapshot analysis from the command line. Every command takes
+// --json (one JSON document on stdout); errors go to stderr with a non-zero exit code.
+const lh = require('..');
+
+const HELP = {
+  main: `Usage: leakhound <command> [options]
+
+Commands:
+  summary <file> [--top N]          class summary: count, self size, retained size
+  diff <before> <after> [--top N]   per-class growth between two snapshots of one process
+  path <file> <nodeId>              retainer path of one object, from a GC root
+
+Options:
+  --json        print one JSON document on stdout
+  --top N       rows to show (default 25; with --json, all unless given)
+  --no-color    plain output (colour is used only on a terminal)
+  -h, --help    help for a command: leakhound <command> --help`,
+  summary: `Usage: leakhound summary <file> [--top N] [--json]
+
+Groups every object of the snapshot by class and prints count, self size and retained size
+(memory freed if every object of the class were gone, without double counting objects that
+other objects of the same class retain), largest retained size first.`,
+  diff: `Usage: leakhound diff <before> <after> [--top N] [--json]
+
+Compares two snapshots of the same process by object id: per class, objects allocated and freed
+between them, and the change in count and size, largest growth first.`,
+  path: `Usage: leakhound path <file> <nodeId> [--json]
+
+Prints the shortest chain of references from a GC root to the object with this id (the @id
+DevTools shows), skipping weak references and preferring user-visible edges.`,
+};
+
+class UsageError extends Error {}
+
+function parseArgs(argv) {
+  const args = { positional: [], json: false, color: undefined, help: false, top: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') args.json = true;
+    else if (a === '--no-color') args.color = false;
+    else if (a === '--color') args.color = true;
+    else if (a === '-h' || a === '--help') args.help = true;
+    else if (a === '--top' || a.startsWith('--top=')) {
+      const v = a === '--top' ? argv[++i] : a.slice('--top='.length);
+      if (!/^[1-9]\d*$/.test(v ?? '')) throw new UsageError(`--top needs a positive whole number, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+      args.top = Number(v);
+    } else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+    else args.positional.push(a);
+  }
+  return args;
+}
+
+function painter(enabled) {
+  const wrap = (code) => (s) => (enabled ? `\x1b[${code}m${s}\x1b[0m` : String(s));
+  return { bold: wrap(1), dim: wrap(2), red: wrap(31), green: wrap(32), cyan: wrap(36), yellow: wrap(33) };
+}
+
+function bytes(n) {
+  const sign = n < 0 ? '-' : '';
+  let v = Math.abs(n);
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${sign}${u === 0 ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+}
+
+const count = (n) => n.toLocaleString('en-US');
+const signed = (n, f) => (n > 0 ? `+${f(n)}` : f(n));
+
+function table(rows, columns) {
+  const widths = columns.map((c) => Math.max(c.title.length, ...rows.map((r) => c.text(r).length)));
+  const line = (cells) => cells.map((cell, i) => (columns[i].left ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(columns.map((c) => c.title)), ...rows.map((r) => line(columns.map((c) => c.text(r))))].join('\n');
+}
+
+// Progress on stderr while a file loads, only on a terminal.
+function progressFor(file, paint) {
+  if (!process.stderr.isTTY) return {};
+  const size = require('node:fs').statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+  return {
+    onProgress({ bytes: done, phase }) {
+      const what = phase === 'parsing' && size ? `parsing ${bytes(done)} / ${bytes(size)} (${Math.floor((done / size) * 100)}%)` : phase;
+      process.stderr.write(`\r\x1b[K${paint.dim(`${file}: ${what}`)}`);
+    },
+    progressIntervalMs: 100,
+  };
+}
+
+const clearProgress = () => process.stderr.isTTY && process.stderr.write('\r\x1b[K');
+
+async function load(file, paint) {
+  try {
+    return await lh.loadSnapshot(file, progressFor(file, paint));
+  } finally {
+    clearProgress();
+  }
+}
+
+async function summary(args, paint) {
+  const [file, ...extra] = args.positional;
+  if (!file || extra.length) throw new UsageError('summary takes one snapshot file');
+  const snap = await load(file, paint);
+  const rows = snap.summary({ top: args.top ?? (args.json ? undefined : 25) });
+  if (args.json) return rows;
+  const header = `${file}: ${count(snap.nodeCount)} objects, ${count(snap.edgeCount)} references, ${bytes(snap.totalSize)}`;
+  return `${paint.bold(header)}\n${table(rows, [
+    { title: 'Retained', text: (r) => bytes(r.retainedSize) },
+    { title: 'Self', text: (r) => bytes(r.selfSize) },
+    { title: 'Count', text: (r) => count(r.count) },
+    { title: 'Type', text: (r) => r.type, left: true },
+    { title: 'Class', text: (r) => r.name, left: true },
+  ])}`;
+}
+
+async function diff(args, paint) {
+  const [before, after, ...extra] = args.positional;
+  if (!before || !after || extra.length) throw new UsageError('diff takes two snapshot files: <before> <after>');
+  const all = await lh.diffSnapshots(before, after);
+  const rows = all.slice(0, args.top ?? (args.json ? all.length : 25));
+  if (args.json) return rows;
+  return table(rows, [
+    { title: 'Size Δ', text: (r) => signed(r.sizeDelta, bytes) },
+    { title: 'Count Δ', text: (r) => signed(r.countDelta, count) },
+    { title: 'New', text: (r) => count(r.addedCount) },
+    { title: 'Freed', text: (r) => count(r.removedCount) },
+    { title: 'After', text: (r) => bytes(r.sizeAfter) },
+    { title: 'Type', text: (r) => r.type, left: true },
+    { title: 'Class', text: (r) => r.name, left: true },
+  ]);
+}
+
+function describeStep(step, paint) {
+  const where = step.location ? paint.cyan(` ${step.location.script}:${step.location.line}:${step.location.column}`) : '';
+  const size = step.retainedSize === undefined ? '' : paint.dim(` (retains ${bytes(step.retainedSize)})`);
+  const name = step.type === 'closure' ? `${step.name || '(anonymous)'}()` : step.className;
+  return `--${paint.yellow(step.edge)} (${step.edgeType})--> ${paint.bold(name)} @${step.id}${where}${size}`;
+}
+
+async function pathCommand(args, paint) {
+  const [file, idText, ...extra] = args.positional;
+  if (!file || idText === undefined || extra.length) throw new UsageError('path takes a snapshot file and a node id');
+  const id = Number(idText.replace(/^@/, ''));
+  if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw new UsageError(`node id must be a whole number, got ${JSON.stringify(idText)}`);
+  const snap = await load(file, paint);
+  const steps = snap.retainerPath(id);
+  if (args.json) return steps;
+  if (steps === null) return `@${id} is not reachable from any GC root (it would be collected)`;
+  return steps.map((s, i) => `${'  '.repeat(Math.min(i, 12))}${describeStep(s, paint)}`).join('\n');
+}
+
+const COMMANDS = { summary, diff, path: pathCommand };
+
+async function main(argv) {
+  let args;
+  try {
+    args = parseArgs(argv.slice(1));
+  } catch (err) {
+    return fail(err);
+  }
+  const command = argv[0];
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    console.log(HELP.main);
+    return 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) return fail(new UsageError(`unknown command ${JSON.stringify(command)}`));
+  if (args.help) {
+    console.log(HELP[command]);
+    return 0;
+  }
+  const paint = painter(args.color ?? (process.stdout.isTTY && !process.env.NO_COLOR));
+  try {
+    const out = await run(args, paint);
+    process.stdout.write(args.json ? `${JSON.stringify(out, null, 2)}\n` : `${out}\n`);
+    return 0;
+  } catch (err) {
+    return fail(err);
+  }
+}
+
+function fail(err) {
+  const usage = err instanceof UsageError;
+  process.stderr.write(`leakhound: ${err.message}\n${usage ? "Run 'leakhound --help' for usage.\n" : ''}`);
+  return usage ? 2 : 1;
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

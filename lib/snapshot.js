@@ -1,0 +1,131 @@
+'use strict';
+// Heap snapshots: loading, analysis and diffs run in the Rust core on libuv's thread pool; this
+// layer validates arguments, feeds streams and wraps results.
+const path = require('node:path');
+const v8 = require('node:v8');
+const native = require('./native');
+const check = require('./validate');
+
+class SnapshotError extends Error {
+  constructor(message, cause) {
+    super(message, { cause });
+    this.name = 'SnapshotError';
+    this.code = 'ERR_LEAKHOUND_SNAPSHOT';
+  }
+}
+
+const snapshotError = (err) => (err instanceof SnapshotError ? err : new SnapshotError(err.message, err));
+
+const created = Symbol('leakhound.snapshot');
+
+class HeapSnapshot {
+  #native;
+
+  constructor(token, nativeSnapshot) {
+    if (token !== created) throw new TypeError('HeapSnapshot is created by loadSnapshot() or captureSnapshot()');
+    this.#native = nativeSnapshot;
+  }
+
+  get nodeCount() {
+    return this.#native.nodeCount;
+  }
+
+  get edgeCount() {
+    return this.#native.edgeCount;
+  }
+
+  /** Sum of every object's self size, in bytes. */
+  get totalSize() {
+    return this.#native.totalSize;
+  }
+
+  /** Per class: { name, type, count, selfSize, retainedSize }, largest retained size first. */
+  summary(opts) {
+    const o = check.options('summary()', opts);
+    const top = check.integer('summary()', 'top', o.top, 1, 2 ** 31 - 1, undefined);
+    return this.#native.summary(top);
+  }
+
+  /** One object: { id, name, type, className, selfSize, retainedSize, dominatorId }, or null. */
+  node(nodeId) {
+    const id = check.integer('node()', 'nodeId', nodeId, 0, 0xffffffff, undefined);
+    if (id === undefined) throw new TypeError('node(): nodeId is required');
+    return this.#native.node(id) ?? null;
+  }
+
+  /**
+   * The shortest path from a GC root to the object with this id (weak edges skipped, internal
+   * edges avoided), as steps { edge, edgeType, name, type, className, id, selfSize, retainedSize,
+   * location? }. null when the object is unreachable; RangeError when no object has the id.
+   */
+  retainerPath(nodeId) {
+    const id = check.integer('retainerPath()', 'nodeId', nodeId, 0, 0xffffffff, undefined);
+    if (id === undefined) throw new TypeError('retainerPath(): nodeId is required');
+    if (!this.#native.hasNode(id)) throw new RangeError(`retainerPath(): no object with id ${id} in this snapshot`);
+    return this.#native.retainerPath(id);
+  }
+}
+
+function progressReporter(o, progress) {
+  const onProgress = o.onProgress;
+  if (onProgress === undefined) return () => {};
+  if (typeof onProgress !== 'function') {
+    throw new TypeError(`loadSnapshot(): onProgress must be a function, got ${check.describe(onProgress)}`);
+  }
+  const every = check.integer('loadSnapshot()', 'progressIntervalMs', o.progressIntervalMs, 10, 60_000, 200);
+  const timer = setInterval(() => onProgress({ bytes: progress.bytes, phase: progress.phase }), every);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+async function loadFromStream(source, progress) {
+  const stream = new native.SnapshotStream();
+  for await (const chunk of source) {
+    stream.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  }
+  return stream.finish(progress);
+}
+
+/**
+ * Loads and analyses a snapshot: `source` is a file path, or a stream / async iterable of chunks
+ * (such as `v8.getHeapSnapshot()`), analysed without touching disk. Parsing, the graph and the
+ * dominator tree are built off the JS thread.
+ */
+async function loadSnapshot(source, opts) {
+  const o = check.options('loadSnapshot()', opts);
+  const progress = native.newLoadProgress();
+  const stop = progressReporter(o, progress);
+  try {
+    let loaded;
+    if (typeof source === 'string') loaded = await native.loadSnapshotFile(path.resolve(source), progress);
+    else if (source != null && typeof source[Symbol.asyncIterator] === 'function') loaded = await loadFromStream(source, progress);
+    else throw new TypeError(`loadSnapshot(): expected a file path or a stream of chunks, got ${check.describe(source)}`);
+    return new HeapSnapshot(created, loaded);
+  } catch (err) {
+    throw err instanceof TypeError ? err : snapshotError(err);
+  } finally {
+    stop();
+  }
+}
+
+/**
+ * Snapshots this process's heap and analyses it, streaming V8's output straight into the parser.
+ * Like any heap snapshot it pauses the event loop while V8 walks the heap.
+ */
+function captureSnapshot(opts) {
+  return loadSnapshot(v8.getHeapSnapshot(), opts);
+}
+
+/** Per-class growth between two snapshot files, by object id; largest size growth first. */
+async function diffSnapshots(before, after) {
+  for (const [name, value] of [['before', before], ['after', after]]) {
+    if (typeof value !== 'string') throw new TypeError(`diffSnapshots(): ${name} must be a file path, got ${check.describe(value)}`);
+  }
+  try {
+    return await native.diffSnapshotFiles(path.resolve(before), path.resolve(after));
+  } catch (err) {
+    throw snapshotError(err);
+  }
+}
+
+module.exports = { HeapSnapshot, SnapshotError, loadSnapshot, captureSnapshot, diffSnapshots };

@@ -1,0 +1,362 @@
+//! Heap snapshots for JavaScript: loading and analysis run on libuv's thread pool (AsyncTask);
+//! queries convert the core's results into plain objects.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{AsyncTask, Buffer, Result};
+use napi::{Env, Task};
+use napi_derive::napi;
+
+use super::guard::guarded;
+use crate::snapshot::{
+    AnalysedSnapshot, ClassDiff, ClassSummary, LightSnapshot, ParseOptions, PathStep, Phase,
+    Progress, SnapshotError, SnapshotParser, diff_snapshots, parse_file_with,
+};
+
+fn snapshot_error(e: SnapshotError) -> napi::Error {
+    napi::Error::new(napi::Status::InvalidArg, e.to_string())
+}
+
+#[napi(object)]
+pub struct ClassSummaryRecord {
+    pub name: String,
+    #[napi(js_name = "type")]
+    pub node_type: String,
+    pub count: f64,
+    pub self_size: f64,
+    pub retained_size: f64,
+}
+
+impl From<ClassSummary> for ClassSummaryRecord {
+    fn from(c: ClassSummary) -> Self {
+        Self {
+            name: c.class_name,
+            node_type: c.node_type,
+            count: c.count as f64,
+            self_size: c.self_size as f64,
+            retained_size: c.retained_size as f64,
+        }
+    }
+}
+
+#[napi(object)]
+pub struct NodeRecord {
+    pub id: u32,
+    pub name: String,
+    #[napi(js_name = "type")]
+    pub node_type: String,
+    pub class_name: String,
+    pub self_size: f64,
+    pub retained_size: f64,
+    pub dominator_id: Option<u32>,
+}
+
+#[napi(object)]
+pub struct LocationRecord {
+    pub script: String,
+    pub script_id: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[napi(object)]
+pub struct PathStepRecord {
+    /// Property name, `[index]` or variable name of the edge leading to this node.
+    pub edge: String,
+    pub edge_type: String,
+    pub name: String,
+    #[napi(js_name = "type")]
+    pub node_type: String,
+    pub class_name: String,
+    pub id: u32,
+    pub self_size: f64,
+    pub retained_size: Option<f64>,
+    pub location: Option<LocationRecord>,
+}
+
+fn path_records(steps: Vec<PathStep>) -> Vec<PathStepRecord> {
+    steps
+        .into_iter()
+        // The synthetic root has no edge leading to it; paths start at its child.
+        .filter_map(|s| {
+            let edge = s.edge?;
+            Some(PathStepRecord {
+                edge: edge.name.to_string(),
+                edge_type: edge.edge_type,
+                name: s.node.name,
+                node_type: s.node.node_type,
+                class_name: s.node.class_name,
+                id: s.node.id,
+                self_size: f64::from(s.node.self_size),
+                retained_size: s.node.retained_size.map(|r| r as f64),
+                location: s.location.map(|l| LocationRecord {
+                    script: l.script_name,
+                    script_id: l.script_id,
+                    line: l.line,
+                    column: l.column,
+                }),
+            })
+        })
+        .collect()
+}
+
+#[napi(object)]
+pub struct ClassDeltaRecord {
+    pub name: String,
+    #[napi(js_name = "type")]
+    pub node_type: String,
+    pub count_before: f64,
+    pub count_after: f64,
+    pub count_delta: f64,
+    pub size_before: f64,
+    pub size_after: f64,
+    pub size_delta: f64,
+    pub added_count: f64,
+    pub removed_count: f64,
+    pub added_size: f64,
+    pub removed_size: f64,
+}
+
+impl From<ClassDiff> for ClassDeltaRecord {
+    fn from(d: ClassDiff) -> Self {
+        Self {
+            name: d.class_name,
+            node_type: d.node_type,
+            count_before: d.count_before as f64,
+            count_after: d.count_after as f64,
+            count_delta: d.count_delta as f64,
+            size_before: d.size_before as f64,
+            size_after: d.size_after as f64,
+            size_delta: d.size_delta as f64,
+            added_count: d.added_count as f64,
+            removed_count: d.removed_count as f64,
+            added_size: d.added_size as f64,
+            removed_size: d.removed_size as f64,
+        }
+    }
+}
+
+/// An analysed snapshot held by JavaScript.
+#[napi]
+pub struct NativeSnapshot {
+    inner: AnalysedSnapshot,
+}
+
+#[napi]
+impl NativeSnapshot {
+    #[napi(getter)]
+    pub fn node_count(&self) -> u32 {
+        self.inner.graph.node_count() as u32
+    }
+
+    #[napi(getter)]
+    pub fn edge_count(&self) -> u32 {
+        self.inner.graph.edge_count() as u32
+    }
+
+    #[napi(getter)]
+    pub fn total_size(&self) -> f64 {
+        self.inner.total_size() as f64
+    }
+
+    #[napi]
+    pub fn summary(&self, top: Option<u32>) -> Result<Vec<ClassSummaryRecord>> {
+        guarded("HeapSnapshot.summary", || {
+            let top = top.map(|t| t as usize);
+            Ok(self
+                .inner
+                .summary(top)
+                .into_iter()
+                .map(Into::into)
+                .collect())
+        })
+    }
+
+    #[napi]
+    pub fn node(&self, id: u32) -> Option<NodeRecord> {
+        self.inner.node(id).map(|n| NodeRecord {
+            id: n.id,
+            name: n.name,
+            node_type: n.node_type,
+            class_name: n.class_name,
+            self_size: n.self_size as f64,
+            retained_size: n.retained_size as f64,
+            dominator_id: n.dominator_id,
+        })
+    }
+
+    #[napi]
+    pub fn has_node(&self, id: u32) -> bool {
+        self.inner.graph.find_by_id(id).is_some()
+    }
+
+    /// `null` when the node is unreachable or no node has the id (see `hasNode`).
+    #[napi]
+    pub fn retainer_path(&self, id: u32) -> Result<Option<Vec<PathStepRecord>>> {
+        guarded("HeapSnapshot.retainerPath", || {
+            Ok(self
+                .inner
+                .retainer_path_by_id(id)
+                .flatten()
+                .map(path_records))
+        })
+    }
+}
+
+fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Parsing => "parsing",
+        Phase::Graph => "graph",
+        Phase::Analysis => "analysis",
+        Phase::Done => "done",
+    }
+}
+
+/// Where a load stands, readable from JavaScript while the load runs on the thread pool.
+#[napi]
+pub struct LoadProgress {
+    progress: Arc<Progress>,
+}
+
+#[napi]
+impl LoadProgress {
+    #[napi(getter)]
+    pub fn bytes(&self) -> f64 {
+        self.progress.bytes() as f64
+    }
+
+    #[napi(getter)]
+    pub fn phase(&self) -> &'static str {
+        phase_name(self.progress.phase())
+    }
+}
+
+enum Source {
+    File(PathBuf),
+    Parser(Option<Box<SnapshotParser>>),
+}
+
+pub struct LoadTask {
+    source: Source,
+    progress: Arc<Progress>,
+}
+
+impl Task for LoadTask {
+    type Output = AnalysedSnapshot;
+    type JsValue = NativeSnapshot;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded("loadSnapshot", || {
+            let loaded = match &mut self.source {
+                Source::File(path) => AnalysedSnapshot::load(path, &self.progress),
+                Source::Parser(parser) => match parser.take() {
+                    Some(p) => AnalysedSnapshot::from_parser(*p, &self.progress),
+                    None => {
+                        return Err(napi::Error::from_reason("snapshot stream already finished"));
+                    }
+                },
+            };
+            loaded.map_err(snapshot_error)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(NativeSnapshot { inner: output })
+    }
+}
+
+/// Starts loading a file off the JS thread; `progress` is updated as it goes.
+#[napi]
+pub fn load_snapshot_file(path: String, progress: &LoadProgress) -> AsyncTask<LoadTask> {
+    AsyncTask::new(LoadTask {
+        source: Source::File(PathBuf::from(path)),
+        progress: progress.progress.clone(),
+    })
+}
+
+#[napi]
+pub fn new_load_progress() -> LoadProgress {
+    LoadProgress {
+        progress: Arc::new(Progress::default()),
+    }
+}
+
+/// A snapshot fed chunk by chunk, e.g. from `v8.getHeapSnapshot()`, never touching disk.
+#[napi]
+pub struct SnapshotStream {
+    parser: Option<SnapshotParser>,
+}
+
+#[napi]
+impl SnapshotStream {
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self {
+            parser: Some(SnapshotParser::new()),
+        }
+    }
+
+    #[napi]
+    pub fn push(&mut self, chunk: Buffer) -> Result<()> {
+        guarded("SnapshotStream.push", || {
+            let parser = self
+                .parser
+                .as_mut()
+                .ok_or_else(|| napi::Error::from_reason("snapshot stream already finished"))?;
+            parser.push(&chunk).map_err(snapshot_error)
+        })
+    }
+
+    /// Ends the stream and analyses the snapshot off the JS thread.
+    #[napi]
+    pub fn finish(&mut self, progress: &LoadProgress) -> AsyncTask<LoadTask> {
+        AsyncTask::new(LoadTask {
+            source: Source::Parser(self.parser.take().map(Box::new)),
+            progress: progress.progress.clone(),
+        })
+    }
+}
+
+pub struct DiffTask {
+    before: PathBuf,
+    after: PathBuf,
+}
+
+impl Task for DiffTask {
+    type Output = Vec<ClassDiff>;
+    type JsValue = Vec<ClassDeltaRecord>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded("diffSnapshots", || {
+            // Only node columns are needed: light parses, the two files side by side.
+            let light = |p: &PathBuf| {
+                parse_file_with(p, ParseOptions::light())
+                    .and_then(LightSnapshot::from_raw)
+                    .map_err(|e| e.with_path(p))
+            };
+            let (before, after) = std::thread::scope(|s| {
+                let b = s.spawn(|| light(&self.before));
+                let a = light(&self.after);
+                (b.join(), a)
+            });
+            let before = before
+                .map_err(|_| napi::Error::from_reason("parser thread failed"))?
+                .map_err(snapshot_error)?;
+            let after = after.map_err(snapshot_error)?;
+            Ok(diff_snapshots(&before.view(), &after.view()))
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output.into_iter().map(Into::into).collect())
+    }
+}
+
+#[napi]
+pub fn diff_snapshot_files(before: String, after: String) -> AsyncTask<DiffTask> {
+    AsyncTask::new(DiffTask {
+        before: before.into(),
+        after: after.into(),
+    })
+}

@@ -1,0 +1,129 @@
+//! A snapshot ready for queries: the graph plus its analysis, built from a file or from pushed
+//! chunks, with progress another thread can watch.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+
+use super::analysis::Analysis;
+use super::error::Result;
+use super::graph::HeapGraph;
+use super::nodes::NodeIdx;
+use super::parser::{ParseOptions, SnapshotParser, parse_file_with_progress};
+use super::paths::PathStep;
+use super::raw::RawSnapshot;
+use super::summary::ClassSummary;
+
+/// The stage a load is in, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Phase {
+    Parsing = 0,
+    Graph = 1,
+    Analysis = 2,
+    Done = 3,
+}
+
+/// Shared between a loading thread and whoever reports on it.
+#[derive(Debug, Default)]
+pub struct Progress {
+    bytes: AtomicU64,
+    phase: AtomicU8,
+}
+
+impl Progress {
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Relaxed) {
+            0 => Phase::Parsing,
+            1 => Phase::Graph,
+            2 => Phase::Analysis,
+            _ => Phase::Done,
+        }
+    }
+
+    fn enter(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::Relaxed);
+    }
+}
+
+/// What a query about one object returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeFacts {
+    pub id: u32,
+    pub name: String,
+    pub node_type: String,
+    pub class_name: String,
+    pub self_size: u64,
+    pub retained_size: u64,
+    /// The id of its immediate dominator; `None` for the root.
+    pub dominator_id: Option<u32>,
+}
+
+pub struct AnalysedSnapshot {
+    pub graph: HeapGraph,
+    pub analysis: Analysis,
+    total_size: u64,
+}
+
+impl AnalysedSnapshot {
+    pub fn load(path: &Path, progress: &Progress) -> Result<AnalysedSnapshot> {
+        progress.enter(Phase::Parsing);
+        let raw = parse_file_with_progress(path, ParseOptions::full(), &progress.bytes)?;
+        Self::from_raw(raw, progress).map_err(|e| e.with_path(path))
+    }
+
+    /// Finishes a push parser (e.g. fed from `v8.getHeapSnapshot()`) and analyses the result.
+    pub fn from_parser(parser: SnapshotParser, progress: &Progress) -> Result<AnalysedSnapshot> {
+        progress.bytes.store(parser.bytes_seen(), Ordering::Relaxed);
+        Self::from_raw(parser.finish()?, progress)
+    }
+
+    fn from_raw(raw: RawSnapshot, progress: &Progress) -> Result<AnalysedSnapshot> {
+        progress.enter(Phase::Graph);
+        let graph = HeapGraph::from_raw(raw)?;
+        progress.enter(Phase::Analysis);
+        let analysis = Analysis::compute(&graph)?;
+        let total_size = (0..graph.node_count() as u32)
+            .map(|i| u64::from(graph.self_size(NodeIdx(i))))
+            .sum();
+        progress.enter(Phase::Done);
+        Ok(AnalysedSnapshot {
+            graph,
+            analysis,
+            total_size,
+        })
+    }
+
+    /// Sum of all nodes' self sizes.
+    pub fn total_size(&self) -> u64 {
+        self.total_size
+    }
+
+    pub fn summary(&self, top: Option<usize>) -> Vec<ClassSummary> {
+        self.analysis.class_summary(&self.graph, top)
+    }
+
+    /// One object's figures, or `None` when no node has this id.
+    pub fn node(&self, id: u32) -> Option<NodeFacts> {
+        let node = self.graph.find_by_id(id)?;
+        let dom = &self.analysis.dominators;
+        Some(NodeFacts {
+            id,
+            name: self.graph.node_name(node).to_string(),
+            node_type: self.graph.node_type_name(node).to_string(),
+            class_name: self.graph.class_name(node).into_owned(),
+            self_size: u64::from(self.graph.self_size(node)),
+            retained_size: dom.retained_size(node),
+            dominator_id: (node.0 != 0).then(|| self.graph.node_id(dom.idom(node))),
+        })
+    }
+
+    /// `None` when no node has this id; `Some(None)` when it exists but is unreachable.
+    pub fn retainer_path_by_id(&self, id: u32) -> Option<Option<Vec<PathStep>>> {
+        let node = self.graph.find_by_id(id)?;
+        Some(self.analysis.retainer_path(&self.graph, node))
+    }
+}
