@@ -205,3 +205,56 @@ fn single_parent_dominates_its_child() {
         );
     }
 }
+
+/// Node types: 9 synthetic, 3 object. Edge types: 3 internal, 2 property, 5 shortcut.
+/// The target is two hops from the root through "(GC roots)" and three through the user root
+/// `global` → `holder`; like DevTools, the path takes the program's own globals first.
+#[test]
+fn retainer_paths_prefer_user_roots_over_gc_roots_at_equal_length() {
+    use leakhound::snapshot::{Analysis, HeapGraph, SnapshotParser};
+    let f = 7; // node fields in common::tiny_snapshot
+    let json = common::tiny_snapshot(
+        &[
+            (9, 0, 1, 0, 2),   // 0 root → (GC roots), global
+            (9, 1, 3, 0, 1),   // 1 (GC roots) → handle scope
+            (9, 2, 5, 0, 1),   // 2 (Handle scope) → target
+            (3, 3, 7, 10, 1),  // 3 global → holder
+            (3, 4, 9, 10, 1),  // 4 holder → target
+            (3, 5, 11, 10, 0), // 5 target
+        ],
+        &[
+            (3, 6, f),      // root -internal-> (GC roots)
+            (5, 7, 3 * f),  // root -shortcut-> global
+            (3, 8, 2 * f),  // (GC roots) -> (Handle scope)
+            (3, 8, 5 * f),  // (Handle scope) -> target
+            (2, 9, 4 * f),  // global.holder
+            (2, 10, 5 * f), // holder.target
+        ],
+        &[
+            "",
+            "(GC roots)",
+            "(Handle scope)",
+            "global",
+            "Holder",
+            "Target",
+            "gc",
+            "g",
+            "h",
+            "holder",
+            "target",
+        ],
+    );
+    let mut parser = SnapshotParser::new();
+    parser.push(json.as_bytes()).unwrap();
+    let graph = HeapGraph::from_raw(parser.finish().unwrap()).unwrap();
+    let analysis = Analysis::compute(&graph).unwrap();
+    let target = graph.find_by_id(11).unwrap();
+    let path = analysis.retainer_path(&graph, target).unwrap();
+    let names: Vec<&str> = path.iter().map(|s| s.node.name.as_str()).collect();
+    assert_eq!(names, ["", "global", "Holder", "Target"]);
+    // Objects only the engine holds are still reached, through "(GC roots)".
+    let scope = graph.find_by_id(5).unwrap();
+    let path = analysis.retainer_path(&graph, scope).unwrap();
+    let names: Vec<&str> = path.iter().map(|s| s.node.name.as_str()).collect();
+    assert_eq!(names, ["", "(GC roots)", "(Handle scope)"]);
+}

@@ -108,9 +108,14 @@ fn weak_map_key_id(graph: &HeapGraph, e: EdgeIdx) -> Option<u32> {
     name[at + 1..arrow].parse().ok()
 }
 
-/// BFS distance of every node from the root along allowed edges.
+/// BFS distance of every node from the root along allowed edges, in two passes as DevTools
+/// does: first from the user roots (the global objects the root points at), then through V8's
+/// "(GC roots)" (handle scopes, stack roots, compilation caches…). A path through the program's
+/// own globals is shown in preference to an equally short one through the engine's internals.
 pub struct Distances {
     dist: Vec<u32>,
+    /// The "(GC roots)" node when its distance was deferred to the second pass.
+    deferred: Option<u32>,
 }
 
 impl Distances {
@@ -120,23 +125,43 @@ impl Distances {
         let first_edge = graph.first_edge();
         let mut dist = vec![UNREACHED; n];
         let mut queue: Vec<u32> = Vec::with_capacity(n.min(1 << 20));
+        let gc_roots = find_gc_roots(graph);
+        let mut head = 0;
+        let mut bfs = |dist: &mut Vec<u32>, queue: &mut Vec<u32>, skip: Option<u32>| {
+            while let Some(&v) = queue.get(head) {
+                head += 1;
+                let next = dist[v as usize] + 1;
+                for e in first_edge[v as usize]..first_edge[v as usize + 1] {
+                    let to = edge_to[e as usize];
+                    if dist[to as usize] == UNREACHED
+                        && Some(to) != skip
+                        && rules.allows(graph, v, e, to)
+                    {
+                        dist[to as usize] = next;
+                        queue.push(to);
+                    }
+                }
+            }
+        };
         if n > 0 {
             dist[0] = 0;
             queue.push(0);
         }
-        let mut head = 0;
-        while let Some(&v) = queue.get(head) {
-            head += 1;
-            let next = dist[v as usize] + 1;
-            for e in first_edge[v as usize]..first_edge[v as usize + 1] {
-                let to = edge_to[e as usize];
-                if dist[to as usize] == UNREACHED && rules.allows(graph, v, e, to) {
-                    dist[to as usize] = next;
-                    queue.push(to);
-                }
-            }
+        bfs(&mut dist, &mut queue, gc_roots);
+        let mut deferred = None;
+        if let Some(g) = gc_roots.filter(|&g| dist[g as usize] == UNREACHED) {
+            let last = queue.last().map_or(0, |&v| dist[v as usize]);
+            dist[g as usize] = last + 1;
+            queue.push(g);
+            deferred = Some(g);
+            bfs(&mut dist, &mut queue, None);
         }
-        Distances { dist }
+        Distances { dist, deferred }
+    }
+
+    /// Whether `node` is the deferred "(GC roots)" node, whose distance is not its depth.
+    fn is_deferred(&self, node: NodeIdx) -> bool {
+        self.deferred == Some(node.0)
     }
 
     pub fn get(&self, node: NodeIdx) -> Option<u32> {
@@ -217,6 +242,18 @@ fn preference(graph: &HeapGraph, from: u32, e: u32) -> u8 {
     edge_rank * 2 + u8::from(!from_is_user)
 }
 
+/// The synthetic "(GC roots)" node, if the root points at one.
+fn find_gc_roots(graph: &HeapGraph) -> Option<u32> {
+    let synthetic = graph.meta.node_type_ids.synthetic?;
+    let (_, _, edge_to) = graph.edge_columns();
+    let first_edge = graph.first_edge();
+    let (start, end) = (*first_edge.first()?, *first_edge.get(1)?);
+    (start..end).map(|e| edge_to[e as usize]).find(|&to| {
+        graph.nodes.node_type[to as usize] == synthetic
+            && graph.node_name(NodeIdx(to)) == "(GC roots)"
+    })
+}
+
 /// The path from the root to `target`, or None if no allowed path exists.
 pub fn retainer_path(
     graph: &HeapGraph,
@@ -226,18 +263,25 @@ pub fn retainer_path(
     target: NodeIdx,
 ) -> Option<Vec<PathStep>> {
     let mut d = distances.get(target)?;
-    let mut hops: Vec<(u32, NodeIdx)> = Vec::with_capacity(d as usize);
+    let mut hops: Vec<(u32, NodeIdx)> = Vec::new();
     let mut node = target;
     while d > 0 {
+        // The deferred "(GC roots)" hangs directly under the root whatever its distance says.
+        let deferred = distances.is_deferred(node);
         let (edge, from) = graph
             .retainers_of(node)
             .filter(|&(e, from)| {
-                distances.get(from) == Some(d - 1) && rules.allows(graph, from.0, e.0, node.0)
+                let step_ok = if deferred {
+                    from == NodeIdx::ROOT
+                } else {
+                    distances.get(from) == Some(d - 1)
+                };
+                step_ok && rules.allows(graph, from.0, e.0, node.0)
             })
             .min_by_key(|&(e, from)| (preference(graph, from.0, e.0), e.0))?;
         hops.push((edge.0, node));
         node = from;
-        d -= 1;
+        d = distances.get(from)?;
     }
     let mut steps = Vec::with_capacity(hops.len() + 1);
     steps.push(make_step(graph, dominators, None, NodeIdx::ROOT));
