@@ -6,7 +6,7 @@ const { settle } = require('./lib/settle');
 const { Tracker } = require('./lib/tracker');
 const { LeakError } = require('./lib/errors');
 const collected = require('./lib/expect');
-const { HeapSnapshot, SnapshotError, loadSnapshot, captureSnapshot, diffSnapshots } = require('./lib/snapshot');
+const { HeapSnapshot, SnapshotError, loadSnapshot, captureSnapshot, diffSnapshots, findLeaks } = require('./lib/snapshot');
 
 /** The default tracker, used by track() and expectCollected() without a tracker. */
 const tracker = new Tracker({ name: 'default' });
@@ -25,6 +25,7 @@ module.exports = {
   loadSnapshot,
   captureSnapshot,
   diffSnapshots,
+  findLeaks,
   HeapSnapshot,
   SnapshotError,
 };

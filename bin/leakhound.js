@@ -11,6 +11,9 @@ Commands:
   summary <file> [--top N]          class summary: count, self size, retained size
   diff <before> <after> [--top N]   per-class growth between two snapshots of one process
   path <file> <nodeId>              retainer path of one object, from a GC root
+  find-leaks <baseline> <target> <final>
+                                    objects allocated between baseline and target that
+                                    survive in final, grouped, with a retainer path each
 
 Options:
   --json        print one JSON document on stdout
@@ -26,6 +29,14 @@ other objects of the same class retain), largest retained size first.`,
 
 Compares two snapshots of the same process by object id: per class, objects allocated and freed
 between them, and the change in count and size, largest growth first.`,
+  'find-leaks': `Usage: leakhound find-leaks <baseline> <target> <final> [--top N] [--json]
+
+Three-snapshot leak isolation. Take <baseline> after warming up, <target> after running the
+suspect action, <final> after running it again (or undoing it). Objects allocated between
+baseline and target that still exist in final are grouped by class (closures by source
+location); each group shows its count, the memory it retains (nothing counted twice) and the
+path that keeps its largest member alive. Groups held by another group's objects are folded
+into it. --json prints a LeakReport.`,
   path: `Usage: leakhound path <file> <nodeId> [--json]
 
 Prints the shortest chain of references from a GC root to the object with this id (the @id
@@ -153,7 +164,30 @@ async function pathCommand(args, paint) {
   return steps.map((s, i) => `${'  '.repeat(Math.min(i, 12))}${describeStep(s, paint)}`).join('\n');
 }
 
-const COMMANDS = { summary, diff, path: pathCommand };
+async function findLeaksCommand(args, paint) {
+  const [baseline, target, final, ...extra] = args.positional;
+  if (!final || extra.length) throw new UsageError('find-leaks takes three snapshot files: <baseline> <target> <final>');
+  let report;
+  try {
+    report = await lh.findLeaks({ baseline, target, final }, progressFor(final, paint));
+  } finally {
+    clearProgress();
+  }
+  if (args.json) return args.top ? { ...report, leaks: report.leaks.slice(0, args.top) } : report;
+  if (report.leaks.length === 0) return paint.green('No leaks: nothing allocated between baseline and target survives in final.');
+  const shown = report.leaks.slice(0, args.top ?? 10);
+  const blocks = shown.map((g, i) => {
+    const where = g.location ? paint.cyan(` at ${g.location.script}:${g.location.line}:${g.location.column}`) : '';
+    const also = g.alsoRetains.length ? `\n   also retains: ${g.alsoRetains.map((a) => `${count(a.count)} × ${a.name}`).join(', ')}` : '';
+    const trace = g.trace.map((s, depth) => `   ${'  '.repeat(Math.min(depth, 12))}${describeStep(s, paint)}`).join('\n');
+    const name = g.type === 'closure' ? `${g.trace.at(-1)?.name || '(anonymous)'}() closures` : g.name;
+    return `${paint.bold(`#${i + 1} ${count(g.count)} × ${name}`)}${where}, retaining ${paint.red(bytes(g.retainedSize))}${also}\n${trace}`;
+  });
+  const more = report.leaks.length > shown.length ? `\n… and ${report.leaks.length - shown.length} more groups (--top N)` : '';
+  return `${paint.bold(`${count(report.leakedObjects)} leaked objects in ${report.leaks.length} groups`)}\n\n${blocks.join('\n\n')}${more}`;
+}
+
+const COMMANDS = { summary, diff, path: pathCommand, 'find-leaks': findLeaksCommand };
 
 async function main(argv) {
   let args;

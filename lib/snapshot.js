@@ -72,7 +72,7 @@ function progressReporter(o, progress) {
   if (typeof onProgress !== 'function') {
     throw new TypeError(`loadSnapshot(): onProgress must be a function, got ${check.describe(onProgress)}`);
   }
-  const every = check.integer('loadSnapshot()', 'progressIntervalMs', o.progressIntervalMs, 10, 60_000, 200);
+  const every = check.integer('onProgress', 'progressIntervalMs', o.progressIntervalMs, 10, 60_000, 200);
   const timer = setInterval(() => onProgress({ bytes: progress.bytes, phase: progress.phase }), every);
   timer.unref();
   return () => clearInterval(timer);
@@ -128,4 +128,28 @@ async function diffSnapshots(before, after) {
   }
 }
 
-module.exports = { HeapSnapshot, SnapshotError, loadSnapshot, captureSnapshot, diffSnapshots };
+/**
+ * Three-snapshot leak isolation: objects allocated between `baseline` and `target` that still
+ * exist in `final`, grouped by class (closures by source location), each group with its count,
+ * retained size and a representative retainer path. Resolves to { leaks, leakedObjects }.
+ */
+async function findLeaks(paths, opts) {
+  if (paths === null || typeof paths !== 'object') {
+    throw new TypeError(`findLeaks(): expected { baseline, target, final } file paths, got ${check.describe(paths)}`);
+  }
+  for (const name of ['baseline', 'target', 'final']) {
+    if (typeof paths[name] !== 'string') throw new TypeError(`findLeaks(): ${name} must be a file path, got ${check.describe(paths[name])}`);
+  }
+  const o = check.options('findLeaks()', opts);
+  const progress = native.newLoadProgress();
+  const stop = progressReporter(o, progress);
+  try {
+    return await native.findLeaksInFiles(path.resolve(paths.baseline), path.resolve(paths.target), path.resolve(paths.final), progress);
+  } catch (err) {
+    throw snapshotError(err);
+  } finally {
+    stop();
+  }
+}
+
+module.exports = { HeapSnapshot, SnapshotError, loadSnapshot, captureSnapshot, diffSnapshots, findLeaks };

@@ -10,8 +10,8 @@ use napi_derive::napi;
 
 use super::guard::guarded;
 use crate::snapshot::{
-    AnalysedSnapshot, ClassDiff, ClassSummary, LightSnapshot, ParseOptions, PathStep, Phase,
-    Progress, SnapshotError, SnapshotParser, diff_snapshots, parse_file_with,
+    AnalysedSnapshot, ClassDiff, ClassSummary, LeakReport, LightSnapshot, ParseOptions, PathStep,
+    Phase, Progress, SnapshotError, SnapshotParser, diff_snapshots, find_leaks, parse_file_with,
 };
 
 fn snapshot_error(e: SnapshotError) -> napi::Error {
@@ -75,6 +75,15 @@ pub struct PathStepRecord {
     pub location: Option<LocationRecord>,
 }
 
+fn location_record(l: crate::snapshot::Location) -> LocationRecord {
+    LocationRecord {
+        script: l.script_name,
+        script_id: l.script_id,
+        line: l.line,
+        column: l.column,
+    }
+}
+
 fn path_records(steps: Vec<PathStep>) -> Vec<PathStepRecord> {
     steps
         .into_iter()
@@ -90,12 +99,7 @@ fn path_records(steps: Vec<PathStep>) -> Vec<PathStepRecord> {
                 id: s.node.id,
                 self_size: f64::from(s.node.self_size),
                 retained_size: s.node.retained_size.map(|r| r as f64),
-                location: s.location.map(|l| LocationRecord {
-                    script: l.script_name,
-                    script_id: l.script_id,
-                    line: l.line,
-                    column: l.column,
-                }),
+                location: s.location.map(location_record),
             })
         })
         .collect()
@@ -330,14 +334,9 @@ impl Task for DiffTask {
     fn compute(&mut self) -> Result<Self::Output> {
         guarded("diffSnapshots", || {
             // Only node columns are needed: light parses, the two files side by side.
-            let light = |p: &PathBuf| {
-                parse_file_with(p, ParseOptions::light())
-                    .and_then(LightSnapshot::from_raw)
-                    .map_err(|e| e.with_path(p))
-            };
             let (before, after) = std::thread::scope(|s| {
-                let b = s.spawn(|| light(&self.before));
-                let a = light(&self.after);
+                let b = s.spawn(|| light_snapshot(&self.before));
+                let a = light_snapshot(&self.after);
                 (b.join(), a)
             });
             let before = before
@@ -358,5 +357,121 @@ pub fn diff_snapshot_files(before: String, after: String) -> AsyncTask<DiffTask>
     AsyncTask::new(DiffTask {
         before: before.into(),
         after: after.into(),
+    })
+}
+
+#[napi(object)]
+pub struct FoldedGroupRecord {
+    pub name: String,
+    #[napi(js_name = "type")]
+    pub node_type: String,
+    pub count: f64,
+}
+
+#[napi(object)]
+pub struct LeakGroupRecord {
+    pub name: String,
+    #[napi(js_name = "type")]
+    pub node_type: String,
+    pub count: f64,
+    pub self_size: f64,
+    pub retained_size: f64,
+    pub representative_id: u32,
+    pub trace: Vec<PathStepRecord>,
+    pub location: Option<LocationRecord>,
+    pub also_retains: Vec<FoldedGroupRecord>,
+}
+
+#[napi(object)]
+pub struct LeakReportRecord {
+    pub leaks: Vec<LeakGroupRecord>,
+    pub leaked_objects: f64,
+}
+
+fn leak_report_record(report: LeakReport) -> LeakReportRecord {
+    LeakReportRecord {
+        leaked_objects: report.leaked_objects as f64,
+        leaks: report
+            .leaks
+            .into_iter()
+            .map(|g| LeakGroupRecord {
+                name: g.class_name,
+                node_type: g.node_type,
+                count: g.count as f64,
+                self_size: g.self_size as f64,
+                retained_size: g.retained_size as f64,
+                representative_id: g.representative_id,
+                trace: path_records(g.trace),
+                location: g.location.map(location_record),
+                also_retains: g
+                    .also_retains
+                    .into_iter()
+                    .map(|f| FoldedGroupRecord {
+                        name: f.class_name,
+                        node_type: f.node_type,
+                        count: f.count as f64,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn light_snapshot(path: &std::path::Path) -> crate::snapshot::Result<LightSnapshot> {
+    parse_file_with(path, ParseOptions::light())
+        .and_then(LightSnapshot::from_raw)
+        .map_err(|e| e.with_path(path))
+}
+
+pub struct FindLeaksTask {
+    baseline: PathBuf,
+    target: PathBuf,
+    last: PathBuf,
+    progress: Arc<Progress>,
+}
+
+impl Task for FindLeaksTask {
+    type Output = LeakReport;
+    type JsValue = LeakReportRecord;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded("findLeaks", || {
+            // Baseline and target need ids only (light parses, on a second thread) while the
+            // final snapshot is loaded with its full graph.
+            let (earlier, last) = std::thread::scope(|s| {
+                let earlier = s.spawn(|| {
+                    Ok::<_, SnapshotError>((
+                        light_snapshot(&self.baseline)?,
+                        light_snapshot(&self.target)?,
+                    ))
+                });
+                let last = AnalysedSnapshot::load(&self.last, &self.progress);
+                (earlier.join(), last)
+            });
+            let (baseline, target) = earlier
+                .map_err(|_| napi::Error::from_reason("parser thread failed"))?
+                .map_err(snapshot_error)?;
+            let last = last.map_err(snapshot_error)?;
+            find_leaks(&baseline.view(), &target.view(), &last).map_err(snapshot_error)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(leak_report_record(output))
+    }
+}
+
+#[napi]
+pub fn find_leaks_in_files(
+    baseline: String,
+    target: String,
+    last: String,
+    progress: &LoadProgress,
+) -> AsyncTask<FindLeaksTask> {
+    AsyncTask::new(FindLeaksTask {
+        baseline: baseline.into(),
+        target: target.into(),
+        last: last.into(),
+        progress: progress.progress.clone(),
     })
 }

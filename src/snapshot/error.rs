@@ -10,6 +10,10 @@ pub enum SnapshotError {
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 
+    /// Snapshots that cannot be compared (different processes, wrong order).
+    #[error("{0}")]
+    Incompatible(String),
+
     #[error("unexpected end of input at byte {offset} while reading {context}")]
     UnexpectedEof { offset: u64, context: String },
 

@@ -9,6 +9,7 @@ pub mod dominators;
 pub mod error;
 pub mod graph;
 mod json_scan;
+pub mod leaks;
 pub mod meta;
 pub mod nodes;
 pub mod parser;
@@ -23,6 +24,7 @@ pub use diff::{ClassDiff, diff_snapshots};
 pub use dominators::Dominators;
 pub use error::{Result, SnapshotError};
 pub use graph::{EdgeIdx, EdgeName, HeapGraph};
+pub use leaks::{FoldedGroup, LeakGroup, LeakReport, find_leaks};
 pub use meta::SnapshotMeta;
 pub use nodes::{LightSnapshot, NodeIdx, NodeTable, NodeView, class_name};
 pub use parser::{

@@ -1,0 +1,123 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { findLeaks, SnapshotError } from '../index.js';
+import { root } from './helpers.mjs';
+
+const ITERATIONS = 60; // per phase, as in fixtures/leak-patterns.js
+let dir;
+const snaps = (mode) => ({
+  baseline: path.join(dir, `${mode}-baseline.heapsnapshot`),
+  target: path.join(dir, `${mode}-target.heapsnapshot`),
+  final: path.join(dir, `${mode}-final.heapsnapshot`),
+});
+
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-leaks-'));
+  for (const mode of ['map-cache', 'listeners', 'timer', 'global-array', 'clean']) {
+    const s = snaps(mode);
+    const r = spawnSync(process.execPath, [path.join(root, '__test__', 'fixtures', 'leak-patterns.js'), mode, s.baseline, s.target, s.final], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+  }
+});
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** The group reporting `name` (or the group that folded it in), with the count it reports. */
+function groupOf(report, name) {
+  for (const g of report.leaks) {
+    if (g.name === name) return { group: g, count: g.count };
+    const folded = g.alsoRetains.find((a) => a.name === name);
+    if (folded) return { group: g, count: folded.count };
+  }
+  return null;
+}
+
+test('a Map cache that grows per request is found with the right count and path', async () => {
+  const report = await findLeaks(snaps('map-cache'));
+  const { group, count } = groupOf(report, 'CacheEntry');
+  assert.equal(count, ITERATIONS);
+  assert.equal(report.leaks[0], group, 'the biggest leak is the cache');
+  const edges = group.trace.map((s) => s.edge);
+  assert.ok(edges.includes('cache') || edges.includes('table'), edges.join(' > '));
+  assert.equal(group.trace.at(-1).className, 'CacheEntry');
+  assert.ok(group.location.script.endsWith('leak-patterns.js'), 'constructor location');
+  assert.ok(group.retainedSize >= group.selfSize);
+});
+
+test('listeners left on a long-lived EventEmitter: the closures, grouped by source location, holding the requests', async () => {
+  const report = await findLeaks(snaps('listeners'));
+  const { group, count } = groupOf(report, '(closure)');
+  assert.equal(count, ITERATIONS);
+  assert.equal(group.type, 'closure');
+  assert.ok(group.location.script.endsWith('leak-patterns.js'));
+  assert.equal(group.location.line, 44, 'where `function onConfig` is defined');
+  assert.deepEqual(group.alsoRetains.map((a) => [a.name, a.count]), [['Request', ITERATIONS]]);
+  const edges = group.trace.map((s) => s.edge);
+  assert.ok(edges.includes('_events') && edges.includes('config'), edges.join(' > '));
+});
+
+test('a closure kept by a forgotten timer is found through the Timeout that holds it', async () => {
+  const report = await findLeaks(snaps('timer'));
+  assert.equal(groupOf(report, 'Session').count, ITERATIONS);
+  assert.equal(groupOf(report, 'Timeout').count, ITERATIONS);
+  const closure = groupOf(report, '(closure)');
+  assert.equal(closure.count, ITERATIONS);
+  assert.equal(report.leaks.length, 1, 'one root cause: timers, sessions and closures fold into one group');
+});
+
+test('a growing global array is found with its global name on the path', async () => {
+  const report = await findLeaks(snaps('global-array'));
+  const { group, count } = groupOf(report, 'Record');
+  assert.equal(count, ITERATIONS);
+  assert.deepEqual(
+    group.trace.slice(-2).map((s) => [s.edge.replace(/\d+/, 'i'), s.className]),
+    [['records', 'Array'], ['[i]', 'Record']].slice(-2),
+  );
+});
+
+test('a workload that allocates and drops the same objects reports no leak', async () => {
+  const report = await findLeaks(snaps('clean'));
+  assert.deepEqual(report.leaks, []);
+  assert.equal(report.leakedObjects, 0);
+});
+
+test('snapshots in the wrong order or from different processes are refused with a clear message', async () => {
+  const timer = snaps('timer');
+  await assert.rejects(
+    findLeaks({ baseline: timer.final, target: timer.target, final: timer.baseline }),
+    (e) => e instanceof SnapshotError && /wrong order/.test(e.message),
+  );
+  await assert.rejects(
+    findLeaks({ baseline: timer.baseline, target: timer.target, final: snaps('clean').final }),
+    (e) => e instanceof SnapshotError && /not come from the same process/.test(e.message),
+  );
+  await assert.rejects(findLeaks({ baseline: timer.baseline, target: timer.target }), TypeError);
+  await assert.rejects(findLeaks('x'), TypeError);
+  await assert.rejects(
+    findLeaks({ ...timer, final: path.join(dir, 'missing.heapsnapshot') }),
+    (e) => e instanceof SnapshotError && /missing\.heapsnapshot/.test(e.message),
+  );
+});
+
+test('leakhound find-leaks prints the groups, or a LeakReport with --json', () => {
+  const s = snaps('listeners');
+  const cli = (...args) => spawnSync(process.execPath, [path.join(root, 'bin', 'leakhound.js'), 'find-leaks', ...args], { encoding: 'utf8' });
+  const text = cli(s.baseline, s.target, s.final);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /^120 leaked objects in 1 groups/);
+  assert.match(text.stdout, /#1 60 × onConfig\(\) closures at .*leak-patterns\.js:44:\d+, retaining [\d.]+ kB/);
+  assert.match(text.stdout, /also retains: 60 × Request/);
+  const json = JSON.parse(cli(s.baseline, s.target, s.final, '--json').stdout);
+  assert.deepEqual(Object.keys(json).sort(), ['leakedObjects', 'leaks']);
+  assert.deepEqual(Object.keys(json.leaks[0]).sort(), [
+    'alsoRetains', 'count', 'location', 'name', 'representativeId', 'retainedSize', 'selfSize', 'trace', 'type',
+  ]);
+  const clean = snaps('clean');
+  assert.match(cli(clean.baseline, clean.target, clean.final).stdout, /^No leaks/);
+  assert.equal(cli(s.baseline, s.target).status, 2);
+});

@@ -1,0 +1,333 @@
+//! Three-snapshot leak isolation: objects allocated between `baseline` and `target` (by id) that
+//! still exist in `final`, minus engine noise, grouped by class (closures by source location),
+//! with retained sizes that never count an object twice and one representative retainer path
+//! per root cause.
+//!
+//! Only `final` needs a full graph: baseline and target are read for their ids and class names.
+
+use std::collections::HashMap;
+
+use super::analysed::AnalysedSnapshot;
+use super::error::{Result, SnapshotError};
+use super::graph::HeapGraph;
+use super::nodes::{NodeIdx, NodeView};
+use super::paths::{Location, PathStep, node_location};
+
+/// Below this share of ids naming the same class in two snapshots, they are not from one process.
+const SAME_PROCESS_MIN_AGREEMENT: f64 = 0.9;
+/// Ids compared for the same-process check (evenly spread over the common ids).
+const AGREEMENT_SAMPLE: usize = 20_000;
+
+/// A class of leaked objects, or several folded into the one whose objects hold them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeakGroup {
+    pub class_name: String,
+    pub node_type: String,
+    pub count: u64,
+    pub self_size: u64,
+    /// Memory these objects keep alive, counting nothing another leaked object already holds.
+    pub retained_size: u64,
+    /// The member retaining the most, whose path is `trace`.
+    pub representative_id: u32,
+    pub trace: Vec<PathStep>,
+    /// Where a closure group's function (or an object group's constructor) is defined.
+    pub location: Option<Location>,
+    /// Groups folded in because their objects are reached through this group's objects.
+    pub also_retains: Vec<FoldedGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoldedGroup {
+    pub class_name: String,
+    pub node_type: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeakReport {
+    /// Largest retained size first.
+    pub leaks: Vec<LeakGroup>,
+    /// Leaked objects before grouping.
+    pub leaked_objects: u64,
+}
+
+/// Ids of a snapshot, sorted.
+fn sorted_ids(view: &NodeView) -> Vec<u32> {
+    view.nodes
+        .indices_by_id()
+        .iter()
+        .map(|&i| view.nodes.id[i as usize])
+        .collect()
+}
+
+fn contains(sorted: &[u32], id: u32) -> bool {
+    sorted.binary_search(&id).is_ok()
+}
+
+/// The newest JavaScript object's id. V8 numbers heap objects with odd ids in allocation order;
+/// native (embedder) nodes get even ids derived from hashes, which say nothing about age.
+fn newest_heap_id(sorted: &[u32]) -> Option<u32> {
+    sorted.iter().rev().copied().find(|id| id % 2 == 1)
+}
+
+/// Refuses snapshots that come from different processes or are out of order: one id names the
+/// same object (so the same class) for the life of a process, and newer objects get higher ids.
+fn check_comparable(
+    earlier: &NodeView,
+    earlier_name: &str,
+    later_ids: &[u32],
+    later_class: &dyn Fn(u32) -> Option<String>,
+    later_name: &str,
+) -> Result<()> {
+    let earlier_ids = sorted_ids(earlier);
+    let common: Vec<u32> = earlier_ids
+        .iter()
+        .copied()
+        .filter(|&id| contains(later_ids, id))
+        .collect();
+    let step = (common.len() / AGREEMENT_SAMPLE).max(1);
+    let (mut compared, mut agreed) = (0usize, 0usize);
+    for &id in common.iter().step_by(step) {
+        let Some(idx) = earlier.nodes.find_by_id(id) else {
+            continue;
+        };
+        if let Some(later) = later_class(id) {
+            compared += 1;
+            agreed += usize::from(earlier.class_name(idx) == later);
+        }
+    }
+    if compared == 0 || (agreed as f64) < SAME_PROCESS_MIN_AGREEMENT * compared as f64 {
+        return Err(SnapshotError::Incompatible(format!(
+            "the {earlier_name} and {later_name} snapshots do not come from the same process \
+             (object ids are not comparable: {agreed} of {compared} shared ids name the same class)"
+        )));
+    }
+    if let (Some(earlier_max), Some(later_max)) =
+        (newest_heap_id(&earlier_ids), newest_heap_id(later_ids))
+        && earlier_max > later_max
+    {
+        return Err(SnapshotError::Incompatible(format!(
+            "the {earlier_name} snapshot has newer objects (ids up to {earlier_max}) than the \
+             {later_name} snapshot (up to {later_max}): the snapshots are given in the wrong order"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether a node of `final` can be reported as a leak: user-level objects only. Engine and
+/// Node internals (code, hidden and synthetic nodes, shapes, backing arrays, `system /` objects,
+/// strings and numbers, which their owners' retained sizes account for) are noise.
+fn reportable(graph: &HeapGraph, node: NodeIdx) -> bool {
+    let ids = graph.meta.node_type_ids;
+    let t = Some(graph.node_type(node));
+    if t == ids.closure || t == ids.regexp {
+        return true;
+    }
+    if t != ids.object && t != ids.native {
+        return false;
+    }
+    let name = graph.node_name(node);
+    !(name.is_empty() || name.starts_with("system /") || name.starts_with('('))
+}
+
+/// Groups closures by where they are defined, everything else by class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct GroupKey {
+    node_type: u8,
+    name: u32,
+    script_id: u32,
+    line: u32,
+    column: u32,
+}
+
+fn group_key(graph: &HeapGraph, node: NodeIdx) -> GroupKey {
+    let node_type = graph.node_type(node);
+    let name = graph.nodes.name[node.index()];
+    match graph.raw_location(node) {
+        Some(loc) if Some(node_type) == graph.meta.node_type_ids.closure => GroupKey {
+            node_type,
+            name,
+            script_id: loc.script_id,
+            line: loc.line,
+            column: loc.column,
+        },
+        _ => GroupKey {
+            node_type,
+            name,
+            script_id: u32::MAX,
+            line: 0,
+            column: 0,
+        },
+    }
+}
+
+#[derive(Debug, Default)]
+struct Acc {
+    count: u64,
+    self_size: u64,
+    retained_size: u64,
+    representative: Option<(u64, NodeIdx)>,
+}
+
+/// Finds the leaks: `baseline` and `target` need node ids and names only (light parses).
+pub fn find_leaks(
+    baseline: &NodeView,
+    target: &NodeView,
+    last: &AnalysedSnapshot,
+) -> Result<LeakReport> {
+    let graph = &last.graph;
+    let dom = &last.analysis.dominators;
+    let target_ids = sorted_ids(target);
+    let final_ids: Vec<u32> = graph
+        .nodes
+        .indices_by_id()
+        .iter()
+        .map(|&i| graph.nodes.id[i as usize])
+        .collect();
+    let target_class = |id: u32| {
+        target
+            .nodes
+            .find_by_id(id)
+            .map(|i| target.class_name(i).into_owned())
+    };
+    let final_class = |id: u32| {
+        graph
+            .find_by_id(id)
+            .map(|i| graph.class_name(i).into_owned())
+    };
+    check_comparable(baseline, "baseline", &target_ids, &target_class, "target")?;
+    check_comparable(target, "target", &final_ids, &final_class, "final")?;
+    let baseline_ids = sorted_ids(baseline);
+
+    let n = graph.node_count();
+    let mut leaked = vec![false; n];
+    let mut leaked_objects = 0u64;
+    for i in 0..n as u32 {
+        let node = NodeIdx(i);
+        let id = graph.node_id(node);
+        if contains(&target_ids, id)
+            && !contains(&baseline_ids, id)
+            && reportable(graph, node)
+            && last.analysis.distances.get(node).is_some()
+        {
+            leaked[i as usize] = true;
+            leaked_objects += 1;
+        }
+    }
+
+    // One walk over the dominator tree: a leaked object's retained size counts only when no
+    // leaked object above it already holds it.
+    let mut groups: HashMap<GroupKey, Acc> = HashMap::new();
+    let mut stack: Vec<(u32, bool)> = vec![(0, false)];
+    while let Some((v, inside)) = stack.pop() {
+        let node = NodeIdx(v);
+        let is_leaked = leaked[v as usize];
+        if is_leaked {
+            let acc = groups.entry(group_key(graph, node)).or_default();
+            let retained = dom.retained_size(node);
+            acc.count += 1;
+            acc.self_size += u64::from(graph.self_size(node));
+            if !inside {
+                acc.retained_size += retained;
+            }
+            if acc.representative.is_none_or(|(r, _)| retained > r) {
+                acc.representative = Some((retained, node));
+            }
+        }
+        for &child in dom.children(node) {
+            stack.push((child, inside || is_leaked));
+        }
+    }
+
+    let mut built: Vec<Built> = Vec::new();
+    for (key, acc) in groups {
+        let Some((_, rep)) = acc.representative else {
+            continue;
+        };
+        let trace = last.analysis.retainer_path(graph, rep).unwrap_or_default();
+        // The first leaked object on the way from the root, if it is not the representative.
+        let holder = trace
+            .iter()
+            .map(|s| s.node.index)
+            .find(|&i| leaked[i.index()] && i != rep);
+        built.push(Built {
+            key,
+            holder: holder.map(|h| group_key(graph, h)),
+            group: LeakGroup {
+                class_name: graph.class_name(rep).into_owned(),
+                node_type: graph.node_type_name(rep).to_string(),
+                count: acc.count,
+                self_size: acc.self_size,
+                retained_size: acc.retained_size,
+                representative_id: graph.node_id(rep),
+                trace,
+                location: node_location(graph, rep),
+                also_retains: Vec::new(),
+            },
+        });
+    }
+    Ok(LeakReport {
+        leaks: fold_held_groups(built),
+        leaked_objects,
+    })
+}
+
+struct Built {
+    key: GroupKey,
+    /// The group of the first other leaked object on the representative's path, if any.
+    holder: Option<GroupKey>,
+    group: LeakGroup,
+}
+
+/// Folds every group whose representative is reached through another leaked object into the
+/// group of that object, so one root cause is reported once.
+fn fold_held_groups(built: Vec<Built>) -> Vec<LeakGroup> {
+    let index: HashMap<GroupKey, usize> =
+        built.iter().enumerate().map(|(i, b)| (b.key, i)).collect();
+    let holder_group: Vec<Option<usize>> = built
+        .iter()
+        .map(|b| b.holder.and_then(|k| index.get(&k).copied()))
+        .collect();
+    // Follow holders to a group that is not held itself (bounded: a cycle stops the chase).
+    let root_of = |mut i: usize| {
+        for _ in 0..built.len() {
+            match holder_group[i] {
+                Some(h) if h != i => i = h,
+                _ => break,
+            }
+        }
+        i
+    };
+    let roots: Vec<usize> = (0..built.len()).map(root_of).collect();
+    let mut out: Vec<Option<LeakGroup>> = built.into_iter().map(|b| Some(b.group)).collect();
+    for (i, &root) in roots.iter().enumerate() {
+        if root == i {
+            continue;
+        }
+        let Some(folded) = out[i].take() else {
+            continue;
+        };
+        match out[root].as_mut() {
+            Some(into) => {
+                into.retained_size += folded.retained_size;
+                into.also_retains.push(FoldedGroup {
+                    class_name: folded.class_name,
+                    node_type: folded.node_type,
+                    count: folded.count,
+                });
+            }
+            // Only in a cycle of holders whose root was folded itself: keep the group.
+            None => out[i] = Some(folded),
+        }
+    }
+    let mut leaks: Vec<LeakGroup> = out.into_iter().flatten().collect();
+    for g in &mut leaks {
+        g.also_retains.sort_by_key(|f| std::cmp::Reverse(f.count));
+    }
+    leaks.sort_by(|a, b| {
+        b.retained_size
+            .cmp(&a.retained_size)
+            .then(b.count.cmp(&a.count))
+    });
+    leaks
+}
