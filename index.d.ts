@@ -31,6 +31,11 @@ export function settle(opts?: { maxRounds?: number }): Promise<{ rounds: number 
 export interface TrackerOptions {
   /** Shown in LeakError messages. */
   name?: string;
+  /**
+   * Mark each object so survivors can be explained (check({ explain: true }), and LeakError
+   * messages from expectCollected show retainer paths). Costs a WeakMap set per track().
+   */
+  explain?: boolean;
   /** One id per object: tracking a tracked object returns its id (a WeakMap lookup, ~6× the cost). */
   dedupe?: boolean;
   /** Capture the creation stack of every tracked object (costs a stack trace per track()). */
@@ -66,14 +71,16 @@ export interface Survivor {
   group?: string;
   /** Creation stack, when the tracker captures stacks. */
   stack?: string;
-  /** Retainer path from a GC root, with check({ explain: true }). */
-  retainers?: PathStep[];
+  /** Retainer path from a GC root, when explained; null if it was not found in the snapshot. */
+  retainers?: PathStep[] | null;
 }
 
 export class Tracker {
   constructor(opts?: TrackerOptions);
   readonly name: string;
   readonly maxTracked: number;
+  /** Created with explain: true. */
+  readonly explainable: boolean;
   /**
    * Tracks an object or function until it is garbage collected; returns its id (unique in this
    * thread). TypeError for primitives. Tracking an already tracked object returns its id and keeps
@@ -88,7 +95,10 @@ export class Tracker {
   readonly dropped: number;
   /** Objects not collected yet, oldest first. */
   survivors(filter?: { group?: string; ids?: number[] }): Survivor[];
-  /** Settles the heap, then returns the survivors. */
+  /**
+   * Settles the heap, then returns the survivors; with explain (tracker created with explain:
+   * true), each survivor's `retainers` is its path from a GC root in a snapshot of this process.
+   */
   check(opts?: { maxRounds?: number; explain?: boolean }): Promise<Survivor[]>;
   /** Forgets everything tracked so far; the tracker stays usable. */
   clear(): void;
@@ -104,7 +114,7 @@ export function track(target: object | Function, label?: string, group?: string)
  */
 export function expectCollected(
   what?: Tracker | number | number[],
-  opts?: { maxRounds?: number; tracker?: Tracker },
+  opts?: { maxRounds?: number; tracker?: Tracker; explain?: boolean },
 ): Promise<void>;
 
 export class LeakError extends Error {
@@ -166,6 +176,8 @@ export class HeapSnapshot {
   summary(opts?: { top?: number }): ClassSummary[];
   /** One object by id, or null. */
   node(nodeId: number): SnapshotNode | null;
+  /** Objects marked as WeakMap keys whose values are strings starting with `prefix`. */
+  markedObjects(prefix: string): { marker: string; id: number }[];
   /** Path from a GC root to the object; null if unreachable; RangeError for an unknown id. */
   retainerPath(nodeId: number): PathStep[] | null;
 }

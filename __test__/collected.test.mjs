@@ -93,3 +93,45 @@ test('node:test helper useTracker passes clean tests and fails leaky ones with t
   assert.match(r.stdout, /# pass 1/);
   assert.match(r.stdout, /# fail 1/);
 });
+
+test('explained survivors: check({ explain: true }) and LeakError carry the retainer path from a GC root', async () => {
+  const t = new Tracker({ name: 'explained', explain: true });
+  class Connection {}
+  const pool = { idle: [] };
+  globalThis.leakhoundTestPool = pool;
+  (function openConnection() {
+    const c = new Connection();
+    pool.idle.push(c);
+    t.track(c, 'connection');
+  })();
+  trackGarbage(t, 20);
+  const [s] = await t.check({ explain: true });
+  assert.equal(s.label, 'connection');
+  const edges = s.retainers.map((step) => step.edge);
+  assert.deepEqual(edges.slice(-3, -1), ['leakhoundTestPool', 'idle'], edges.join(' > '));
+  assert.equal(s.retainers.at(-1).className, 'Connection');
+  assert.ok(s.retainers.at(-1).location.script.endsWith('collected.test.mjs'));
+
+  const err = await expectCollected(t).catch((e) => e);
+  assert.ok(err instanceof LeakError);
+  assert.match(err.message, /retained by \(from a GC root\):/);
+  assert.match(err.message, /leakhoundTestPool \(property\) → Object @\d+/);
+  assert.match(err.message, /idle \(property\) → Array @\d+/);
+  assert.match(err.message, /\(element\) → Connection @\d+ .*collected\.test\.mjs:\d+:\d+/);
+  // The global is not the only reference: this function's own `pool` would keep it alive too.
+  delete globalThis.leakhoundTestPool;
+  pool.idle.length = 0;
+  await expectCollected(t);
+});
+
+test('explain needs a tracker created with explain: true', async () => {
+  const t = new Tracker();
+  const keep = {};
+  t.track(keep);
+  await assert.rejects(t.check({ explain: true }), /create the Tracker with \{ explain: true \}/);
+  await assert.rejects(expectCollected(t, { explain: true }), { name: 'TypeError', message: /explain needs a Tracker created with/ });
+  assert.throws(() => new Tracker({ explain: 'yes' }), /explain must be a boolean/);
+  assert.equal(new Tracker({ explain: true }).explainable, true);
+  const err = await expectCollected(t, { maxRounds: 2 }).catch((e) => e);
+  assert.doesNotMatch(err.message, /retained by/);
+});

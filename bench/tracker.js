@@ -22,6 +22,7 @@ async function benchTrack() {
   const raw = [];
   const labelled = [];
   const unlabelled = [];
+  const explained = [];
   for (let rep = 0; rep < REPS; rep++) {
     let objs = makeObjects(N);
     const registry = new FinalizationRegistry(() => {});
@@ -42,6 +43,13 @@ async function benchTrack() {
     for (let i = 0; i < N; i++) tracker2.track(objs[i]);
     tracker2.alive;
     unlabelled.push(((performance.now() - t0) * 1e6) / N);
+
+    objs = makeObjects(N);
+    const tracker3 = new lh.Tracker({ name: 'bench', explain: true });
+    t0 = performance.now();
+    for (let i = 0; i < N; i++) tracker3.track(objs[i], 'request');
+    tracker3.alive;
+    explained.push(((performance.now() - t0) * 1e6) / N);
     objs = null;
     await lh.settle();
   }
@@ -49,6 +57,7 @@ async function benchTrack() {
   console.log(`track() per object            raw register ${fmt(r)} ns`);
   console.log(`  with a label                 ${fmt(median(labelled))} ns  → ${fmt(median(labelled) / r, 2)}× raw (target ≤ 1.5×)`);
   console.log(`  without a label (class name) ${fmt(median(unlabelled))} ns  → ${fmt(median(unlabelled) / r, 2)}× raw`);
+  console.log(`  with explain: true           ${fmt(median(explained))} ns  → ${fmt(median(explained) / r, 2)}× raw (opt-in: a WeakMap marker per object)`);
 }
 
 async function benchOneObject() {

@@ -7,12 +7,20 @@ function formatAge(ms) {
   return `${(ms / 60000).toFixed(1)} min`;
 }
 
+function formatStep(step) {
+  const where = step.location ? ` ${step.location.script}:${step.location.line}:${step.location.column}` : '';
+  const name = step.type === 'closure' ? `${step.name || '(anonymous)'}()` : step.className;
+  return `${step.edge} (${step.edgeType}) → ${name} @${step.id}${where}`;
+}
+
 function formatSurvivor(s) {
   const lines = [`  - #${s.id} ${s.label ?? '<unlabelled>'}${s.group ? ` [${s.group}]` : ''}, alive for ${formatAge(s.ageMs)}`];
   if (s.stack) lines.push(...s.stack.split('\n').map((l) => `      ${l.trim()}`));
   if (s.retainers) {
-    lines.push('      retained by:');
-    for (const step of s.retainers) lines.push(`        ${step.text ?? JSON.stringify(step)}`);
+    lines.push('      retained by (from a GC root):');
+    s.retainers.forEach((step, depth) => lines.push(`        ${'  '.repeat(Math.min(depth, 10))}${formatStep(step)}`));
+  } else if (s.retainers === null) {
+    lines.push('      (not found in the heap snapshot: it may have been collected since)');
   }
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@ const check = require('./validate');
 const { Tracker } = require('./tracker');
 const { settleUntil, roundsOption } = require('./settle');
 const { LeakError } = require('./errors');
+const { explainSurvivors } = require('./explain');
 
 function isIdList(what) {
   return Array.isArray(what) && what.every((i) => Number.isInteger(i) && i > 0);
@@ -27,10 +28,16 @@ async function expectCollected(what, opts, defaultTracker) {
     throw new TypeError(`expectCollected(): expected a Tracker, an id or an array of ids, got ${check.describe(what)}`);
   }
   const maxRounds = roundsOption('expectCollected()', { maxRounds: o.maxRounds });
+  const explain = check.boolean('expectCollected()', 'explain', o.explain, tracker.explainable);
+  if (explain && !tracker.explainable) {
+    throw new TypeError('expectCollected(): explain needs a Tracker created with { explain: true }');
+  }
   const pending = () => tracker.survivors(ids ? { ids } : undefined);
   if (pending().length > 0) await settleUntil(() => pending().length === 0, maxRounds);
   const survivors = pending();
-  if (survivors.length > 0) throw new LeakError(survivors, { tracker: tracker.name });
+  if (survivors.length > 0) {
+    throw new LeakError(explain ? await explainSurvivors(survivors) : survivors, { tracker: tracker.name });
+  }
 }
 
 module.exports = { expectCollected };

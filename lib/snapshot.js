@@ -46,6 +46,12 @@ class HeapSnapshot {
     return this.#native.summary(top);
   }
 
+  /** Objects marked as WeakMap keys whose values are strings starting with `prefix`: [{ marker, id }]. */
+  markedObjects(prefix) {
+    if (typeof prefix !== 'string' || prefix === '') throw new TypeError('markedObjects(): prefix must be a non-empty string');
+    return this.#native.markedObjects(prefix);
+  }
+
   /** One object: { id, name, type, className, selfSize, retainedSize, dominatorId }, or null. */
   node(nodeId) {
     const id = check.integer('node()', 'nodeId', nodeId, 0, 0xffffffff, undefined);

@@ -9,6 +9,7 @@ const types = require('node:util').types;
 const native = require('./native');
 const check = require('./validate');
 const { watch, noteFinalized, settleUntil, roundsOption, kArmSentinel, kFlush, kLive } = require('./settle');
+const { markerFor, explainSurvivors } = require('./explain');
 
 const FIELDS = 3; // per queued registration: id, label ref, group ref
 const QUEUE_CAPACITY = 4096; // registrations per hand-over inside one long synchronous job
@@ -78,6 +79,8 @@ class Tracker {
   #maxTracked;
   #overflow;
   #dedupe;
+  #explain;
+  #markers; // object → marker string, only with explain (see lib/explain.js)
   #table;
   #registry;
   #ids; // object → id, only with dedupe (a WeakMap costs ~6× a registration)
@@ -106,6 +109,7 @@ class Tracker {
     this.#maxTracked = check.integer('new Tracker()', 'maxTracked', o.maxTracked, 1, MAX_TRACKED_LIMIT, DEFAULT_MAX_TRACKED);
     this.#overflow = check.oneOf('new Tracker()', 'overflow', o.overflow, ['throw', 'drop'], 'throw');
     this.#dedupe = check.boolean('new Tracker()', 'dedupe', o.dedupe, false);
+    this.#explain = check.boolean('new Tracker()', 'explain', o.explain, false);
     this.#table = new native.TrackerTable(this.#maxTracked);
     this.#reset();
     watch(this);
@@ -115,6 +119,7 @@ class Tracker {
   #reset() {
     this.#registry = new FinalizationRegistry((held) => this.#onFinalized(held));
     this.#ids = this.#dedupe ? new WeakMap() : null;
+    this.#markers = this.#explain ? new WeakMap() : null;
     this.#refs = new Map();
     this.#lastLabel = undefined;
     this.#lastRef = NO_STRING;
@@ -215,6 +220,7 @@ class Tracker {
       id = ++lastId;
       this.#registry.register(target, id);
       if (this.#dedupe) this.#ids.set(target, id);
+      if (this.#explain) this.#markers.set(target, markerFor(id));
     }
     if (this.#queued === QUEUE_CAPACITY) this.#flush();
     const at = this.#queued * FIELDS;
@@ -275,6 +281,11 @@ class Tracker {
     return this.#maxTracked;
   }
 
+  /** Whether survivors can be explained (the tracker was created with explain: true). */
+  get explainable() {
+    return this.#explain;
+  }
+
   /** Objects not collected yet, oldest first: { id, label, ageMs, group?, stack? }. */
   survivors(filter) {
     const f = check.options('survivors()', filter);
@@ -287,14 +298,18 @@ class Tracker {
   }
 
   /**
-   * Settles the heap (GC until finalizers have run), then returns the survivors.
-   * `explain` (retainer paths) needs the heap-snapshot core and is not available yet.
+   * Settles the heap (GC until finalizers have run), then returns the survivors. With explain,
+   * each survivor gets `retainers`: its path from a GC root, from a snapshot of this process.
    */
   async check(opts) {
     const o = check.options('check()', opts);
-    if (o.explain) throw new Error('check({ explain: true }) is not implemented yet');
+    const explain = check.boolean('check()', 'explain', o.explain, false);
+    if (explain && !this.#explain) {
+      throw new Error(`check({ explain: true }): create the Tracker with { explain: true } so its objects can be found in a snapshot`);
+    }
     await settleUntil(() => this.#live === 0, roundsOption('check()', { maxRounds: o.maxRounds }));
-    return this.survivors();
+    const survivors = this.survivors();
+    return explain ? explainSurvivors(survivors) : survivors;
   }
 
   /**

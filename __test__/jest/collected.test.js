@@ -21,13 +21,14 @@ test('ids on the default tracker can be asserted too', async () => {
   await expect(ids).toBeCollected();
 });
 
-test('a leak fails the matcher with the survivor named in the message', async () => {
-  const tracker = new Tracker({ name: 'jest-leaky', captureStacks: true });
+test('a leak fails the matcher with the survivor named in the message and the path that holds it', async () => {
+  const tracker = new Tracker({ name: 'jest-leaky', captureStacks: true, explain: true });
   handleRequest(tracker, 7, true);
   await expect(tracker).not.toBeCollected();
   const failure = expect(tracker).toBeCollected();
   await expect(failure).rejects.toThrow(/1 tracked object was not collected \(tracker "jest-leaky"\)/);
   await expect(expect(tracker).toBeCollected()).rejects.toThrow(/request 7[\s\S]*collected\.test\.js:10:/);
+  await expect(expect(tracker).toBeCollected()).rejects.toThrow(/retained by[\s\S]*table \(internal\)[\s\S]*→ Object @\d+/);
   cache.clear();
   await expect(tracker).toBeCollected();
 });

@@ -11,7 +11,8 @@ use napi_derive::napi;
 use super::guard::guarded;
 use crate::snapshot::{
     AnalysedSnapshot, ClassDiff, ClassSummary, LeakReport, LightSnapshot, ParseOptions, PathStep,
-    Phase, Progress, SnapshotError, SnapshotParser, diff_snapshots, find_leaks, parse_file_with,
+    Phase, Progress, SnapshotError, SnapshotParser, diff_snapshots, find_leaks, marked_objects,
+    parse_file_with,
 };
 
 fn snapshot_error(e: SnapshotError) -> napi::Error {
@@ -50,6 +51,12 @@ pub struct NodeRecord {
     pub self_size: f64,
     pub retained_size: f64,
     pub dominator_id: Option<u32>,
+}
+
+#[napi(object)]
+pub struct MarkedRecord {
+    pub marker: String,
+    pub id: u32,
 }
 
 #[napi(object)]
@@ -188,6 +195,19 @@ impl NativeSnapshot {
             retained_size: n.retained_size as f64,
             dominator_id: n.dominator_id,
         })
+    }
+
+    /// Objects marked as WeakMap keys with string values starting with `prefix`.
+    #[napi]
+    pub fn marked_objects(&self, prefix: String) -> Vec<MarkedRecord> {
+        let graph = &self.inner.graph;
+        marked_objects(graph, &prefix)
+            .into_iter()
+            .map(|(marker, node)| MarkedRecord {
+                marker,
+                id: graph.node_id(node),
+            })
+            .collect()
     }
 
     #[napi]

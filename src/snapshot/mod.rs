@@ -10,6 +10,7 @@ pub mod error;
 pub mod graph;
 mod json_scan;
 pub mod leaks;
+pub mod markers;
 pub mod meta;
 pub mod nodes;
 pub mod parser;
@@ -25,6 +26,7 @@ pub use dominators::Dominators;
 pub use error::{Result, SnapshotError};
 pub use graph::{EdgeIdx, EdgeName, HeapGraph};
 pub use leaks::{FoldedGroup, LeakGroup, LeakReport, find_leaks};
+pub use markers::marked_objects;
 pub use meta::SnapshotMeta;
 pub use nodes::{LightSnapshot, NodeIdx, NodeTable, NodeView, class_name};
 pub use parser::{
