@@ -117,9 +117,22 @@ export function expectCollected(
   opts?: { maxRounds?: number; tracker?: Tracker; explain?: boolean },
 ): Promise<void>;
 
+/**
+ * Runs `fn` `warmup` times, snapshots the heap (baseline), runs it `iterations` times, snapshots
+ * (target), runs it `iterations` times again and snapshots (final), all in this process with no
+ * file written. Rejects with a LeakError (with `.report`) when groups of objects allocated between
+ * baseline and target, at least one per iteration, are still alive in final.
+ */
+export function assertNoLeak(
+  fn: (iteration: number) => unknown | Promise<unknown>,
+  opts?: { iterations?: number; warmup?: number },
+): Promise<LeakReport & { iterations: number }>;
+
 export class LeakError extends Error {
   readonly name: 'LeakError';
   readonly survivors: Survivor[];
+  /** Set by assertNoLeak. */
+  readonly report?: LeakReport & { iterations: number };
 }
 
 export interface ClassSummary {
@@ -197,3 +210,28 @@ export class SnapshotError extends Error {
   readonly name: 'SnapshotError';
   readonly code: 'ERR_LEAKHOUND_SNAPSHOT';
 }
+
+export interface LeakGroup {
+  name: string;
+  type: string;
+  count: number;
+  selfSize: number;
+  /** Memory the group keeps alive, counting nothing another leaked object already holds. */
+  retainedSize: number;
+  representativeId: number;
+  /** Path from a GC root to the group's largest member. */
+  trace: PathStep[];
+  /** Where a closure group's function, or an object group's constructor, is defined. */
+  location?: { script: string; scriptId: number; line: number; column: number };
+  /** Groups folded in because they are reached through this group's objects. */
+  alsoRetains: { name: string; type: string; count: number }[];
+}
+
+export interface LeakReport {
+  /** Largest retained size first. */
+  leaks: LeakGroup[];
+  leakedObjects: number;
+}
+
+/** Three-snapshot leak isolation over snapshot files of one process. */
+export function findLeaks(paths: { baseline: string; target: string; final: string }, opts?: LoadOptions): Promise<LeakReport>;

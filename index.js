@@ -6,6 +6,7 @@ const { settle } = require('./lib/settle');
 const { Tracker } = require('./lib/tracker');
 const { LeakError } = require('./lib/errors');
 const collected = require('./lib/expect');
+const { assertNoLeak } = require('./lib/assert-no-leak');
 const { HeapSnapshot, SnapshotError, loadSnapshot, captureSnapshot, diffSnapshots, findLeaks } = require('./lib/snapshot');
 
 /** The default tracker, used by track() and expectCollected() without a tracker. */
@@ -21,6 +22,7 @@ module.exports = {
   tracker,
   track,
   expectCollected,
+  assertNoLeak,
   LeakError,
   loadSnapshot,
   captureSnapshot,

@@ -115,9 +115,9 @@ test('explained survivors: check({ explain: true }) and LeakError carry the reta
   const err = await expectCollected(t).catch((e) => e);
   assert.ok(err instanceof LeakError);
   assert.match(err.message, /retained by \(from a GC root\):/);
-  assert.match(err.message, /leakhoundTestPool \(property\) → Object @\d+/);
-  assert.match(err.message, /idle \(property\) → Array @\d+/);
-  assert.match(err.message, /\(element\) → Connection @\d+ .*collected\.test\.mjs:\d+:\d+/);
+  assert.match(err.message, /--leakhoundTestPool \(property\)--> Object @\d+/);
+  assert.match(err.message, /--idle \(property\)--> Array @\d+/);
+  assert.match(err.message, /\(element\)--> Connection @\d+ .*collected\.test\.mjs:\d+:\d+/);
   // The global is not the only reference: this function's own `pool` would keep it alive too.
   delete globalThis.leakhoundTestPool;
   pool.idle.length = 0;

@@ -68,19 +68,7 @@ function painter(enabled) {
   return { bold: wrap(1), dim: wrap(2), red: wrap(31), green: wrap(32), cyan: wrap(36), yellow: wrap(33) };
 }
 
-function bytes(n) {
-  const sign = n < 0 ? '-' : '';
-  let v = Math.abs(n);
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${sign}${u === 0 ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
-}
-
-const count = (n) => n.toLocaleString('en-US');
+const { bytes, count, formatPath, formatLeakGroups } = require('../lib/format');
 const signed = (n, f) => (n > 0 ? `+${f(n)}` : f(n));
 
 function table(rows, columns) {
@@ -145,13 +133,6 @@ async function diff(args, paint) {
   ]);
 }
 
-function describeStep(step, paint) {
-  const where = step.location ? paint.cyan(` ${step.location.script}:${step.location.line}:${step.location.column}`) : '';
-  const size = step.retainedSize === undefined ? '' : paint.dim(` (retains ${bytes(step.retainedSize)})`);
-  const name = step.type === 'closure' ? `${step.name || '(anonymous)'}()` : step.className;
-  return `--${paint.yellow(step.edge)} (${step.edgeType})--> ${paint.bold(name)} @${step.id}${where}${size}`;
-}
-
 async function pathCommand(args, paint) {
   const [file, idText, ...extra] = args.positional;
   if (!file || idText === undefined || extra.length) throw new UsageError('path takes a snapshot file and a node id');
@@ -161,7 +142,7 @@ async function pathCommand(args, paint) {
   const steps = snap.retainerPath(id);
   if (args.json) return steps;
   if (steps === null) return `@${id} is not reachable from any GC root (it would be collected)`;
-  return steps.map((s, i) => `${'  '.repeat(Math.min(i, 12))}${describeStep(s, paint)}`).join('\n');
+  return formatPath(steps, { paint });
 }
 
 async function findLeaksCommand(args, paint) {
@@ -175,16 +156,8 @@ async function findLeaksCommand(args, paint) {
   }
   if (args.json) return args.top ? { ...report, leaks: report.leaks.slice(0, args.top) } : report;
   if (report.leaks.length === 0) return paint.green('No leaks: nothing allocated between baseline and target survives in final.');
-  const shown = report.leaks.slice(0, args.top ?? 10);
-  const blocks = shown.map((g, i) => {
-    const where = g.location ? paint.cyan(` at ${g.location.script}:${g.location.line}:${g.location.column}`) : '';
-    const also = g.alsoRetains.length ? `\n   also retains: ${g.alsoRetains.map((a) => `${count(a.count)} × ${a.name}`).join(', ')}` : '';
-    const trace = g.trace.map((s, depth) => `   ${'  '.repeat(Math.min(depth, 12))}${describeStep(s, paint)}`).join('\n');
-    const name = g.type === 'closure' ? `${g.trace.at(-1)?.name || '(anonymous)'}() closures` : g.name;
-    return `${paint.bold(`#${i + 1} ${count(g.count)} × ${name}`)}${where}, retaining ${paint.red(bytes(g.retainedSize))}${also}\n${trace}`;
-  });
-  const more = report.leaks.length > shown.length ? `\n… and ${report.leaks.length - shown.length} more groups (--top N)` : '';
-  return `${paint.bold(`${count(report.leakedObjects)} leaked objects in ${report.leaks.length} groups`)}\n\n${blocks.join('\n\n')}${more}`;
+  const groups = formatLeakGroups(report.leaks, { paint, top: args.top ?? 10 });
+  return `${paint.bold(`${count(report.leakedObjects)} leaked objects in ${report.leaks.length} groups`)}\n\n${groups}`;
 }
 
 const COMMANDS = { summary, diff, path: pathCommand, 'find-leaks': findLeaksCommand };

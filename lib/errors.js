@@ -1,5 +1,7 @@
 'use strict';
-// LeakError: what survived, for how long, where it was created and (when known) what holds it.
+// LeakError: what survived, for how long, where it was created and (when known) what holds it;
+// or, from assertNoLeak, which groups of objects grew with the iterations and why.
+const { formatPath, formatLeakGroups } = require('./format');
 
 function formatAge(ms) {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -7,18 +9,11 @@ function formatAge(ms) {
   return `${(ms / 60000).toFixed(1)} min`;
 }
 
-function formatStep(step) {
-  const where = step.location ? ` ${step.location.script}:${step.location.line}:${step.location.column}` : '';
-  const name = step.type === 'closure' ? `${step.name || '(anonymous)'}()` : step.className;
-  return `${step.edge} (${step.edgeType}) → ${name} @${step.id}${where}`;
-}
-
 function formatSurvivor(s) {
   const lines = [`  - #${s.id} ${s.label ?? '<unlabelled>'}${s.group ? ` [${s.group}]` : ''}, alive for ${formatAge(s.ageMs)}`];
   if (s.stack) lines.push(...s.stack.split('\n').map((l) => `      ${l.trim()}`));
   if (s.retainers) {
-    lines.push('      retained by (from a GC root):');
-    s.retainers.forEach((step, depth) => lines.push(`        ${'  '.repeat(Math.min(depth, 10))}${formatStep(step)}`));
+    lines.push('      retained by (from a GC root):', formatPath(s.retainers, { indent: '        ' }));
   } else if (s.retainers === null) {
     lines.push('      (not found in the heap snapshot: it may have been collected since)');
   }
@@ -36,6 +31,16 @@ class LeakError extends Error {
     super([head, ...listed].join('\n'));
     this.name = 'LeakError';
     this.survivors = survivors;
+  }
+
+  /** A LeakError for an assertNoLeak report: `.report` holds the groups. */
+  static fromReport(report) {
+    const n = report.leaks.length;
+    const head = `${n} group${n === 1 ? '' : 's'} of objects grew with each of ${report.iterations} iterations and stayed alive:`;
+    const err = new LeakError([]);
+    err.message = `${head}\n\n${formatLeakGroups(report.leaks)}`;
+    err.report = report;
+    return err;
   }
 }
 

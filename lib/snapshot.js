@@ -17,6 +17,8 @@ class SnapshotError extends Error {
 const snapshotError = (err) => (err instanceof SnapshotError ? err : new SnapshotError(err.message, err));
 
 const created = Symbol('leakhound.snapshot');
+// Lets other leakhound modules reach the native snapshot without exposing it to users.
+const kNative = Symbol('leakhound.nativeSnapshot');
 
 class HeapSnapshot {
   #native;
@@ -24,6 +26,10 @@ class HeapSnapshot {
   constructor(token, nativeSnapshot) {
     if (token !== created) throw new TypeError('HeapSnapshot is created by loadSnapshot() or captureSnapshot()');
     this.#native = nativeSnapshot;
+  }
+
+  [kNative]() {
+    return this.#native;
   }
 
   get nodeCount() {
@@ -84,12 +90,20 @@ function progressReporter(o, progress) {
   return () => clearInterval(timer);
 }
 
-async function loadFromStream(source, progress) {
-  const stream = new native.SnapshotStream();
+async function feed(stream, source) {
   for await (const chunk of source) {
     stream.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
   }
-  return stream.finish(progress);
+  return stream;
+}
+
+async function loadFromStream(source, progress) {
+  return (await feed(new native.SnapshotStream(false), source)).finish(progress);
+}
+
+/** This process's heap, nodes only (ids, classes, sizes): enough for a baseline or target. */
+async function captureLightSnapshot() {
+  return (await feed(new native.SnapshotStream(true), v8.getHeapSnapshot())).finishLight();
 }
 
 /**
@@ -158,4 +172,13 @@ async function findLeaks(paths, opts) {
   }
 }
 
-module.exports = { HeapSnapshot, SnapshotError, loadSnapshot, captureSnapshot, diffSnapshots, findLeaks };
+module.exports = {
+  HeapSnapshot,
+  SnapshotError,
+  loadSnapshot,
+  captureSnapshot,
+  captureLightSnapshot,
+  diffSnapshots,
+  findLeaks,
+  kNative,
+};

@@ -28,7 +28,7 @@ test('a leak fails the matcher with the survivor named in the message and the pa
   const failure = expect(tracker).toBeCollected();
   await expect(failure).rejects.toThrow(/1 tracked object was not collected \(tracker "jest-leaky"\)/);
   await expect(expect(tracker).toBeCollected()).rejects.toThrow(/request 7[\s\S]*collected\.test\.js:10:/);
-  await expect(expect(tracker).toBeCollected()).rejects.toThrow(/retained by[\s\S]*table \(internal\)[\s\S]*→ Object @\d+/);
+  await expect(expect(tracker).toBeCollected()).rejects.toThrow(/retained by[\s\S]*--table \(internal\)-->[\s\S]*--> Object @\d+/);
   cache.clear();
   await expect(tracker).toBeCollected();
 });

@@ -314,11 +314,25 @@ pub struct SnapshotStream {
 
 #[napi]
 impl SnapshotStream {
+    /// `light`: keep node ids, types, names and sizes only (for baseline and target snapshots).
     #[napi(constructor)]
-    pub fn new() -> Self {
+    pub fn new(light: Option<bool>) -> Self {
+        let options = if light == Some(true) {
+            ParseOptions::light()
+        } else {
+            ParseOptions::full()
+        };
         Self {
-            parser: Some(SnapshotParser::new()),
+            parser: Some(SnapshotParser::with_options(options)),
         }
+    }
+
+    /// Ends a light stream: the node table only, no graph.
+    #[napi]
+    pub fn finish_light(&mut self) -> AsyncTask<LightTask> {
+        AsyncTask::new(LightTask {
+            parser: self.parser.take().map(Box::new),
+        })
     }
 
     #[napi]
@@ -493,5 +507,51 @@ pub fn find_leaks_in_files(
         target: target.into(),
         last: last.into(),
         progress: progress.progress.clone(),
+    })
+}
+
+/// A snapshot's nodes without a graph: enough to tell which objects existed when it was taken.
+#[napi]
+pub struct NativeLightSnapshot {
+    inner: LightSnapshot,
+}
+
+pub struct LightTask {
+    parser: Option<Box<SnapshotParser>>,
+}
+
+impl Task for LightTask {
+    type Output = LightSnapshot;
+    type JsValue = NativeLightSnapshot;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded("snapshot stream", || {
+            let parser = self
+                .parser
+                .take()
+                .ok_or_else(|| napi::Error::from_reason("snapshot stream already finished"))?;
+            parser
+                .finish()
+                .and_then(LightSnapshot::from_raw)
+                .map_err(snapshot_error)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(NativeLightSnapshot { inner: output })
+    }
+}
+
+/// Leak isolation over snapshots already in memory (the in-process hunt).
+#[napi]
+pub fn find_leaks_in_snapshots(
+    baseline: &NativeLightSnapshot,
+    target: &NativeLightSnapshot,
+    last: &NativeSnapshot,
+) -> Result<LeakReportRecord> {
+    guarded("assertNoLeak", || {
+        find_leaks(&baseline.inner.view(), &target.inner.view(), &last.inner)
+            .map(leak_report_record)
+            .map_err(snapshot_error)
     })
 }

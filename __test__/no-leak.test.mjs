@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { assertNoLeak, LeakError } from '../index.js';
+
+class Job {
+  constructor(i) {
+    this.i = i;
+    this.data = new Array(16).fill(i);
+  }
+}
+
+test('assertNoLeak passes code that creates and drops objects, only logs, or fills a fixed-size cache', async () => {
+  const clean = await assertNoLeak(() => new Job(1).data.length);
+  assert.deepEqual(clean.leaks, []);
+  assert.equal(clean.iterations, 20);
+  const logged = await assertNoLeak((i) => console.log(`# iteration ${i}`), { iterations: 10 });
+  assert.deepEqual(logged.leaks, []);
+  const lru = new Map();
+  const cached = await assertNoLeak((i) => lru.set(i % 4, new Job(i % 4)), { warmup: 4 });
+  assert.deepEqual(cached.leaks, []);
+});
+
+test('assertNoLeak fails leaky code with a LeakError showing counts, sizes and the path', async () => {
+  const bus = new EventEmitter();
+  bus.setMaxListeners(0);
+  const subscribe = (i) => {
+    const job = new Job(i);
+    bus.on('tick', function onTick() {
+      return job.i;
+    });
+  };
+  const err = await assertNoLeak(subscribe, { iterations: 15, warmup: 2 }).then(
+    () => assert.fail('the leak was not found'),
+    (e) => e,
+  );
+  assert.ok(err instanceof LeakError);
+  assert.match(err.message, /^1 group of objects grew with each of 15 iterations and stayed alive:/);
+  assert.match(err.message, /#1 15 × onTick\(\) closures at .*no-leak\.test\.mjs:\d+:\d+, retaining [\d.]+ [kM]?B/);
+  assert.match(err.message, /also retains: 15 × Job/);
+  assert.match(err.message, /--_events \(property\)--> Object/);
+  const [group] = err.report.leaks;
+  assert.equal(group.count, 15);
+  assert.equal(group.trace.at(-1).name, 'onTick');
+  bus.removeAllListeners();
+});
+
+test('assertNoLeak validates its arguments', async () => {
+  await assert.rejects(assertNoLeak('fn'), { name: 'TypeError', message: /expected a function/ });
+  await assert.rejects(assertNoLeak(() => {}, { iterations: 1 }), { name: 'TypeError', message: /iterations/ });
+  await assert.rejects(assertNoLeak(() => {}, { warmup: -1 }), { name: 'TypeError', message: /warmup/ });
+});
+
+test('an error thrown by the function under test propagates unchanged', async () => {
+  const boom = new Error('boom');
+  await assert.rejects(assertNoLeak(() => {
+    throw boom;
+  }), (e) => e === boom);
+});

@@ -1,0 +1,42 @@
+'use strict';
+// assertNoLeak(fn): the three-snapshot method inside this process. Warm up, snapshot (baseline),
+// run `iterations` times, snapshot (target), run `iterations` times again, snapshot (final).
+// Snapshots stream straight into the Rust core; no file is written. What `fn` leaks shows up as
+// groups of objects allocated between baseline and target, still alive in final, at least one
+// per iteration. One-off allocations (lazy initialisation, a cache filled during warm-up) do not
+// scale with the iterations and are not reported.
+const native = require('./native');
+const check = require('./validate');
+const { settle } = require('./settle');
+const { captureSnapshot, captureLightSnapshot, kNative } = require('./snapshot');
+const { LeakError } = require('./errors');
+
+// Its own frame, so nothing `fn` returns lingers in assertNoLeak's suspended registers.
+async function repeat(fn, times) {
+  for (let i = 0; i < times; i++) await fn(i);
+}
+
+async function assertNoLeak(fn, opts) {
+  if (typeof fn !== 'function') throw new TypeError(`assertNoLeak(): expected a function, got ${check.describe(fn)}`);
+  const o = check.options('assertNoLeak()', opts);
+  const iterations = check.integer('assertNoLeak()', 'iterations', o.iterations, 2, 1_000_000, 20);
+  const warmup = check.integer('assertNoLeak()', 'warmup', o.warmup, 0, 1_000_000, 5);
+
+  await repeat(fn, warmup);
+  await settle();
+  const baseline = await captureLightSnapshot();
+  await repeat(fn, iterations);
+  await settle();
+  const target = await captureLightSnapshot();
+  await repeat(fn, iterations);
+  await settle();
+  const final = await captureSnapshot();
+
+  const found = native.findLeaksInSnapshots(baseline, target, final[kNative]());
+  const leaks = found.leaks.filter((g) => g.count >= iterations);
+  const report = { leaks, leakedObjects: found.leakedObjects, iterations };
+  if (leaks.length > 0) throw LeakError.fromReport(report);
+  return report;
+}
+
+module.exports = { assertNoLeak };

@@ -1,0 +1,48 @@
+'use strict';
+// Human-readable rendering shared by the CLI and error messages. `paint` adds colour (the CLI on
+// a terminal); the default leaves text plain.
+
+const plain = { bold: String, dim: String, red: String, green: String, cyan: String, yellow: String };
+
+function bytes(n) {
+  const sign = n < 0 ? '-' : '';
+  let v = Math.abs(n);
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${sign}${u === 0 ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+}
+
+const count = (n) => n.toLocaleString('en-US');
+
+/** One step of a retainer path: `--edge (type)--> Class @id location (retains …)`. */
+function formatStep(step, paint = plain) {
+  const where = step.location ? paint.cyan(` ${step.location.script}:${step.location.line}:${step.location.column}`) : '';
+  const size = step.retainedSize === undefined ? '' : paint.dim(` (retains ${bytes(step.retainedSize)})`);
+  const name = step.type === 'closure' ? `${step.name || '(anonymous)'}()` : step.className;
+  return `--${paint.yellow(step.edge)} (${step.edgeType})--> ${paint.bold(name)} @${step.id}${where}${size}`;
+}
+
+/** A path as indented lines. */
+function formatPath(steps, { paint = plain, indent = '' } = {}) {
+  return steps.map((s, depth) => `${indent}${'  '.repeat(Math.min(depth, 12))}${formatStep(s, paint)}`).join('\n');
+}
+
+/** Leak groups as numbered blocks with their paths. */
+function formatLeakGroups(leaks, { paint = plain, top = 10 } = {}) {
+  const shown = leaks.slice(0, top);
+  const blocks = shown.map((g, i) => {
+    const where = g.location ? paint.cyan(` at ${g.location.script}:${g.location.line}:${g.location.column}`) : '';
+    const also = g.alsoRetains.length ? `\n   also retains: ${g.alsoRetains.map((a) => `${count(a.count)} × ${a.name}`).join(', ')}` : '';
+    const name = g.type === 'closure' ? `${g.trace.at(-1)?.name || '(anonymous)'}() closures` : g.name;
+    const head = paint.bold(`#${i + 1} ${count(g.count)} × ${name}`);
+    return `${head}${where}, retaining ${paint.red(bytes(g.retainedSize))}${also}\n${formatPath(g.trace, { paint, indent: '   ' })}`;
+  });
+  const more = leaks.length > shown.length ? `\n… and ${leaks.length - shown.length} more groups` : '';
+  return `${blocks.join('\n\n')}${more}`;
+}
+
+module.exports = { plain, bytes, count, formatStep, formatPath, formatLeakGroups };
