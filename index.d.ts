@@ -125,7 +125,12 @@ export function expectCollected(
  */
 export function assertNoLeak(
   fn: (iteration: number) => unknown | Promise<unknown>,
-  opts?: { iterations?: number; warmup?: number },
+  opts?: {
+    iterations?: number;
+    warmup?: number;
+    /** Track allocations through the inspector so each group names the stack that allocated it. */
+    trackAllocations?: boolean;
+  },
 ): Promise<LeakReport & { iterations: number }>;
 
 export class LeakError extends Error {
@@ -225,6 +230,11 @@ export interface LeakGroup {
   location?: { script: string; scriptId: number; line: number; column: number };
   /** Groups folded in because they are reached through this group's objects. */
   alsoRetains: { name: string; type: string; count: number }[];
+  /**
+   * The stack that allocated the representative, innermost first, when the snapshots were taken
+   * with allocation tracking. Frames are functions and where they are defined (1-based).
+   */
+  allocation?: { functionName: string; script: string; line: number; column: number }[];
 }
 
 export interface LeakReport {

@@ -15,15 +15,18 @@ const snaps = (mode) => ({
   final: path.join(dir, `${mode}-final.heapsnapshot`),
 });
 
+function writePattern(mode, name = mode, flags = []) {
+  const s = snaps(name);
+  const r = spawnSync(process.execPath, [...flags, path.join(root, '__test__', 'fixtures', 'leak-patterns.js'), mode, s.baseline, s.target, s.final], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+}
+
 before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-leaks-'));
-  for (const mode of ['map-cache', 'listeners', 'timer', 'global-array', 'clean']) {
-    const s = snaps(mode);
-    const r = spawnSync(process.execPath, [path.join(root, '__test__', 'fixtures', 'leak-patterns.js'), mode, s.baseline, s.target, s.final], {
-      encoding: 'utf8',
-    });
-    assert.equal(r.status, 0, r.stderr);
-  }
+  for (const mode of ['map-cache', 'listeners', 'timer', 'global-array', 'clean']) writePattern(mode);
+  writePattern('listeners', 'listeners-tracked', ['--track-heap-objects']);
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -59,6 +62,18 @@ test('listeners left on a long-lived EventEmitter: the closures, grouped by sour
   assert.deepEqual(group.alsoRetains.map((a) => [a.name, a.count]), [['Request', ITERATIONS]]);
   const edges = group.trace.map((s) => s.edge);
   assert.ok(edges.includes('_events') && edges.includes('config'), edges.join(' > '));
+});
+
+test('with allocation tracking, each group names the stack that allocated it', async () => {
+  const tracked = await findLeaks(snaps('listeners-tracked'));
+  const { group } = groupOf(tracked, '(closure)');
+  assert.equal(group.count, ITERATIONS);
+  const [inner] = group.allocation;
+  assert.equal(inner.functionName, 'listeners', JSON.stringify(group.allocation));
+  assert.ok(inner.script.endsWith('leak-patterns.js'));
+  assert.ok(inner.line > 0 && inner.column > 0);
+  const untracked = await findLeaks(snaps('listeners'));
+  assert.equal(groupOf(untracked, '(closure)').group.allocation, undefined);
 });
 
 test('a closure kept by a forgotten timer is found through the Timeout that holds it', async () => {

@@ -45,10 +45,26 @@ test('assertNoLeak fails leaky code with a LeakError showing counts, sizes and t
   bus.removeAllListeners();
 });
 
+test('assertNoLeak({ trackAllocations: true }) names the allocating function via the inspector', async () => {
+  const registry = [];
+  function registerJob(i) {
+    registry.push(new Job(i));
+  }
+  const err = await assertNoLeak(registerJob, { iterations: 10, warmup: 2, trackAllocations: true }).catch((e) => e);
+  assert.ok(err instanceof LeakError, String(err));
+  assert.match(err.message, /allocated in: registerJob \(.*no-leak\.test\.mjs:\d+:\d+\)/);
+  assert.doesNotMatch(err.message, /assert-no-leak\.js/, 'leakhound frames are not shown');
+  assert.equal(err.report.leaks[0].allocation[0].functionName, 'registerJob');
+  registry.length = 0;
+  const clean = await assertNoLeak(() => new Job(2), { iterations: 5, trackAllocations: true });
+  assert.deepEqual(clean.leaks, []);
+});
+
 test('assertNoLeak validates its arguments', async () => {
   await assert.rejects(assertNoLeak('fn'), { name: 'TypeError', message: /expected a function/ });
   await assert.rejects(assertNoLeak(() => {}, { iterations: 1 }), { name: 'TypeError', message: /iterations/ });
   await assert.rejects(assertNoLeak(() => {}, { warmup: -1 }), { name: 'TypeError', message: /warmup/ });
+  await assert.rejects(assertNoLeak(() => {}, { trackAllocations: 1 }), { name: 'TypeError', message: /trackAllocations/ });
 });
 
 test('an error thrown by the function under test propagates unchanged', async () => {

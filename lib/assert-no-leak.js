@@ -11,6 +11,25 @@ const { settle } = require('./settle');
 const { captureSnapshot, captureLightSnapshot, kNative } = require('./snapshot');
 const { LeakError } = require('./errors');
 
+// Allocation tracking through the inspector, so leak groups can name the allocating stack.
+// HeapProfiler.disable stops it cheaply (stopTrackingHeapObjects would write a snapshot first).
+async function trackAllocations() {
+  const inspector = require('node:inspector');
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method, params) =>
+    new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+  return async () => {
+    try {
+      await post('HeapProfiler.disable');
+    } finally {
+      session.disconnect();
+    }
+  };
+}
+
 // Its own frame, so nothing `fn` returns lingers in assertNoLeak's suspended registers.
 async function repeat(fn, times) {
   for (let i = 0; i < times; i++) await fn(i);
@@ -21,7 +40,17 @@ async function assertNoLeak(fn, opts) {
   const o = check.options('assertNoLeak()', opts);
   const iterations = check.integer('assertNoLeak()', 'iterations', o.iterations, 2, 1_000_000, 20);
   const warmup = check.integer('assertNoLeak()', 'warmup', o.warmup, 0, 1_000_000, 5);
+  const tracking = check.boolean('assertNoLeak()', 'trackAllocations', o.trackAllocations, false);
 
+  const stopTracking = tracking ? await trackAllocations() : null;
+  try {
+    return await hunt(fn, iterations, warmup);
+  } finally {
+    await stopTracking?.();
+  }
+}
+
+async function hunt(fn, iterations, warmup) {
   await repeat(fn, warmup);
   await settle();
   const baseline = await captureLightSnapshot();

@@ -31,15 +31,28 @@ function formatPath(steps, { paint = plain, indent = '' } = {}) {
   return steps.map((s, depth) => `${indent}${'  '.repeat(Math.min(depth, 12))}${formatStep(s, paint)}`).join('\n');
 }
 
+const path = require('node:path');
+
+const leakhoundLib = path.join(path.dirname(__dirname), 'lib', path.sep);
+
+/** An allocation stack on one line, the program's own frames (up to four). */
+function formatAllocation(frames) {
+  const known = frames.filter((f) => f.script !== '' && !f.script.startsWith(leakhoundLib));
+  const own = known.filter((f) => !f.script.startsWith('node:'));
+  const shown = (own.length > 0 ? own : known).slice(0, 4);
+  return shown.map((f) => `${f.functionName} (${f.script}:${f.line}:${f.column})`).join(' ← ');
+}
+
 /** Leak groups as numbered blocks with their paths. */
 function formatLeakGroups(leaks, { paint = plain, top = 10 } = {}) {
   const shown = leaks.slice(0, top);
   const blocks = shown.map((g, i) => {
     const where = g.location ? paint.cyan(` at ${g.location.script}:${g.location.line}:${g.location.column}`) : '';
     const also = g.alsoRetains.length ? `\n   also retains: ${g.alsoRetains.map((a) => `${count(a.count)} × ${a.name}`).join(', ')}` : '';
+    const allocated = g.allocation?.length ? `\n   allocated in: ${formatAllocation(g.allocation)}` : '';
     const name = g.type === 'closure' ? `${g.trace.at(-1)?.name || '(anonymous)'}() closures` : g.name;
     const head = paint.bold(`#${i + 1} ${count(g.count)} × ${name}`);
-    return `${head}${where}, retaining ${paint.red(bytes(g.retainedSize))}${also}\n${formatPath(g.trace, { paint, indent: '   ' })}`;
+    return `${head}${where}, retaining ${paint.red(bytes(g.retainedSize))}${also}${allocated}\n${formatPath(g.trace, { paint, indent: '   ' })}`;
   });
   const more = leaks.length > shown.length ? `\n… and ${leaks.length - shown.length} more groups` : '';
   return `${blocks.join('\n\n')}${more}`;

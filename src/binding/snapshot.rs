@@ -403,6 +403,14 @@ pub struct FoldedGroupRecord {
 }
 
 #[napi(object)]
+pub struct FrameRecord {
+    pub function_name: String,
+    pub script: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[napi(object)]
 pub struct LeakGroupRecord {
     pub name: String,
     #[napi(js_name = "type")]
@@ -414,6 +422,8 @@ pub struct LeakGroupRecord {
     pub trace: Vec<PathStepRecord>,
     pub location: Option<LocationRecord>,
     pub also_retains: Vec<FoldedGroupRecord>,
+    /// Innermost frame first; present when the snapshot was taken while allocations were tracked.
+    pub allocation: Option<Vec<FrameRecord>>,
 }
 
 #[napi(object)]
@@ -446,6 +456,17 @@ fn leak_report_record(report: LeakReport) -> LeakReportRecord {
                         count: f.count as f64,
                     })
                     .collect(),
+                allocation: g.allocation.map(|frames| {
+                    frames
+                        .into_iter()
+                        .map(|f| FrameRecord {
+                            function_name: f.function_name,
+                            script: f.script,
+                            line: f.line,
+                            column: f.column,
+                        })
+                        .collect()
+                }),
             })
             .collect(),
     }

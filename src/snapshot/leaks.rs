@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use super::allocation::{Frame, allocation_stack};
 use super::analysed::AnalysedSnapshot;
 use super::error::{Result, SnapshotError};
 use super::graph::HeapGraph;
@@ -34,6 +35,8 @@ pub struct LeakGroup {
     pub location: Option<Location>,
     /// Groups folded in because their objects are reached through this group's objects.
     pub also_retains: Vec<FoldedGroup>,
+    /// The stack that allocated the representative, when allocations were tracked.
+    pub allocation: Option<Vec<Frame>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -263,6 +266,7 @@ pub fn find_leaks(
                 trace,
                 location: node_location(graph, rep),
                 also_retains: Vec::new(),
+                allocation: allocation_stack(graph, rep),
             },
         });
     }

@@ -2,6 +2,7 @@
 //! and retained sizes (memlab-compatible), retainer paths, class summary and
 //! two-snapshot diff.
 
+pub mod allocation;
 pub mod analysed;
 pub mod analysis;
 pub mod diff;
@@ -19,6 +20,7 @@ pub mod raw;
 pub mod strings;
 pub mod summary;
 
+pub use allocation::{Frame, allocation_stack};
 pub use analysed::{AnalysedSnapshot, NodeFacts, Phase, Progress};
 pub use analysis::Analysis;
 pub use diff::{ClassDiff, diff_snapshots};

@@ -28,6 +28,9 @@ pub struct NodeTable {
     pub name: Vec<u32>,
     pub id: Vec<u32>,
     pub self_size: Vec<u32>,
+    /// Allocation trace node of every node; empty unless the snapshot was taken while allocations
+    /// were tracked (otherwise every value is 0 and the column is not kept).
+    pub trace_node: Vec<u32>,
     /// Node indices ordered by id: binary search instead of a hash map.
     by_id: Vec<u32>,
 }
@@ -48,8 +51,18 @@ impl NodeTable {
             name: Vec::with_capacity(n),
             id: Vec::with_capacity(n),
             self_size: Vec::with_capacity(n),
+            trace_node: Vec::new(),
             by_id: Vec::new(),
         };
+        if let Some(offset) = layout.trace_node_id {
+            let traces = raw
+                .nodes
+                .chunks_exact(stride)
+                .map(|r| r.get(offset).copied().unwrap_or(0));
+            if traces.clone().any(|t| t != 0) {
+                table.trace_node = traces.collect();
+            }
+        }
         for (i, record) in raw.nodes.chunks_exact(stride).enumerate() {
             let field = |offset: usize| record.get(offset).copied().unwrap_or(0);
             let node_type = field(layout.node_type);

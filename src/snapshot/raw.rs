@@ -16,6 +16,8 @@ pub struct NodeLayout {
     pub id: usize,
     pub self_size: usize,
     pub edge_count: Option<usize>,
+    /// Present when the file has the field (light records drop it).
+    pub trace_node_id: Option<usize>,
 }
 
 impl NodeLayout {
@@ -27,6 +29,7 @@ impl NodeLayout {
             id: meta.node.id,
             self_size: meta.node.self_size,
             edge_count: Some(meta.node.edge_count),
+            trace_node_id: meta.node.trace_node_id,
         }
     }
 
@@ -52,6 +55,7 @@ impl NodeLayout {
             id: at(n.id),
             self_size: at(n.self_size),
             edge_count: None,
+            trace_node_id: None,
         }
     }
 }
