@@ -237,9 +237,22 @@ export interface LeakGroup {
   allocation?: { functionName: string; script: string; line: number; column: number }[];
 }
 
+export interface GrowingCollection {
+  /** Map, Set, Array, Object… */
+  name: string;
+  type: string;
+  id: number;
+  /** Leaked objects it holds (allocated between baseline and target, alive in final). */
+  added: number;
+  retainedSize: number;
+  trace: PathStep[];
+}
+
 export interface LeakReport {
   /** Largest retained size first. */
   leaks: LeakGroup[];
+  /** Collections that existed at baseline and gained leaked entries, most first. */
+  collections: GrowingCollection[];
   leakedObjects: number;
 }
 

@@ -48,6 +48,9 @@ test('a Map cache that grows per request is found with the right count and path'
   const edges = group.trace.map((s) => s.edge);
   assert.ok(edges.includes('cache') || edges.includes('table'), edges.join(' > '));
   assert.equal(group.trace.at(-1).className, 'CacheEntry');
+  const [map] = report.collections;
+  assert.deepEqual([map.name, map.added], ['Map', ITERATIONS], 'the cache is reported as a growing Map');
+  assert.equal(map.trace.at(-1).edge, 'cache');
   assert.ok(group.location.script.endsWith('leak-patterns.js'), 'constructor location');
   assert.ok(group.retainedSize >= group.selfSize);
 });
@@ -62,6 +65,8 @@ test('listeners left on a long-lived EventEmitter: the closures, grouped by sour
   assert.deepEqual(group.alsoRetains.map((a) => [a.name, a.count]), [['Request', ITERATIONS]]);
   const edges = group.trace.map((s) => s.edge);
   assert.ok(edges.includes('_events') && edges.includes('config'), edges.join(' > '));
+  const [listenerArray] = report.collections;
+  assert.deepEqual([listenerArray.name, listenerArray.added, listenerArray.trace.at(-1).edge], ['Array', ITERATIONS, 'config']);
 });
 
 test('with allocation tracking, each group names the stack that allocated it', async () => {
@@ -93,11 +98,13 @@ test('a growing global array is found with its global name on the path', async (
     group.trace.slice(-2).map((s) => [s.edge.replace(/\d+/, 'i'), s.className]),
     [['records', 'Array'], ['[i]', 'Record']].slice(-2),
   );
+  assert.deepEqual(report.collections.map((c) => [c.name, c.added, c.trace.at(-1).edge]), [['Array', ITERATIONS, 'records']]);
 });
 
 test('a workload that allocates and drops the same objects reports no leak', async () => {
   const report = await findLeaks(snaps('clean'));
   assert.deepEqual(report.leaks, []);
+  assert.deepEqual(report.collections, []);
   assert.equal(report.leakedObjects, 0);
 });
 
@@ -127,8 +134,9 @@ test('leakhound find-leaks prints the groups, or a LeakReport with --json', () =
   assert.match(text.stdout, /^120 leaked objects in 1 groups/);
   assert.match(text.stdout, /#1 60 × onConfig\(\) closures at .*leak-patterns\.js:44:\d+, retaining [\d.]+ kB/);
   assert.match(text.stdout, /also retains: 60 × Request/);
+  assert.match(text.stdout, /Growing collections:\n\nArray @\d+ grew by 60 entries/);
   const json = JSON.parse(cli(s.baseline, s.target, s.final, '--json').stdout);
-  assert.deepEqual(Object.keys(json).sort(), ['leakedObjects', 'leaks']);
+  assert.deepEqual(Object.keys(json).sort(), ['collections', 'leakedObjects', 'leaks']);
   assert.deepEqual(Object.keys(json.leaks[0]).sort(), [
     'alsoRetains', 'count', 'location', 'name', 'representativeId', 'retainedSize', 'selfSize', 'trace', 'type',
   ]);

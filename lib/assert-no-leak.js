@@ -63,7 +63,8 @@ async function hunt(fn, iterations, warmup) {
 
   const found = native.findLeaksInSnapshots(baseline, target, final[kNative]());
   const leaks = found.leaks.filter((g) => g.count >= iterations);
-  const report = { leaks, leakedObjects: found.leakedObjects, iterations };
+  const collections = found.collections.filter((c) => c.added >= iterations);
+  const report = { leaks, collections, leakedObjects: found.leakedObjects, iterations };
   if (leaks.length > 0) throw LeakError.fromReport(report);
   return report;
 }

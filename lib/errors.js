@@ -1,7 +1,7 @@
 'use strict';
 // LeakError: what survived, for how long, where it was created and (when known) what holds it;
 // or, from assertNoLeak, which groups of objects grew with the iterations and why.
-const { formatPath, formatLeakGroups } = require('./format');
+const { formatPath, formatLeakGroups, formatCollections } = require('./format');
 
 function formatAge(ms) {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -38,7 +38,8 @@ class LeakError extends Error {
     const n = report.leaks.length;
     const head = `${n} group${n === 1 ? '' : 's'} of objects grew with each of ${report.iterations} iterations and stayed alive:`;
     const err = new LeakError([]);
-    err.message = `${head}\n\n${formatLeakGroups(report.leaks)}`;
+    const collections = report.collections.length ? `\n\nGrowing collections:\n\n${formatCollections(report.collections)}` : '';
+    err.message = `${head}\n\n${formatLeakGroups(report.leaks)}${collections}`;
     err.report = report;
     return err;
   }

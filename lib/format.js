@@ -58,4 +58,15 @@ function formatLeakGroups(leaks, { paint = plain, top = 10 } = {}) {
   return `${blocks.join('\n\n')}${more}`;
 }
 
-module.exports = { plain, bytes, count, formatStep, formatPath, formatLeakGroups };
+/** Collections that gained leaked entries, with the path to each. */
+function formatCollections(collections, { paint = plain, top = 5 } = {}) {
+  return collections
+    .slice(0, top)
+    .map((c) => {
+      const head = paint.bold(`${c.name} @${c.id} grew by ${count(c.added)} entries`);
+      return `${head}, retaining ${paint.red(bytes(c.retainedSize))}\n${formatPath(c.trace, { paint, indent: '   ' })}`;
+    })
+    .join('\n\n');
+}
+
+module.exports = { plain, bytes, count, formatStep, formatPath, formatLeakGroups, formatCollections };

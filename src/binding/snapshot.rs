@@ -427,14 +427,38 @@ pub struct LeakGroupRecord {
 }
 
 #[napi(object)]
+pub struct CollectionRecord {
+    pub name: String,
+    #[napi(js_name = "type")]
+    pub node_type: String,
+    pub id: u32,
+    pub added: f64,
+    pub retained_size: f64,
+    pub trace: Vec<PathStepRecord>,
+}
+
+#[napi(object)]
 pub struct LeakReportRecord {
     pub leaks: Vec<LeakGroupRecord>,
+    pub collections: Vec<CollectionRecord>,
     pub leaked_objects: f64,
 }
 
 fn leak_report_record(report: LeakReport) -> LeakReportRecord {
     LeakReportRecord {
         leaked_objects: report.leaked_objects as f64,
+        collections: report
+            .collections
+            .into_iter()
+            .map(|c| CollectionRecord {
+                name: c.class_name,
+                node_type: c.node_type,
+                id: c.id,
+                added: c.added as f64,
+                retained_size: c.retained_size as f64,
+                trace: path_records(c.trace),
+            })
+            .collect(),
         leaks: report
             .leaks
             .into_iter()

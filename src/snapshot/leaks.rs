@@ -46,12 +46,85 @@ pub struct FoldedGroup {
     pub count: u64,
 }
 
+/// A Map, Set, Array or plain object that existed at baseline and gained leaked entries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrowingCollection {
+    pub class_name: String,
+    pub node_type: String,
+    pub id: u32,
+    /// Leaked objects it holds (allocated between baseline and target, alive in final).
+    pub added: u64,
+    pub retained_size: u64,
+    pub trace: Vec<PathStep>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeakReport {
     /// Largest retained size first.
     pub leaks: Vec<LeakGroup>,
+    /// Collections that grew, most leaked entries first.
+    pub collections: Vec<GrowingCollection>,
     /// Leaked objects before grouping.
     pub leaked_objects: u64,
+}
+
+/// Collections reported: those that gained at least this many leaked entries.
+const MIN_COLLECTION_GROWTH: u64 = 2;
+/// How far up the dominator tree a leaked object's holder is looked for.
+const HOLDER_SEARCH_DEPTH: usize = 8;
+
+/// The collection holding a leaked object: the nearest object above it in the dominator tree that
+/// is user-level and not leaked itself. Internal backing stores (a Map's table, an Array's
+/// elements) are dominated by their collection, so the walk passes through them.
+fn holding_collection(
+    graph: &HeapGraph,
+    dom: &super::dominators::Dominators,
+    leaked: &[bool],
+    node: NodeIdx,
+) -> Option<NodeIdx> {
+    let mut at = node;
+    for _ in 0..HOLDER_SEARCH_DEPTH {
+        let up = dom.idom(at);
+        if up == at || up == NodeIdx::ROOT {
+            return None;
+        }
+        if leaked[up.index()] {
+            return None; // held through another leak, which is reported instead
+        }
+        if reportable(graph, up) && Some(graph.node_type(up)) == graph.meta.node_type_ids.object {
+            return Some(up);
+        }
+        at = up;
+    }
+    None
+}
+
+fn growing_collections(last: &AnalysedSnapshot, leaked: &[bool]) -> Vec<GrowingCollection> {
+    let graph = &last.graph;
+    let dom = &last.analysis.dominators;
+    let mut added: HashMap<u32, u64> = HashMap::new();
+    for (i, _) in leaked.iter().enumerate().filter(|(_, l)| **l) {
+        if let Some(c) = holding_collection(graph, dom, leaked, NodeIdx(i as u32)) {
+            *added.entry(c.0).or_default() += 1;
+        }
+    }
+    let mut out: Vec<GrowingCollection> = added
+        .into_iter()
+        .filter(|&(_, n)| n >= MIN_COLLECTION_GROWTH)
+        .map(|(c, n)| {
+            let node = NodeIdx(c);
+            GrowingCollection {
+                class_name: graph.class_name(node).into_owned(),
+                node_type: graph.node_type_name(node).to_string(),
+                id: graph.node_id(node),
+                added: n,
+                retained_size: dom.retained_size(node),
+                trace: last.analysis.retainer_path(graph, node).unwrap_or_default(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.added.cmp(&a.added).then(a.id.cmp(&b.id)));
+    out
 }
 
 /// Ids of a snapshot, sorted.
@@ -272,6 +345,7 @@ pub fn find_leaks(
     }
     Ok(LeakReport {
         leaks: fold_held_groups(built),
+        collections: growing_collections(last, &leaked),
         leaked_objects,
     })
 }
@@ -326,7 +400,11 @@ fn fold_held_groups(built: Vec<Built>) -> Vec<LeakGroup> {
     }
     let mut leaks: Vec<LeakGroup> = out.into_iter().flatten().collect();
     for g in &mut leaks {
-        g.also_retains.sort_by_key(|f| std::cmp::Reverse(f.count));
+        g.also_retains.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.class_name.cmp(&b.class_name))
+        });
     }
     leaks.sort_by(|a, b| {
         b.retained_size

@@ -27,7 +27,7 @@ pub use diff::{ClassDiff, diff_snapshots};
 pub use dominators::Dominators;
 pub use error::{Result, SnapshotError};
 pub use graph::{EdgeIdx, EdgeName, HeapGraph};
-pub use leaks::{FoldedGroup, LeakGroup, LeakReport, find_leaks};
+pub use leaks::{FoldedGroup, GrowingCollection, LeakGroup, LeakReport, find_leaks};
 pub use markers::marked_objects;
 pub use meta::SnapshotMeta;
 pub use nodes::{LightSnapshot, NodeIdx, NodeTable, NodeView, class_name};
