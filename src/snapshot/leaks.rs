@@ -35,7 +35,8 @@ pub struct LeakGroup {
     pub location: Option<Location>,
     /// Groups folded in because their objects are reached through this group's objects.
     pub also_retains: Vec<FoldedGroup>,
-    /// The stack that allocated the representative, when allocations were tracked.
+    /// The stack that allocated the group's objects, when allocations were tracked (taken from
+    /// a member V8 recorded: optimised code may allocate some members without a trace).
     pub allocation: Option<Vec<Frame>>,
 }
 
@@ -243,6 +244,8 @@ struct Acc {
     self_size: u64,
     retained_size: u64,
     representative: Option<(u64, NodeIdx)>,
+    /// A member with an allocation trace, if any.
+    traced: Option<NodeIdx>,
 }
 
 /// Finds the leaks: `baseline` and `target` need node ids and names only (light parses).
@@ -309,6 +312,15 @@ pub fn find_leaks(
             if acc.representative.is_none_or(|(r, _)| retained > r) {
                 acc.representative = Some((retained, node));
             }
+            if acc.traced.is_none()
+                && graph
+                    .nodes
+                    .trace_node
+                    .get(v as usize)
+                    .is_some_and(|&t| t != 0)
+            {
+                acc.traced = Some(node);
+            }
         }
         for &child in dom.children(node) {
             stack.push((child, inside || is_leaked));
@@ -339,7 +351,7 @@ pub fn find_leaks(
                 trace,
                 location: node_location(graph, rep),
                 also_retains: Vec::new(),
-                allocation: allocation_stack(graph, rep),
+                allocation: acc.traced.and_then(|t| allocation_stack(graph, t)),
             },
         });
     }
