@@ -1,5 +1,8 @@
-//! Everything the queries need, computed once: dominators/retained sizes and
-//! the path distances run side by side on the two cores.
+//! Everything the queries need, computed once. Dominators and retained sizes are built with the
+//! snapshot; path distances only when a path is first asked for, since a class summary (the
+//! commonest query) never needs them.
+
+use std::sync::OnceLock;
 
 use super::dominators::Dominators;
 use super::error::Result;
@@ -10,50 +13,34 @@ use super::summary::{ClassSummary, class_summary};
 
 pub struct Analysis {
     pub dominators: Dominators,
-    pub rules: PathRules,
-    pub distances: Distances,
+    paths: OnceLock<(PathRules, Distances)>,
 }
 
 impl Analysis {
     pub fn compute(graph: &HeapGraph) -> Result<Analysis> {
-        std::thread::scope(|scope| {
-            let dominators = scope.spawn(|| Dominators::compute(graph));
-            let rules = PathRules::new(graph);
-            let distances = Distances::compute(graph, &rules);
-            let dominators = match dominators.join() {
-                Ok(result) => result?,
-                // Dominators::compute does not panic; if it ever did, keep
-                // the panic rather than hide it.
-                Err(panic) => std::panic::resume_unwind(panic),
-            };
-            Ok(Analysis {
-                dominators,
-                rules,
-                distances,
-            })
+        Ok(Analysis {
+            dominators: Dominators::compute(graph)?,
+            paths: OnceLock::new(),
         })
     }
 
-    /// Sequential variant (for one-core environments and measurements).
-    pub fn compute_sequential(graph: &HeapGraph) -> Result<Analysis> {
-        let dominators = Dominators::compute(graph)?;
-        let rules = PathRules::new(graph);
-        let distances = Distances::compute(graph, &rules);
-        Ok(Analysis {
-            dominators,
-            rules,
-            distances,
+    /// Path rules and distances for `graph`, the graph this analysis was computed from.
+    fn paths(&self, graph: &HeapGraph) -> &(PathRules, Distances) {
+        self.paths.get_or_init(|| {
+            let rules = PathRules::new(graph);
+            let distances = Distances::compute(graph, &rules);
+            (rules, distances)
         })
+    }
+
+    /// Distance from the root along edges a retainer path may use; `None` if unreachable.
+    pub fn distance(&self, graph: &HeapGraph, node: NodeIdx) -> Option<u32> {
+        self.paths(graph).1.get(node)
     }
 
     pub fn retainer_path(&self, graph: &HeapGraph, node: NodeIdx) -> Option<Vec<PathStep>> {
-        retainer_path(
-            graph,
-            &self.rules,
-            &self.distances,
-            Some(&self.dominators),
-            node,
-        )
+        let (rules, distances) = self.paths(graph);
+        retainer_path(graph, rules, distances, Some(&self.dominators), node)
     }
 
     pub fn class_summary(&self, graph: &HeapGraph, top: Option<usize>) -> Vec<ClassSummary> {

@@ -287,7 +287,7 @@ pub fn find_leaks(
         if contains(&target_ids, id)
             && !contains(&baseline_ids, id)
             && reportable(graph, node)
-            && last.analysis.distances.get(node).is_some()
+            && last.analysis.distance(graph, node).is_some()
         {
             leaked[i as usize] = true;
             leaked_objects += 1;
