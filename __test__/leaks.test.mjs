@@ -120,6 +120,15 @@ test('snapshots in the wrong order or from different processes are refused with 
     findLeaks({ baseline: timer.baseline, target: timer.target, final: snaps('clean').final }),
     (e) => e instanceof SnapshotError && /not come from the same process/.test(e.message),
   );
+  // A snapshot whose layout differs, as one written by another V8 version would.
+  const other = path.join(dir, 'other-v8.heapsnapshot');
+  const json = JSON.parse(fs.readFileSync(timer.baseline, 'utf8'));
+  json.snapshot.meta.node_types[0].push('future type');
+  fs.writeFileSync(other, JSON.stringify(json));
+  await assert.rejects(
+    findLeaks({ baseline: other, target: timer.target, final: timer.final }),
+    (e) => e instanceof SnapshotError && /written by different V8 versions \(their node types differ\)/.test(e.message),
+  );
   await assert.rejects(findLeaks({ baseline: timer.baseline, target: timer.target }), TypeError);
   await assert.rejects(findLeaks('x'), TypeError);
   await assert.rejects(

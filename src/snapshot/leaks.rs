@@ -141,6 +141,32 @@ fn contains(sorted: &[u32], id: u32) -> bool {
     sorted.binary_search(&id).is_ok()
 }
 
+/// Snapshots written by different V8 versions lay their records out differently, and their ids
+/// cannot come from one process.
+fn check_same_format(
+    a: &super::meta::SnapshotMeta,
+    a_name: &str,
+    b: &super::meta::SnapshotMeta,
+    b_name: &str,
+) -> Result<()> {
+    let differs = if a.node_fields != b.node_fields {
+        Some("node fields")
+    } else if a.node_types != b.node_types {
+        Some("node types")
+    } else if a.edge_types != b.edge_types {
+        Some("edge types")
+    } else {
+        None
+    };
+    match differs {
+        Some(what) => Err(SnapshotError::Incompatible(format!(
+            "the {a_name} and {b_name} snapshots were written by different V8 versions (their \
+             {what} differ): take all three from one process"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The newest JavaScript object's id. V8 numbers heap objects with odd ids in allocation order;
 /// native (embedder) nodes get even ids derived from hashes, which say nothing about age.
 fn newest_heap_id(sorted: &[u32]) -> Option<u32> {
@@ -263,6 +289,8 @@ pub fn find_leaks(
         .iter()
         .map(|&i| graph.nodes.id[i as usize])
         .collect();
+    check_same_format(baseline.meta, "baseline", target.meta, "target")?;
+    check_same_format(target.meta, "target", &graph.meta, "final")?;
     let target_class = |id: u32| {
         target
             .nodes
