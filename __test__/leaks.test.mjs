@@ -142,7 +142,7 @@ test('leakhound find-leaks prints the groups, or a LeakReport with --json', () =
   const cli = (...args) => spawnSync(process.execPath, [path.join(root, 'bin', 'leakhound.js'), 'find-leaks', ...args], { encoding: 'utf8' });
   const text = cli(s.baseline, s.target, s.final);
   assert.equal(text.status, 0, text.stderr);
-  assert.match(text.stdout, /^120 leaked objects in 1 groups/);
+  assert.match(text.stdout, /^120 leaked objects in 1 group\n/);
   assert.match(text.stdout, /#1 60 × onConfig\(\) closures at .*leak-patterns\.js:44:\d+, retaining [\d.]+ kB/);
   assert.match(text.stdout, /also retains: 60 × Request/);
   assert.match(text.stdout, /Growing collections:\n\nArray @\d+ grew by 60 entries/);

@@ -158,7 +158,7 @@ async function findLeaksCommand(args, paint) {
   if (report.leaks.length === 0) return paint.green('No leaks: nothing allocated between baseline and target survives in final.');
   const groups = formatLeakGroups(report.leaks, { paint, top: args.top ?? 10 });
   const collections = report.collections.length ? `\n\nGrowing collections:\n\n${formatCollections(report.collections, { paint })}` : '';
-  return `${paint.bold(`${count(report.leakedObjects)} leaked objects in ${report.leaks.length} groups`)}\n\n${groups}${collections}`;
+  return `${paint.bold(`${count(report.leakedObjects)} leaked objects in ${report.leaks.length} group${report.leaks.length === 1 ? '' : 's'}`)}\n\n${groups}${collections}`;
 }
 
 const COMMANDS = { summary, diff, path: pathCommand, 'find-leaks': findLeaksCommand };

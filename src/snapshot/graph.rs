@@ -72,17 +72,17 @@ pub struct HeapGraph {
 
 impl HeapGraph {
     /// Validates and indexes a full-mode parse.
-    pub fn from_raw(raw: RawSnapshot) -> Result<HeapGraph> {
+    pub fn from_raw(mut raw: RawSnapshot) -> Result<HeapGraph> {
         if raw.light {
             return Err(SnapshotError::BadMeta(
                 "a light-mode parse has no edges; parse in full mode to build a graph".into(),
             ));
         }
-        // Node columns (with the id sort) are built on the second core while
-        // this one indexes the edges.
+        // Node columns (with the id sort) are built on the second core while this one splits
+        // the edge records into columns.
         let (nodes, edges) = std::thread::scope(|scope| {
             let nodes = scope.spawn(|| NodeTable::from_raw(&raw));
-            let edges = index_edges(&raw);
+            let edges = split_edge_records(&raw);
             let nodes = match nodes.join() {
                 Ok(result) => result,
                 Err(panic) => std::panic::resume_unwind(panic),
@@ -90,15 +90,13 @@ impl HeapGraph {
             (nodes, edges)
         });
         let nodes = nodes?;
-        let IndexedEdges {
-            first_edge,
-            edge_type,
-            edge_name,
-            edge_to,
-            first_retainer,
-            retainer_edge,
-            retainer_node,
-        } = edges?;
+        let (first_edge, (edge_type, edge_name, edge_to)) = edges?;
+        // The flat records are no longer needed: free them before the retainer index is
+        // allocated, so the two never sit in memory together (the peak of a load).
+        raw.nodes = Vec::new();
+        raw.edges = Vec::new();
+        let (first_retainer, retainer_edge, retainer_node) =
+            build_retainers(&first_edge, &edge_to, nodes.len());
         let locations = resolve_locations(&raw, nodes.len());
 
         let mut graph = HeapGraph {
@@ -309,18 +307,8 @@ impl HeapGraph {
 
 type EdgeColumns = (Vec<u8>, Vec<u32>, Vec<u32>);
 
-struct IndexedEdges {
-    first_edge: Vec<u32>,
-    edge_type: Vec<u8>,
-    edge_name: Vec<u32>,
-    edge_to: Vec<u32>,
-    first_retainer: Vec<u32>,
-    retainer_edge: Vec<u32>,
-    retainer_node: Vec<u32>,
-}
-
-/// Forward CSR from the nodes' edge counts, edge columns, reverse CSR.
-fn index_edges(raw: &RawSnapshot) -> Result<IndexedEdges> {
+/// Per-node first-edge offsets (validated against the declared edge count) and the edge columns.
+fn split_edge_records(raw: &RawSnapshot) -> Result<(Vec<u32>, EdgeColumns)> {
     let meta = &raw.meta;
     let node_fields = meta.node.count.max(1);
     let n = raw.nodes.len() / node_fields;
@@ -345,17 +333,7 @@ fn index_edges(raw: &RawSnapshot) -> Result<IndexedEdges> {
         });
     }
     first_edge.push(sum as u32);
-    let (edge_type, edge_name, edge_to) = split_edges(raw, n)?;
-    let (first_retainer, retainer_edge, retainer_node) = build_retainers(&first_edge, &edge_to, n);
-    Ok(IndexedEdges {
-        first_edge,
-        edge_type,
-        edge_name,
-        edge_to,
-        first_retainer,
-        retainer_edge,
-        retainer_node,
-    })
+    Ok((first_edge, split_edges(raw, n)?))
 }
 
 fn split_edges(raw: &RawSnapshot, node_count: usize) -> Result<EdgeColumns> {
