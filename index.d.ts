@@ -229,7 +229,14 @@ export interface LeakGroup {
   /** Where a closure group's function, or an object group's constructor, is defined. */
   location?: { script: string; scriptId: number; line: number; column: number };
   /** Groups folded in because they are reached through this group's objects. */
-  alsoRetains: { name: string; type: string; count: number }[];
+  alsoRetains: {
+    name: string;
+    type: string;
+    count: number;
+    /** For closures: the function's name and where it is defined. */
+    functionName?: string;
+    location?: { script: string; scriptId: number; line: number; column: number };
+  }[];
   /**
    * The stack that allocated the representative, innermost first, when the snapshots were taken
    * with allocation tracking. Frames are functions and where they are defined (1-based).

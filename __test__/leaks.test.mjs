@@ -89,6 +89,10 @@ test('a closure kept by a forgotten timer is found through the Timeout that hold
   assert.equal(groupOf(report, 'Timeout').count, ITERATIONS);
   const closure = groupOf(report, '(closure)');
   assert.equal(closure.count, ITERATIONS);
+  const folded = closure.group.alsoRetains.find((a) => a.type === 'closure');
+  assert.equal(folded.functionName, 'refreshSession', 'folded closures keep their name');
+  assert.ok(folded.location.script.endsWith('leak-patterns.js'));
+  assert.equal(folded.location.line, 51);
   assert.equal(report.leaks.length, 1, 'one root cause: timers, sessions and closures fold into one group');
 });
 

@@ -48,7 +48,11 @@ function formatLeakGroups(leaks, { paint = plain, top = 10 } = {}) {
   const shown = leaks.slice(0, top);
   const blocks = shown.map((g, i) => {
     const where = g.location ? paint.cyan(` at ${g.location.script}:${g.location.line}:${g.location.column}`) : '';
-    const also = g.alsoRetains.length ? `\n   also retains: ${g.alsoRetains.map((a) => `${count(a.count)} × ${a.name}`).join(', ')}` : '';
+    const folded = (a) =>
+      a.type === 'closure'
+        ? `${count(a.count)} × ${a.functionName || '(anonymous)'}() closures${a.location ? ` (${a.location.script}:${a.location.line})` : ''}`
+        : `${count(a.count)} × ${a.name}`;
+    const also = g.alsoRetains.length ? `\n   also retains: ${g.alsoRetains.map(folded).join(', ')}` : '';
     const allocated = g.allocation?.length ? `\n   allocated in: ${formatAllocation(g.allocation)}` : '';
     const name = g.type === 'closure' ? `${g.trace.at(-1)?.name || '(anonymous)'}() closures` : g.name;
     const head = paint.bold(`#${i + 1} ${count(g.count)} × ${name}`);

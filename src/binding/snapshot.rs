@@ -400,6 +400,8 @@ pub struct FoldedGroupRecord {
     #[napi(js_name = "type")]
     pub node_type: String,
     pub count: f64,
+    pub function_name: Option<String>,
+    pub location: Option<LocationRecord>,
 }
 
 #[napi(object)]
@@ -478,6 +480,8 @@ fn leak_report_record(report: LeakReport) -> LeakReportRecord {
                         name: f.class_name,
                         node_type: f.node_type,
                         count: f.count as f64,
+                        function_name: f.function_name,
+                        location: f.location.map(location_record),
                     })
                     .collect(),
                 allocation: g.allocation.map(|frames| {

@@ -45,6 +45,10 @@ pub struct FoldedGroup {
     pub class_name: String,
     pub node_type: String,
     pub count: u64,
+    /// The function's name, for closures (class_name is "(closure)" for all of them).
+    pub function_name: Option<String>,
+    /// Where a folded closure's function (or an object's constructor) is defined.
+    pub location: Option<Location>,
 }
 
 /// A Map, Set, Array or plain object that existed at baseline and gained leaked entries.
@@ -431,10 +435,15 @@ fn fold_held_groups(built: Vec<Built>) -> Vec<LeakGroup> {
         match out[root].as_mut() {
             Some(into) => {
                 into.retained_size += folded.retained_size;
+                let function_name = (folded.node_type == "closure")
+                    .then(|| folded.trace.last().map(|s| s.node.name.clone()))
+                    .flatten();
                 into.also_retains.push(FoldedGroup {
                     class_name: folded.class_name,
                     node_type: folded.node_type,
                     count: folded.count,
+                    function_name,
+                    location: folded.location,
                 });
             }
             // Only in a cycle of holders whose root was folded itself: keep the group.
