@@ -145,29 +145,21 @@ fn contains(sorted: &[u32], id: u32) -> bool {
     sorted.binary_search(&id).is_ok()
 }
 
-/// Snapshots written by different V8 versions lay their records out differently, and their ids
-/// cannot come from one process.
-fn check_same_format(
-    a: &super::meta::SnapshotMeta,
-    a_name: &str,
-    b: &super::meta::SnapshotMeta,
-    b_name: &str,
-) -> Result<()> {
-    let differs = if a.node_fields != b.node_fields {
-        Some("node fields")
-    } else if a.node_types != b.node_types {
-        Some("node types")
-    } else if a.edge_types != b.edge_types {
-        Some("edge types")
-    } else {
-        None
-    };
-    match differs {
-        Some(what) => Err(SnapshotError::Incompatible(format!(
-            "the {a_name} and {b_name} snapshots were written by different V8 versions (their \
-             {what} differ): take all three from one process"
-        ))),
-        None => Ok(()),
+/// One of the three snapshots, as the comparisons need it: its nodes and its ids, sorted.
+struct Side<'a> {
+    name: &'static str,
+    view: NodeView<'a>,
+    ids: Vec<u32>,
+}
+
+impl<'a> Side<'a> {
+    fn new(name: &'static str, view: NodeView<'a>) -> Self {
+        let ids = sorted_ids(&view);
+        Side { name, view, ids }
+    }
+
+    fn has(&self, id: u32) -> bool {
+        contains(&self.ids, id)
     }
 }
 
@@ -177,45 +169,60 @@ fn newest_heap_id(sorted: &[u32]) -> Option<u32> {
     sorted.iter().rev().copied().find(|id| id % 2 == 1)
 }
 
-/// Refuses snapshots that come from different processes or are out of order: one id names the
-/// same object (so the same class) for the life of a process, and newer objects get higher ids.
-fn check_comparable(
-    earlier: &NodeView,
-    earlier_name: &str,
-    later_ids: &[u32],
-    later_class: &dyn Fn(u32) -> Option<String>,
-    later_name: &str,
-) -> Result<()> {
-    let earlier_ids = sorted_ids(earlier);
-    let common: Vec<u32> = earlier_ids
+/// Refuses snapshot pairs that cannot be compared: written by different V8 versions (records
+/// laid out differently), taken from different processes (one id names the same object, so the
+/// same class, for the life of a process), or given out of order (newer objects get higher ids).
+fn check_comparable(earlier: &Side, later: &Side) -> Result<()> {
+    let (a, b) = (earlier.view.meta, later.view.meta);
+    let layout_differs = if a.node_fields != b.node_fields {
+        Some("node fields")
+    } else if a.node_types != b.node_types {
+        Some("node types")
+    } else if a.edge_types != b.edge_types {
+        Some("edge types")
+    } else {
+        None
+    };
+    if let Some(what) = layout_differs {
+        return Err(SnapshotError::Incompatible(format!(
+            "the {} and {} snapshots were written by different V8 versions (their {what} \
+             differ): take all three from one process",
+            earlier.name, later.name
+        )));
+    }
+    let common: Vec<u32> = earlier
+        .ids
         .iter()
         .copied()
-        .filter(|&id| contains(later_ids, id))
+        .filter(|&id| later.has(id))
         .collect();
     let step = (common.len() / AGREEMENT_SAMPLE).max(1);
     let (mut compared, mut agreed) = (0usize, 0usize);
     for &id in common.iter().step_by(step) {
-        let Some(idx) = earlier.nodes.find_by_id(id) else {
+        let (Some(e), Some(l)) = (
+            earlier.view.nodes.find_by_id(id),
+            later.view.nodes.find_by_id(id),
+        ) else {
             continue;
         };
-        if let Some(later) = later_class(id) {
-            compared += 1;
-            agreed += usize::from(earlier.class_name(idx) == later);
-        }
+        compared += 1;
+        agreed += usize::from(earlier.view.class_name(e) == later.view.class_name(l));
     }
     if compared == 0 || (agreed as f64) < SAME_PROCESS_MIN_AGREEMENT * compared as f64 {
         return Err(SnapshotError::Incompatible(format!(
-            "the {earlier_name} and {later_name} snapshots do not come from the same process \
-             (object ids are not comparable: {agreed} of {compared} shared ids name the same class)"
+            "the {} and {} snapshots do not come from the same process (object ids are not \
+             comparable: {agreed} of {compared} shared ids name the same class)",
+            earlier.name, later.name
         )));
     }
     if let (Some(earlier_max), Some(later_max)) =
-        (newest_heap_id(&earlier_ids), newest_heap_id(later_ids))
+        (newest_heap_id(&earlier.ids), newest_heap_id(&later.ids))
         && earlier_max > later_max
     {
         return Err(SnapshotError::Incompatible(format!(
-            "the {earlier_name} snapshot has newer objects (ids up to {earlier_max}) than the \
-             {later_name} snapshot (up to {later_max}): the snapshots are given in the wrong order"
+            "the {} snapshot has newer objects (ids up to {earlier_max}) than the {} snapshot \
+             (up to {later_max}): the snapshots are given in the wrong order",
+            earlier.name, later.name
         )));
     }
     Ok(())
@@ -286,29 +293,10 @@ pub fn find_leaks(
 ) -> Result<LeakReport> {
     let graph = &last.graph;
     let dom = &last.analysis.dominators;
-    let target_ids = sorted_ids(target);
-    let final_ids: Vec<u32> = graph
-        .nodes
-        .indices_by_id()
-        .iter()
-        .map(|&i| graph.nodes.id[i as usize])
-        .collect();
-    check_same_format(baseline.meta, "baseline", target.meta, "target")?;
-    check_same_format(target.meta, "target", &graph.meta, "final")?;
-    let target_class = |id: u32| {
-        target
-            .nodes
-            .find_by_id(id)
-            .map(|i| target.class_name(i).into_owned())
-    };
-    let final_class = |id: u32| {
-        graph
-            .find_by_id(id)
-            .map(|i| graph.class_name(i).into_owned())
-    };
-    check_comparable(baseline, "baseline", &target_ids, &target_class, "target")?;
-    check_comparable(target, "target", &final_ids, &final_class, "final")?;
-    let baseline_ids = sorted_ids(baseline);
+    let baseline = Side::new("baseline", *baseline);
+    let target = Side::new("target", *target);
+    check_comparable(&baseline, &target)?;
+    check_comparable(&target, &Side::new("final", graph.view()))?;
 
     let n = graph.node_count();
     let mut leaked = vec![false; n];
@@ -319,8 +307,8 @@ pub fn find_leaks(
         // Only heap objects (odd ids, given in allocation order) can be told new; embedder
         // nodes' even ids are hashes, and a native leak shows through its JS wrappers anyway.
         if id % 2 == 1
-            && contains(&target_ids, id)
-            && !contains(&baseline_ids, id)
+            && target.has(id)
+            && !baseline.has(id)
             && reportable(graph, node)
             && last.analysis.distance(graph, node).is_some()
         {
