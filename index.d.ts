@@ -46,6 +46,14 @@ export interface TrackerOptions {
   overflow?: 'throw' | 'drop';
 }
 
+/** Where a function (or an object's constructor) is defined; line and column are 1-based. */
+export interface SourceLocation {
+  script: string;
+  scriptId: number;
+  line: number;
+  column: number;
+}
+
 export interface PathStep {
   /** Property name, `[index]`, or variable name of the reference leading to this object. */
   edge: string;
@@ -61,7 +69,7 @@ export interface PathStep {
   selfSize: number;
   retainedSize?: number;
   /** Source location (1-based) of a function, or of an object's constructor. */
-  location?: { script: string; scriptId: number; line: number; column: number };
+  location?: SourceLocation;
 }
 
 export interface Survivor {
@@ -227,7 +235,7 @@ export interface LeakGroup {
   /** Path from a GC root to the group's largest member. */
   trace: PathStep[];
   /** Where a closure group's function, or an object group's constructor, is defined. */
-  location?: { script: string; scriptId: number; line: number; column: number };
+  location?: SourceLocation;
   /** Groups folded in because they are reached through this group's objects. */
   alsoRetains: {
     name: string;
@@ -235,7 +243,7 @@ export interface LeakGroup {
     count: number;
     /** For closures: the function's name and where it is defined. */
     functionName?: string;
-    location?: { script: string; scriptId: number; line: number; column: number };
+    location?: SourceLocation;
   }[];
   /**
    * The stack that allocated the representative, innermost first, when the snapshots were taken

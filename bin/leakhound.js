@@ -68,7 +68,7 @@ function painter(enabled) {
   return { bold: wrap(1), dim: wrap(2), red: wrap(31), green: wrap(32), cyan: wrap(36), yellow: wrap(33) };
 }
 
-const { bytes, count, formatPath, formatLeakGroups, formatCollections } = require('../lib/format');
+const { bytes, count, formatPath, formatLeakReport } = require('../lib/format');
 const signed = (n, f) => (n > 0 ? `+${f(n)}` : f(n));
 
 function table(rows, columns) {
@@ -156,9 +156,9 @@ async function findLeaksCommand(args, paint) {
   }
   if (args.json) return args.top ? { ...report, leaks: report.leaks.slice(0, args.top), collections: report.collections.slice(0, args.top) } : report;
   if (report.leaks.length === 0) return paint.green('No leaks: nothing allocated between baseline and target survives in final.');
-  const groups = formatLeakGroups(report.leaks, { paint, top: args.top ?? 10 });
-  const collections = report.collections.length ? `\n\nGrowing collections:\n\n${formatCollections(report.collections, { paint })}` : '';
-  return `${paint.bold(`${count(report.leakedObjects)} leaked objects in ${report.leaks.length} group${report.leaks.length === 1 ? '' : 's'}`)}\n\n${groups}${collections}`;
+  const n = report.leaks.length;
+  const head = paint.bold(`${count(report.leakedObjects)} leaked objects in ${n} group${n === 1 ? '' : 's'}`);
+  return `${head}\n\n${formatLeakReport(report, { paint, top: args.top ?? 10 })}`;
 }
 
 const COMMANDS = { summary, diff, path: pathCommand, 'find-leaks': findLeaksCommand };

@@ -9,7 +9,7 @@ const native = require('./native');
 const check = require('./validate');
 const { settle } = require('./settle');
 const { captureSnapshot, captureLightSnapshot, kNative } = require('./snapshot');
-const { LeakError } = require('./errors');
+const { reportError } = require('./errors');
 
 // Allocation tracking through the inspector, so leak groups can name the allocating stack.
 // HeapProfiler.disable stops it cheaply (stopTrackingHeapObjects would write a snapshot first).
@@ -65,7 +65,7 @@ async function hunt(fn, iterations, warmup) {
   const leaks = found.leaks.filter((g) => g.count >= iterations);
   const collections = found.collections.filter((c) => c.added >= iterations);
   const report = { leaks, collections, leakedObjects: found.leakedObjects, iterations };
-  if (leaks.length > 0) throw LeakError.fromReport(report);
+  if (leaks.length > 0) throw reportError(report);
   return report;
 }
 

@@ -1,7 +1,7 @@
 'use strict';
 // LeakError: what survived, for how long, where it was created and (when known) what holds it;
 // or, from assertNoLeak, which groups of objects grew with the iterations and why.
-const { formatPath, formatLeakGroups, formatCollections } = require('./format');
+const { formatPath, formatLeakReport } = require('./format');
 
 function formatAge(ms) {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -23,26 +23,29 @@ function formatSurvivor(s) {
 const MAX_LISTED = 20;
 
 class LeakError extends Error {
-  constructor(survivors, { tracker = 'default' } = {}) {
-    const n = survivors.length;
-    const head = `${n} tracked object${n === 1 ? ' was' : 's were'} not collected (tracker "${tracker}"):`;
-    const listed = survivors.slice(0, MAX_LISTED).map(formatSurvivor);
-    if (survivors.length > MAX_LISTED) listed.push(`  … and ${survivors.length - MAX_LISTED} more`);
-    super([head, ...listed].join('\n'));
+  /** `survivors`: tracked objects not collected; `report`: set by assertNoLeak. */
+  constructor(message, { survivors = [], report } = {}) {
+    super(message);
     this.name = 'LeakError';
     this.survivors = survivors;
-  }
-
-  /** A LeakError for an assertNoLeak report: `.report` holds the groups. */
-  static fromReport(report) {
-    const n = report.leaks.length;
-    const head = `${n} group${n === 1 ? '' : 's'} of objects grew with each of ${report.iterations} iterations and stayed alive:`;
-    const err = new LeakError([]);
-    const collections = report.collections.length ? `\n\nGrowing collections:\n\n${formatCollections(report.collections)}` : '';
-    err.message = `${head}\n\n${formatLeakGroups(report.leaks)}${collections}`;
-    err.report = report;
-    return err;
+    if (report !== undefined) this.report = report;
   }
 }
 
-module.exports = { LeakError, formatAge };
+/** Tracked objects that were not collected, each with its age, stack and retainers if known. */
+function survivorsError(survivors, tracker) {
+  const n = survivors.length;
+  const head = `${n} tracked object${n === 1 ? ' was' : 's were'} not collected (tracker "${tracker}"):`;
+  const listed = survivors.slice(0, MAX_LISTED).map(formatSurvivor);
+  if (n > MAX_LISTED) listed.push(`  … and ${n - MAX_LISTED} more`);
+  return new LeakError([head, ...listed].join('\n'), { survivors });
+}
+
+/** Groups of objects that grew with assertNoLeak's iterations. */
+function reportError(report) {
+  const n = report.leaks.length;
+  const head = `${n} group${n === 1 ? '' : 's'} of objects grew with each of ${report.iterations} iterations and stayed alive:`;
+  return new LeakError(`${head}\n\n${formatLeakReport(report)}`, { report });
+}
+
+module.exports = { LeakError, survivorsError, reportError, formatAge };

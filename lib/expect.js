@@ -3,7 +3,7 @@
 const check = require('./validate');
 const { Tracker } = require('./tracker');
 const { settleUntil, roundsOption } = require('./settle');
-const { LeakError } = require('./errors');
+const { survivorsError } = require('./errors');
 const { explainSurvivors } = require('./explain');
 
 function isIdList(what) {
@@ -32,11 +32,12 @@ async function expectCollected(what, opts, defaultTracker) {
   if (explain && !tracker.explainable) {
     throw new TypeError('expectCollected(): explain needs a Tracker created with { explain: true }');
   }
-  const pending = () => tracker.survivors(ids ? { ids } : undefined);
-  if (pending().length > 0) await settleUntil(() => pending().length === 0, maxRounds);
-  const survivors = pending();
+  // Between rounds only a count is needed; labels and stacks are read once, at the end.
+  const remaining = ids ? () => tracker.survivors({ ids }).length : () => tracker.alive;
+  if (remaining() > 0) await settleUntil(() => remaining() === 0, maxRounds);
+  const survivors = tracker.survivors(ids ? { ids } : undefined);
   if (survivors.length > 0) {
-    throw new LeakError(explain ? await explainSurvivors(survivors) : survivors, { tracker: tracker.name });
+    throw survivorsError(explain ? await explainSurvivors(survivors) : survivors, tracker.name);
   }
 }
 

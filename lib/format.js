@@ -1,6 +1,7 @@
 'use strict';
 // Human-readable rendering shared by the CLI and error messages. `paint` adds colour (the CLI on
 // a terminal); the default leaves text plain.
+const { isOwnCode } = require('./own-code');
 
 const plain = { bold: String, dim: String, red: String, green: String, cyan: String, yellow: String };
 
@@ -31,13 +32,9 @@ function formatPath(steps, { paint = plain, indent = '' } = {}) {
   return steps.map((s, depth) => `${indent}${'  '.repeat(Math.min(depth, 12))}${formatStep(s, paint)}`).join('\n');
 }
 
-const path = require('node:path');
-
-const leakhoundLib = path.join(path.dirname(__dirname), 'lib', path.sep);
-
 /** An allocation stack on one line, the program's own frames (up to four). */
 function formatAllocation(frames) {
-  const known = frames.filter((f) => f.script !== '' && !f.script.startsWith(leakhoundLib));
+  const known = frames.filter((f) => f.script !== '' && !isOwnCode(f.script));
   const own = known.filter((f) => !f.script.startsWith('node:'));
   const shown = (own.length > 0 ? own : known).slice(0, 4);
   return shown.map((f) => `${f.functionName} (${f.script}:${f.line}:${f.column})`).join(' ← ');
@@ -73,4 +70,11 @@ function formatCollections(collections, { paint = plain, top = 5 } = {}) {
     .join('\n\n');
 }
 
-module.exports = { plain, bytes, count, formatStep, formatPath, formatLeakGroups, formatCollections };
+/** A leak report's groups, then its growing collections if any. */
+function formatLeakReport(report, { paint = plain, top = 10 } = {}) {
+  const groups = formatLeakGroups(report.leaks, { paint, top });
+  if (report.collections.length === 0) return groups;
+  return `${groups}\n\nGrowing collections:\n\n${formatCollections(report.collections, { paint })}`;
+}
+
+module.exports = { plain, bytes, count, formatStep, formatPath, formatLeakReport };

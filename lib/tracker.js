@@ -1,15 +1,16 @@
 'use strict';
 // Tracker: FinalizationRegistry-based leak tracking. JavaScript keeps only what V8 requires
-// (the registry and an object → id WeakMap); the Rust TrackerTable owns the records.
+// (the registry, plus WeakMaps for the opt-in dedupe and explain); the Rust TrackerTable owns the
+// records.
 //
-// track() is on hot paths, so registrations are queued in a flat array and handed to Rust once
-// per synchronous job (a microtask), and finalizations likewise.
-const path = require('node:path');
+// track() is on hot paths, so registrations are queued as numbers in a typed array and handed to
+// Rust once per synchronous job (a microtask), and finalizations likewise.
 const types = require('node:util').types;
 const native = require('./native');
 const check = require('./validate');
 const { watch, noteFinalized, settleUntil, roundsOption, kArmSentinel, kFlush, kLive } = require('./settle');
 const { markerFor, explainSurvivors } = require('./explain');
+const { isOwnCode } = require('./own-code');
 
 const FIELDS = 3; // per queued registration: id, label ref, group ref
 const QUEUE_CAPACITY = 4096; // registrations per hand-over inside one long synchronous job
@@ -54,21 +55,13 @@ function defaultLabel(target) {
   }
 }
 
-// Frames of leakhound itself (whatever the package directory is called) and of Node internals.
-const root = path.dirname(__dirname);
-const ownFrame = (line) =>
-  line.includes(path.join(root, 'lib', path.sep)) ||
-  line.includes(path.join(root, 'adapters', path.sep)) ||
-  line.includes(path.join(root, 'index.')) ||
-  line.includes('node:internal');
-
 function captureStack() {
   const holder = {};
   Error.captureStackTrace(holder, Tracker.prototype.track);
   return holder.stack
     .split('\n')
     .slice(1)
-    .filter((line) => !ownFrame(line))
+    .filter((line) => !isOwnCode(line) && !line.includes('node:internal'))
     .map((line) => line.trim())
     .join('\n');
 }
