@@ -3,7 +3,9 @@
 // Test builds compile out napi's registration code, so exports look unused there.
 #![cfg_attr(test, allow(dead_code))]
 
+mod compare;
 mod guard;
 mod process_lock;
+mod records;
 mod snapshot;
 mod tracker;

@@ -1,5 +1,5 @@
-//! Heap snapshots for JavaScript: loading and analysis run on libuv's thread pool (AsyncTask);
-//! queries convert the core's results into plain objects.
+//! Heap snapshots for JavaScript: loading (files, streams, light snapshots) runs on libuv's
+//! thread pool (AsyncTask); queries convert the core's results into plain objects.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,149 +9,17 @@ use napi::{Env, Task};
 use napi_derive::napi;
 
 use super::guard::guarded;
-use crate::snapshot::{
-    AnalysedSnapshot, ClassDiff, ClassSummary, LeakReport, LightSnapshot, ParseOptions, PathStep,
-    Phase, Progress, SnapshotError, SnapshotParser, diff_snapshots, find_leaks, marked_objects,
-    parse_file_with,
+use super::records::{
+    ClassSummaryRecord, MarkedRecord, NodeRecord, PathStepRecord, path_records, snapshot_error,
 };
-
-fn snapshot_error(e: SnapshotError) -> napi::Error {
-    napi::Error::new(napi::Status::InvalidArg, e.to_string())
-}
-
-#[napi(object)]
-pub struct ClassSummaryRecord {
-    pub name: String,
-    #[napi(js_name = "type")]
-    pub node_type: String,
-    pub count: f64,
-    pub self_size: f64,
-    pub retained_size: f64,
-}
-
-impl From<ClassSummary> for ClassSummaryRecord {
-    fn from(c: ClassSummary) -> Self {
-        Self {
-            name: c.class_name,
-            node_type: c.node_type,
-            count: c.count as f64,
-            self_size: c.self_size as f64,
-            retained_size: c.retained_size as f64,
-        }
-    }
-}
-
-#[napi(object)]
-pub struct NodeRecord {
-    pub id: u32,
-    pub name: String,
-    #[napi(js_name = "type")]
-    pub node_type: String,
-    pub class_name: String,
-    pub self_size: f64,
-    pub retained_size: f64,
-    pub dominator_id: Option<u32>,
-}
-
-#[napi(object)]
-pub struct MarkedRecord {
-    pub marker: String,
-    pub id: u32,
-}
-
-#[napi(object)]
-pub struct LocationRecord {
-    pub script: String,
-    pub script_id: u32,
-    pub line: u32,
-    pub column: u32,
-}
-
-#[napi(object)]
-pub struct PathStepRecord {
-    /// Property name, `[index]` or variable name of the edge leading to this node.
-    pub edge: String,
-    pub edge_type: String,
-    pub name: String,
-    #[napi(js_name = "type")]
-    pub node_type: String,
-    pub class_name: String,
-    pub id: u32,
-    pub self_size: f64,
-    pub retained_size: Option<f64>,
-    pub location: Option<LocationRecord>,
-}
-
-fn location_record(l: crate::snapshot::Location) -> LocationRecord {
-    LocationRecord {
-        script: l.script_name,
-        script_id: l.script_id,
-        line: l.line,
-        column: l.column,
-    }
-}
-
-fn path_records(steps: Vec<PathStep>) -> Vec<PathStepRecord> {
-    steps
-        .into_iter()
-        // The synthetic root has no edge leading to it; paths start at its child.
-        .filter_map(|s| {
-            let edge = s.edge?;
-            Some(PathStepRecord {
-                edge: edge.name.to_string(),
-                edge_type: edge.edge_type,
-                name: s.node.name,
-                node_type: s.node.node_type,
-                class_name: s.node.class_name,
-                id: s.node.id,
-                self_size: f64::from(s.node.self_size),
-                retained_size: s.node.retained_size.map(|r| r as f64),
-                location: s.location.map(location_record),
-            })
-        })
-        .collect()
-}
-
-#[napi(object)]
-pub struct ClassDeltaRecord {
-    pub name: String,
-    #[napi(js_name = "type")]
-    pub node_type: String,
-    pub count_before: f64,
-    pub count_after: f64,
-    pub count_delta: f64,
-    pub size_before: f64,
-    pub size_after: f64,
-    pub size_delta: f64,
-    pub added_count: f64,
-    pub removed_count: f64,
-    pub added_size: f64,
-    pub removed_size: f64,
-}
-
-impl From<ClassDiff> for ClassDeltaRecord {
-    fn from(d: ClassDiff) -> Self {
-        Self {
-            name: d.class_name,
-            node_type: d.node_type,
-            count_before: d.count_before as f64,
-            count_after: d.count_after as f64,
-            count_delta: d.count_delta as f64,
-            size_before: d.size_before as f64,
-            size_after: d.size_after as f64,
-            size_delta: d.size_delta as f64,
-            added_count: d.added_count as f64,
-            removed_count: d.removed_count as f64,
-            added_size: d.added_size as f64,
-            removed_size: d.removed_size as f64,
-        }
-    }
-}
+use crate::snapshot::{
+    AnalysedSnapshot, LightSnapshot, ParseOptions, Phase, Progress, SnapshotParser, marked_objects,
+};
 
 /// An analysed snapshot held by JavaScript.
 #[napi]
 pub struct NativeSnapshot {
-    inner: AnalysedSnapshot,
+    pub(super) inner: AnalysedSnapshot,
 }
 
 #[napi]
@@ -240,7 +108,7 @@ fn phase_name(phase: Phase) -> &'static str {
 /// Where a load stands, readable from JavaScript while the load runs on the thread pool.
 #[napi]
 pub struct LoadProgress {
-    progress: Arc<Progress>,
+    pub(super) progress: Arc<Progress>,
 }
 
 #[napi]
@@ -356,213 +224,10 @@ impl SnapshotStream {
     }
 }
 
-pub struct DiffTask {
-    before: PathBuf,
-    after: PathBuf,
-}
-
-impl Task for DiffTask {
-    type Output = Vec<ClassDiff>;
-    type JsValue = Vec<ClassDeltaRecord>;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        guarded("diffSnapshots", || {
-            // Only node columns are needed: light parses, the two files side by side.
-            let (before, after) = std::thread::scope(|s| {
-                let b = s.spawn(|| light_snapshot(&self.before));
-                let a = light_snapshot(&self.after);
-                (b.join(), a)
-            });
-            let before = before
-                .map_err(|_| napi::Error::from_reason("parser thread failed"))?
-                .map_err(snapshot_error)?;
-            let after = after.map_err(snapshot_error)?;
-            Ok(diff_snapshots(&before.view(), &after.view()))
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output.into_iter().map(Into::into).collect())
-    }
-}
-
-#[napi]
-pub fn diff_snapshot_files(before: String, after: String) -> AsyncTask<DiffTask> {
-    AsyncTask::new(DiffTask {
-        before: before.into(),
-        after: after.into(),
-    })
-}
-
-#[napi(object)]
-pub struct FoldedGroupRecord {
-    pub name: String,
-    #[napi(js_name = "type")]
-    pub node_type: String,
-    pub count: f64,
-    pub function_name: Option<String>,
-    pub location: Option<LocationRecord>,
-}
-
-#[napi(object)]
-pub struct FrameRecord {
-    pub function_name: String,
-    pub script: String,
-    pub line: u32,
-    pub column: u32,
-}
-
-#[napi(object)]
-pub struct LeakGroupRecord {
-    pub name: String,
-    #[napi(js_name = "type")]
-    pub node_type: String,
-    pub count: f64,
-    pub self_size: f64,
-    pub retained_size: f64,
-    pub representative_id: u32,
-    pub trace: Vec<PathStepRecord>,
-    pub location: Option<LocationRecord>,
-    pub also_retains: Vec<FoldedGroupRecord>,
-    /// Innermost frame first; present when the snapshot was taken while allocations were tracked.
-    pub allocation: Option<Vec<FrameRecord>>,
-}
-
-#[napi(object)]
-pub struct CollectionRecord {
-    pub name: String,
-    #[napi(js_name = "type")]
-    pub node_type: String,
-    pub id: u32,
-    pub added: f64,
-    pub retained_size: f64,
-    pub trace: Vec<PathStepRecord>,
-}
-
-#[napi(object)]
-pub struct LeakReportRecord {
-    pub leaks: Vec<LeakGroupRecord>,
-    pub collections: Vec<CollectionRecord>,
-    pub leaked_objects: f64,
-}
-
-fn leak_report_record(report: LeakReport) -> LeakReportRecord {
-    LeakReportRecord {
-        leaked_objects: report.leaked_objects as f64,
-        collections: report
-            .collections
-            .into_iter()
-            .map(|c| CollectionRecord {
-                name: c.class_name,
-                node_type: c.node_type,
-                id: c.id,
-                added: c.added as f64,
-                retained_size: c.retained_size as f64,
-                trace: path_records(c.trace),
-            })
-            .collect(),
-        leaks: report
-            .leaks
-            .into_iter()
-            .map(|g| LeakGroupRecord {
-                name: g.class_name,
-                node_type: g.node_type,
-                count: g.count as f64,
-                self_size: g.self_size as f64,
-                retained_size: g.retained_size as f64,
-                representative_id: g.representative_id,
-                trace: path_records(g.trace),
-                location: g.location.map(location_record),
-                also_retains: g
-                    .also_retains
-                    .into_iter()
-                    .map(|f| FoldedGroupRecord {
-                        name: f.class_name,
-                        node_type: f.node_type,
-                        count: f.count as f64,
-                        function_name: f.function_name,
-                        location: f.location.map(location_record),
-                    })
-                    .collect(),
-                allocation: g.allocation.map(|frames| {
-                    frames
-                        .into_iter()
-                        .map(|f| FrameRecord {
-                            function_name: f.function_name,
-                            script: f.script,
-                            line: f.line,
-                            column: f.column,
-                        })
-                        .collect()
-                }),
-            })
-            .collect(),
-    }
-}
-
-fn light_snapshot(path: &std::path::Path) -> crate::snapshot::Result<LightSnapshot> {
-    parse_file_with(path, ParseOptions::light())
-        .and_then(LightSnapshot::from_raw)
-        .map_err(|e| e.with_path(path))
-}
-
-pub struct FindLeaksTask {
-    baseline: PathBuf,
-    target: PathBuf,
-    last: PathBuf,
-    progress: Arc<Progress>,
-}
-
-impl Task for FindLeaksTask {
-    type Output = LeakReport;
-    type JsValue = LeakReportRecord;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        guarded("findLeaks", || {
-            // Baseline and target need ids only (light parses, on a second thread) while the
-            // final snapshot is loaded with its full graph.
-            let (earlier, last) = std::thread::scope(|s| {
-                let earlier = s.spawn(|| {
-                    Ok::<_, SnapshotError>((
-                        light_snapshot(&self.baseline)?,
-                        light_snapshot(&self.target)?,
-                    ))
-                });
-                let last = AnalysedSnapshot::load(&self.last, &self.progress);
-                (earlier.join(), last)
-            });
-            let (baseline, target) = earlier
-                .map_err(|_| napi::Error::from_reason("parser thread failed"))?
-                .map_err(snapshot_error)?;
-            let last = last.map_err(snapshot_error)?;
-            find_leaks(&baseline.view(), &target.view(), &last).map_err(snapshot_error)
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(leak_report_record(output))
-    }
-}
-
-#[napi]
-pub fn find_leaks_in_files(
-    baseline: String,
-    target: String,
-    last: String,
-    progress: &LoadProgress,
-) -> AsyncTask<FindLeaksTask> {
-    AsyncTask::new(FindLeaksTask {
-        baseline: baseline.into(),
-        target: target.into(),
-        last: last.into(),
-        progress: progress.progress.clone(),
-    })
-}
-
 /// A snapshot's nodes without a graph: enough to tell which objects existed when it was taken.
 #[napi]
 pub struct NativeLightSnapshot {
-    inner: LightSnapshot,
+    pub(super) inner: LightSnapshot,
 }
 
 pub struct LightTask {
@@ -589,18 +254,4 @@ impl Task for LightTask {
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
         Ok(NativeLightSnapshot { inner: output })
     }
-}
-
-/// Leak isolation over snapshots already in memory (the in-process hunt).
-#[napi]
-pub fn find_leaks_in_snapshots(
-    baseline: &NativeLightSnapshot,
-    target: &NativeLightSnapshot,
-    last: &NativeSnapshot,
-) -> Result<LeakReportRecord> {
-    guarded("assertNoLeak", || {
-        find_leaks(&baseline.inner.view(), &target.inner.view(), &last.inner)
-            .map(leak_report_record)
-            .map_err(snapshot_error)
-    })
 }
