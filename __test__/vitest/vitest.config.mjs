@@ -6,5 +6,7 @@ export default defineConfig({
     root: fileURLToPath(new URL('.', import.meta.url)),
     include: ['*.test.mjs'],
     pool: 'forks',
+    // assertNoLeak takes heap snapshots of the test process: seconds each.
+    testTimeout: 60_000,
   },
 });
