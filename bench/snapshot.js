@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // npm run bench:snapshot — class summary with retained sizes of a ~60 MB and a
 // ~350 MB snapshot, leakhound against the anchors, side by side in one run:
-//   leakhound     `node bin/leakhound.js summary FILE --json --top 20`, or, while
-//                 the CLI is not built, the `summary_bench` example (same core)
+//   leakhound     `node bin/leakhound.js summary FILE --json --top 20`, and the
+//                 `summary_bench` example (same core, per-phase times)
 //   v8-heap-cli   Microsoft's Rust tool; set V8_HEAP_CLI to its `v8-heap` binary
 //   memlab 2.0.5  set MEMLAB_DIR to a directory where memlab is npm-installed
 // Targets: on the ~350 MB file leakhound is >= 5x faster than v8-heap-cli,
@@ -47,21 +47,18 @@ function ensureSnapshot({ name, mb, minNodes = 0 }) {
 }
 
 // --------------------------------------------------------------- the tools
-// The CLI when it is there; the `summary_bench` example (same core, no Node)
-// too when it is built, or instead when the CLI is not.
+// The CLI as users run it, and the `summary_bench` example (the same core without Node, with
+// per-phase times), built on first use.
 function leakhound() {
-  const tools = [];
   const cli = path.join(ROOT, 'bin', 'leakhound.js');
-  if (fs.existsSync(cli)) {
-    tools.push({ name: 'leakhound', lh: true, cmd: process.execPath, args: (f) => [cli, 'summary', f, '--json', '--top', TOP] });
-  }
+  const tools = [{ name: 'leakhound', lh: true, cmd: process.execPath, args: (f) => [cli, 'summary', f, '--json', '--top', TOP] }];
   const exe = path.join(ROOT, 'target', 'release', 'examples', 'summary_bench');
-  if (!tools.length && !fs.existsSync(exe)) {
+  if (!fs.existsSync(exe)) {
     console.error('building examples/summary_bench (cargo build --release --example summary_bench) ...');
     const r = spawnSync('cargo', ['build', '--release', '--example', 'summary_bench'], { cwd: ROOT, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('cargo build of summary_bench failed');
   }
-  if (fs.existsSync(exe)) tools.push({ name: 'leakhound core (example)', lh: true, cmd: exe, args: (f) => [f, TOP] });
+  tools.push({ name: 'leakhound core (example)', lh: true, cmd: exe, args: (f) => [f, TOP] });
   return tools;
 }
 
@@ -150,7 +147,7 @@ function main() {
         console.log(`${pad(tool.name, 25)} ${lpad(fileMb.toFixed(0), 10)}  failed: ${m.error}`);
         continue;
       }
-      // Ratios are against the first leakhound row (the CLI when there is one).
+      // Ratios are against the first leakhound row, the CLI.
       if (tool.lh && !base) base = m;
       const ratio = (a, b) => (b ? `${(a / b).toFixed(2)}x` : '-');
       printRow([
