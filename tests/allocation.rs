@@ -35,7 +35,8 @@ fn a_widget(graph: &HeapGraph) -> NodeIdx {
 #[test]
 fn allocation_stack_names_the_allocating_functions_and_where_they_are_defined() {
     let dir = TempDir::new("alloc");
-    let graph = snapshot_of(&dir, &["--track-heap-objects"], SCRIPT);
+    // Optimised code allocates without an allocation trace; keep the run in the interpreter.
+    let graph = snapshot_of(&dir, &["--track-heap-objects", "--max-opt=0"], SCRIPT);
     let stack = allocation_stack(&graph, a_widget(&graph)).expect("tracked snapshot has stacks");
     let inner = &stack[0];
     assert_eq!(inner.function_name, "makeWidgets", "{stack:?}");
