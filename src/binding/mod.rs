@@ -7,5 +7,6 @@ mod compare;
 mod guard;
 mod process_lock;
 mod records;
+mod sampler;
 mod snapshot;
 mod tracker;
