@@ -273,3 +273,207 @@ export interface LeakReport {
 
 /** Three-snapshot leak isolation over snapshot files of one process. */
 export function findLeaks(paths: { baseline: string; target: string; final: string }, opts?: LoadOptions): Promise<LeakReport>;
+
+// ---------------------------------------------------------------- memory sampling and monitoring
+
+export interface SamplerOptions {
+  /** Sampling period (default 1000 ms). The timer never keeps the process alive. */
+  intervalMs?: number;
+  /** Samples kept in the ring (default 3600). Memory is fixed up front. */
+  capacity?: number;
+  /** Also sample each V8 heap space's used size (`heapSpaces`). */
+  heapSpaces?: boolean;
+  /** Also sample V8's `number_of_detached_contexts`. */
+  detachedContexts?: boolean;
+  /** Take a sample after each major GC (default true); these drive the verdict. */
+  observeGc?: boolean;
+  /**
+   * Bring a major GC forward when the heap has grown well past the last live level and none has
+   * come for `intervalMs` (default 8000), so a fast leak is judged in seconds rather than minutes.
+   * Costs one GC pause each time, spaced at least 100 pauses apart. Off by default.
+   */
+  confirmGc?: boolean | { intervalMs?: number; growthRatio?: number; minGrowthBytes?: number };
+  /** Trend window (default 10 min) and the warm-up during which post-GC samples are ignored (10 s). */
+  windowMs?: number;
+  warmupMs?: number;
+  /** Fewest post-GC points for a verdict other than stable (5); points kept at most (240). */
+  minPoints?: number;
+  maxPoints?: number;
+  /** Growth across the window that can be a leak: at least this many bytes (1 MiB) and this share of the heap (0.02). */
+  minGrowthBytes?: number;
+  minGrowthRatio?: number;
+  /** Mann–Kendall confidence needed for `leaking` (0.98) and `growing` (0.9). */
+  leakConfidence?: number;
+  growingConfidence?: number;
+  /** Milliseconds for timestamps (default: performance.timeOrigin + performance.now()); for simulations. */
+  clock?: () => number;
+}
+
+export interface Sample {
+  timestamp: number;
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  /** Taken right after a major GC. */
+  afterGc: boolean;
+  heapSpaces?: Record<string, number>;
+  detachedContexts?: number;
+}
+
+export interface FieldStats {
+  min: number;
+  max: number;
+  mean: number;
+  p50: number;
+  p95: number;
+  last: number;
+}
+
+export interface SampleStats {
+  count: number;
+  rss?: FieldStats;
+  heapTotal?: FieldStats;
+  heapUsed?: FieldStats;
+  external?: FieldStats;
+  arrayBuffers?: FieldStats;
+  detachedContexts?: FieldStats;
+  heapSpaces?: Record<string, FieldStats>;
+}
+
+export interface Trend {
+  /** Theil–Sen slope of post-GC heap use. */
+  slopeBytesPerSec: number;
+  /** Time spanned by the post-GC points used. */
+  windowMs: number;
+  verdict: 'stable' | 'growing' | 'leaking';
+  /** 0..1: for growing/leaking, the Mann–Kendall confidence that the heap rises. */
+  confidence: number;
+  points: number;
+  growthBytes: number;
+  /** The fitted post-GC heap at the newest point. */
+  levelBytes: number;
+}
+
+export interface LeakEvent {
+  timestamp: number;
+  heapUsed: number;
+  trend: Trend;
+}
+
+export interface MetricFamily {
+  name: string;
+  help: string;
+  kind: 'gauge' | 'counter';
+  samples: { labels: Record<string, string>; value: number }[];
+}
+
+export class Sampler {
+  constructor(opts?: SamplerOptions);
+  readonly running: boolean;
+  readonly fields: string[];
+  start(): this;
+  /** Stops the timer and the GC observer; samples stay readable. Idempotent. */
+  stop(): void;
+  /** Takes one sample now. */
+  sample(): { leak: boolean; memwatchLeak: boolean };
+  /** Records a sample measured elsewhere (e.g. replaying a recorded series). */
+  push(sample: Partial<Sample> & { timestamp: number; heapUsed: number }): { leak: boolean; memwatchLeak: boolean };
+  samples(): Sample[];
+  stats(): SampleStats;
+  trend(): Trend;
+  counts(): { samplesTotal: number; gcSamplesTotal: number; leakEpisodes: number; memwatchLeaks: number; confirmingGcs: number };
+  metrics(): MetricFamily[];
+  toPrometheus(): string;
+  toSVG(opts?: { width?: number; height?: number; title?: string }): string;
+  clear(): void;
+  on(event: 'sample', fn: (sample: Sample) => void): this;
+  on(event: 'leak', fn: (event: LeakEvent) => void): this;
+  off(event: 'sample' | 'leak', fn: (...args: any[]) => void): this;
+}
+
+export interface WriteHeapSnapshotOptions {
+  /** Default: the working directory. Must exist and be writable. */
+  dir?: string;
+  /** Default: leakhound-<date>-<time>-<pid>-<n>.heapsnapshot; never overwrites. */
+  filename?: string;
+  /** Free memory needed, as a multiple of the heap in use (default 1). */
+  headroomFactor?: number;
+}
+
+/** Writes a snapshot safely (headroom and disk checks, 0600, temp + link) and returns its path. */
+export function writeHeapSnapshot(opts?: WriteHeapSnapshotOptions): string;
+
+export class SnapshotWriteError extends Error {
+  /** ENOENT, ENOTDIR, EACCES, EEXIST, EFBIG, ENOSPC, ERR_LEAKHOUND_HEADROOM, ERR_LEAKHOUND_DISK… */
+  code: string;
+}
+
+export interface MonitorOptions extends SamplerOptions {
+  /** Where snapshots go; required with any trigger. Keep it private: snapshots hold secrets. */
+  dir?: string;
+  /** Snapshot when heapUsed / rss reach these (re-armed below 90%). */
+  heapUsedBytes?: number;
+  rssBytes?: number;
+  /** Snapshot when the verdict turns to leaking. */
+  onLeak?: boolean;
+  /** Snapshot on this signal. */
+  signal?: 'SIGUSR1' | 'SIGUSR2' | 'SIGHUP' | 'SIGWINCH' | 'SIGBREAK' | false;
+  /** V8 writes up to this many snapshots near the heap limit (process-wide; into --diagnostic-dir or cwd). */
+  nearHeapLimit?: boolean | number;
+  /** Policy: at least this long between snapshots (default 60 s), at most this many (5). */
+  minIntervalMs?: number;
+  maxCount?: number;
+  /** Refuse when the directory's .heapsnapshot files plus the next would exceed this. */
+  maxDiskBytes?: number;
+  headroomFactor?: number;
+  /** Use this sampler (you start and stop it) instead of creating one. */
+  sampler?: Sampler;
+}
+
+export interface SnapshotInfo {
+  path: string;
+  trigger: string;
+  bytes: number;
+  durationMs: number;
+  timestamp: number;
+}
+
+export interface RefusedSnapshot {
+  trigger: string;
+  /** stopped, no-dir, busy, max-count, rate-limit, disk-budget, headroom, disk-space, write-failed */
+  reason: string;
+  message: string;
+  timestamp: number;
+  error?: Error;
+}
+
+export class Monitor {
+  readonly sampler: Sampler;
+  readonly running: boolean;
+  readonly snapshots: SnapshotInfo[];
+  /** The last 100 refusals. */
+  readonly refused: RefusedSnapshot[];
+  /** Writes a snapshot if the policy allows; null when refused. */
+  snapshot(trigger?: string): string | null;
+  metrics(): MetricFamily[];
+  toPrometheus(): string;
+  /** Idempotent. */
+  stop(): void;
+  on(event: 'snapshot', fn: (info: SnapshotInfo) => void): this;
+  on(event: 'refused', fn: (info: RefusedSnapshot) => void): this;
+  on(event: 'leak', fn: (event: LeakEvent) => void): this;
+}
+
+/** One monitor per process: a second throws ERR_LEAKHOUND_MONITOR_ACTIVE until the first stops. */
+export function monitor(opts?: MonitorOptions): Monitor;
+
+/** Registers the figures as prom-client gauges and counters, read at scrape time. */
+export function registerPromClient(
+  source: Sampler | Monitor,
+  opts?: { client?: unknown; registry?: unknown },
+): { names: string[]; unregister(): void };
+
+/** Reports the figures as OpenTelemetry observable gauges and counters on `meter`. */
+export function registerOpenTelemetry(source: Sampler | Monitor, opts: { meter: unknown }): { names: string[]; unregister(): void };

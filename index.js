@@ -7,6 +7,10 @@ const { Tracker } = require('./lib/tracker');
 const { LeakError } = require('./lib/errors');
 const collected = require('./lib/expect');
 const { assertNoLeak } = require('./lib/assert-no-leak');
+const { Sampler } = require('./lib/sampler');
+const { monitor, Monitor } = require('./lib/monitor');
+const { writeHeapSnapshot, SnapshotWriteError } = require('./lib/write-snapshot');
+const { registerPromClient, registerOpenTelemetry } = require('./lib/metrics');
 const { HeapSnapshot, SnapshotError, loadSnapshot, captureSnapshot, diffSnapshots, findLeaks } = require('./lib/snapshot');
 
 /** The default tracker, used by track() and expectCollected() without a tracker. */
@@ -30,4 +34,11 @@ module.exports = {
   findLeaks,
   HeapSnapshot,
   SnapshotError,
+  Sampler,
+  monitor,
+  Monitor,
+  writeHeapSnapshot,
+  SnapshotWriteError,
+  registerPromClient,
+  registerOpenTelemetry,
 };

@@ -35,6 +35,14 @@ function integer(where, name, value, min, max, fallback) {
   return value;
 }
 
+function number(where, name, value, min, max, fallback) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new TypeError(`${where}: ${name} must be a number from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
 function boolean(where, name, value, fallback) {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new TypeError(`${where}: ${name} must be a boolean, got ${describe(value)}`);
@@ -46,4 +54,4 @@ function optionalString(where, name, value) {
   throw new TypeError(`${where}: ${name} must be a string, got ${describe(value)}`);
 }
 
-module.exports = { describe, options, oneOf, integer, boolean, optionalString };
+module.exports = { describe, options, oneOf, integer, number, boolean, optionalString };

@@ -1,0 +1,148 @@
+'use strict';
+// npm run bench:monitor — what the Sampler costs a busy server, and how fast and how honestly the
+// verdict (and node-memwatch's rule, on the same series) calls a leak.
+//
+// 1. Overhead: an HTTP server on loopback under a closed-loop load, with and without a 10 Hz
+//    Sampler, alternating runs; plus the cost of one sample measured directly.
+// 2. Detection in simulated time (real work and real GCs, simulated clock): a 50 KB/request leak,
+//    a full churning cache and a clean server, 10 minutes each, passive and with confirming GCs.
+// 3. Detection in real time: the HTTP server leaking 50 KB per request at 100 requests/s.
+const http = require('node:http');
+const path = require('node:path');
+const { spawn, spawnSync } = require('node:child_process');
+const { Sampler } = require('..');
+
+const argSeconds = Number(process.env.BENCH_SECONDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+function startServer(env) {
+  const child = spawn(process.execPath, [path.join(__dirname, 'http-server.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = [];
+  let buf = '';
+  child.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      lines.push(JSON.parse(buf.slice(0, i)));
+      buf = buf.slice(i + 1);
+    }
+  });
+  const port = new Promise((resolve) => {
+    const t = setInterval(() => {
+      const p = lines.find((l) => l.port);
+      if (p) resolve(p.port, clearInterval(t));
+    }, 10);
+  });
+  const exited = new Promise((r) => child.on('exit', r));
+  return { child, lines, port, exited };
+}
+
+async function stopServer(s) {
+  s.child.kill('SIGTERM');
+  await s.exited;
+  return s.lines.find((l) => l.exit);
+}
+
+/** Closed-loop load: `connections` keep-alive clients, each sending its next request on reply. */
+function load(port, seconds, connections = 16, ratePerSec = Infinity) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  let done = 0;
+  let stop = false;
+  const interval = ratePerSec === Infinity ? 0 : (1000 * connections) / ratePerSec;
+  return new Promise((resolve) => {
+    const one = () => {
+      if (stop) return;
+      const t0 = Date.now();
+      http
+        .get({ host: '127.0.0.1', port, path: '/api', agent }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            done++;
+            const wait = Math.max(0, interval - (Date.now() - t0));
+            if (wait) setTimeout(one, wait);
+            else setImmediate(one);
+          });
+        })
+        .on('error', () => setTimeout(one, 10));
+    };
+    for (let i = 0; i < connections; i++) one();
+    setTimeout(() => {
+      stop = true;
+      agent.destroy();
+      resolve(done / seconds);
+    }, seconds * 1000);
+  });
+}
+
+async function overhead() {
+  const rows = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const sampler of ['0', '1']) {
+      const s = startServer({ SAMPLER: sampler });
+      const port = await s.port;
+      await load(port, 1); // warm-up
+      const rps = await load(port, argSeconds);
+      await stopServer(s);
+      rows.push({ sampler: sampler === '1', rps });
+    }
+  }
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const off = mean(rows.filter((r) => !r.sampler).map((r) => r.rps));
+  const on = mean(rows.filter((r) => r.sampler).map((r) => r.rps));
+  // The cost of one sample, measured directly: the share of a core at 10 Hz.
+  const s = new Sampler({ capacity: 1000 });
+  for (let i = 0; i < 2000; i++) s.sample();
+  const n = 20000;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) s.sample();
+  const perSampleUs = Number(process.hrtime.bigint() - t0) / n / 1000;
+  return { rounds: rows, rpsWithout: off, rpsWith: on, ratio: on / off, perSampleUs, coreShareAt10Hz: (perSampleUs * 10) / 1e6 };
+}
+
+function simulate(mode, confirm) {
+  const args = [path.join(__dirname, 'simulated-server.js'), mode, '600', '100', ...(confirm ? ['--confirm-gc'] : [])];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+async function realLeak(confirm) {
+  const s = startServer({ SAMPLER: '1', LEAK: '1', CONFIRM: confirm ? '1' : '0' });
+  const port = await s.port;
+  const limit = 90;
+  const started = Date.now();
+  const loading = load(port, limit, 4, 100);
+  while (!s.lines.some((l) => l.leakAfterS) && Date.now() - started < limit * 1000) await new Promise((r) => setTimeout(r, 200));
+  const hit = s.lines.find((l) => l.leakAfterS);
+  s.child.kill('SIGTERM');
+  await loading;
+  await s.exited;
+  const exit = s.lines.find((l) => l.exit);
+  return { confirmGc: confirm, leakingAfterS: hit ? hit.leakAfterS : null, memwatchLeaks: exit?.memwatchLeaks ?? null };
+}
+
+async function main() {
+  const out = { node: process.version };
+  console.error('overhead: HTTP server on loopback, 10 Hz sampler on and off…');
+  out.overhead = await overhead();
+  console.error(`  ${out.overhead.rpsWithout.toFixed(0)} req/s without, ${out.overhead.rpsWith.toFixed(0)} with (ratio ${out.overhead.ratio.toFixed(4)}); one sample ${out.overhead.perSampleUs.toFixed(2)} µs = ${(out.overhead.coreShareAt10Hz * 100).toFixed(4)} % of a core at 10 Hz`);
+  out.simulated = [];
+  for (const mode of ['leak', 'cache', 'clean']) {
+    for (const confirm of [false, true]) {
+      const r = simulate(mode, confirm);
+      out.simulated.push({ mode, confirmGc: confirm, leakhoundLeakAtS: r.leakAt, leakingTicks: r.verdictTicks.leaking, memwatchFirstAtS: r.memwatchAt, memwatchFirings: r.memwatchCount, postGcSamples: r.gcSamples, confirmingGcs: r.confirmingGcs, finalVerdict: r.trend.verdict });
+      console.error(`  simulated ${mode}${confirm ? ' +confirmGc' : ''}: leakhound ${r.leakAt ?? '—'} s, memwatch ${r.memwatchAt ?? '—'} s (${r.memwatchCount} firings), ${r.gcSamples} post-GC samples, final ${r.trend.verdict}`);
+    }
+  }
+  if (process.env.BENCH_REAL !== '0') {
+    out.realTime = [];
+    for (const confirm of [false, true]) {
+      const r = await realLeak(confirm);
+      out.realTime.push(r);
+      console.error(`  real-time 50 KB/request at 100 req/s${confirm ? ' +confirmGc' : ''}: leaking after ${r.leakingAfterS ?? '> 90'} s; memwatch rule fired ${r.memwatchLeaks} times`);
+    }
+  }
+  console.log(JSON.stringify(out, null, 2));
+}
+
+main();

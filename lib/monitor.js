@@ -1,0 +1,226 @@
+'use strict';
+// monitor(): a Sampler plus a snapshot policy for production. Triggers (heap or RSS threshold,
+// leak verdict, a signal, near the heap limit) ask for a snapshot; the policy (one monitor per
+// process, minimum interval, maximum count, disk budget, memory headroom) decides, and every
+// refusal is reported with its reason instead of being silently dropped.
+const { EventEmitter } = require('node:events');
+const fs = require('node:fs');
+const path = require('node:path');
+const v8 = require('node:v8');
+const { Sampler } = require('./sampler');
+const { writeHeapSnapshot, estimateSnapshotBytes, checkDirectory } = require('./write-snapshot');
+const v = require('./validate');
+
+const SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGHUP', 'SIGWINCH', 'SIGBREAK'];
+/** A threshold re-arms once the figure falls below this share of it. */
+const REARM = 0.9;
+let active = null;
+
+function directoryBytes(dir) {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith('.heapsnapshot')) {
+      try {
+        total += fs.statSync(path.join(dir, entry.name)).size;
+      } catch {
+        // Removed meanwhile: it no longer counts.
+      }
+    }
+  }
+  return total;
+}
+
+function readOptions(opts) {
+  const where = 'monitor';
+  const o = v.options(where, opts);
+  const threshold = (name) => v.number(where, name, o[name], 1, Number.MAX_SAFE_INTEGER, undefined);
+  const signal = o.signal === undefined || o.signal === false ? null : v.oneOf(where, 'signal', o.signal, SIGNALS);
+  const nearHeapLimit =
+    o.nearHeapLimit === undefined || o.nearHeapLimit === false
+      ? 0
+      : o.nearHeapLimit === true
+        ? 1
+        : v.integer(where, 'nearHeapLimit', o.nearHeapLimit, 1, 100, 0);
+  const out = {
+    dir: v.optionalString(where, 'dir', o.dir),
+    heapUsedBytes: threshold('heapUsedBytes'),
+    rssBytes: threshold('rssBytes'),
+    onLeak: v.boolean(where, 'onLeak', o.onLeak, false),
+    signal,
+    nearHeapLimit,
+    minIntervalMs: v.integer(where, 'minIntervalMs', o.minIntervalMs, 0, 86_400_000 * 365, 60_000),
+    maxCount: v.integer(where, 'maxCount', o.maxCount, 0, 10_000, 5),
+    maxDiskBytes: v.number(where, 'maxDiskBytes', o.maxDiskBytes, 0, Number.MAX_SAFE_INTEGER, Infinity),
+    headroomFactor: v.number(where, 'headroomFactor', o.headroomFactor, 0, 1e6, 1),
+    sampler: o.sampler,
+  };
+  const wantsSnapshots = out.heapUsedBytes || out.rssBytes || out.onLeak || out.signal;
+  if (wantsSnapshots && out.dir === undefined) {
+    throw new TypeError(`${where}: dir is required when a snapshot trigger is set (snapshots hold the heap's secrets; choose a private directory)`);
+  }
+  if (out.dir !== undefined) {
+    out.dir = path.resolve(out.dir);
+    checkDirectory(where, out.dir);
+  }
+  if (out.sampler !== undefined && !(out.sampler instanceof Sampler)) {
+    throw new TypeError(`${where}: sampler must be a leakhound Sampler, got ${v.describe(out.sampler)}`);
+  }
+  // The rest (intervalMs, capacity, windowMs, ...) configures the sampler this monitor creates.
+  const { dir, heapUsedBytes, rssBytes, onLeak, minIntervalMs, maxCount, maxDiskBytes, headroomFactor, sampler, ...samplerOpts } = o;
+  delete samplerOpts.signal;
+  delete samplerOpts.nearHeapLimit;
+  return { ...out, samplerOpts };
+}
+
+class Monitor extends EventEmitter {
+  constructor(opts) {
+    super();
+    const o = readOptions(opts);
+    if (active) {
+      const e = new Error('monitor: a monitor is already running in this process; stop() it before starting another');
+      e.code = 'ERR_LEAKHOUND_MONITOR_ACTIVE';
+      throw e;
+    }
+    this.options = o;
+    this.sampler = o.sampler ?? new Sampler(o.samplerOpts);
+    this._ownSampler = !o.sampler;
+    this.snapshots = [];
+    this.refused = [];
+    this._counts = new Map();
+    this._refusedCounts = new Map();
+    this._lastWrite = -Infinity;
+    this._writing = false;
+    this._armed = { heapUsed: true, rss: true };
+    this._stopped = false;
+
+    this._onSample = (s) => this._checkThresholds(s);
+    this._onLeak = (info) => {
+      this.emit('leak', info);
+      if (o.onLeak) this.snapshot('leak');
+    };
+    this._onSignal = () => this.snapshot('signal');
+    this.sampler.on('leak', this._onLeak);
+    if (o.signal) process.on(o.signal, this._onSignal);
+    if (o.nearHeapLimit) {
+      // V8 writes these itself (into --diagnostic-dir, or the working directory, mode 0600) as
+      // the heap limit approaches; it is a process-wide setting that cannot be undone.
+      v8.setHeapSnapshotNearHeapLimit(o.nearHeapLimit);
+    }
+    active = this;
+    // A sampler passed in is the caller's to start and stop.
+    if (this._ownSampler) this.sampler.start();
+    // Thresholds are checked from the next sample on, once the caller can listen for snapshots.
+    if (o.heapUsedBytes || o.rssBytes) this.sampler.on('sample', this._onSample);
+  }
+
+  get running() {
+    return !this._stopped;
+  }
+
+  _checkThresholds(s) {
+    const { heapUsedBytes, rssBytes } = this.options;
+    for (const [key, limit, trigger] of [
+      ['heapUsed', heapUsedBytes, 'heap-used'],
+      ['rss', rssBytes, 'rss'],
+    ]) {
+      if (!limit) continue;
+      if (s[key] >= limit && this._armed[key]) {
+        this._armed[key] = false;
+        this.snapshot(trigger);
+      } else if (s[key] < limit * REARM) {
+        this._armed[key] = true;
+      }
+    }
+  }
+
+  _refuse(trigger, reason, message, error) {
+    const entry = { trigger, reason, message, timestamp: Date.now(), ...(error ? { error } : {}) };
+    this.refused.push(entry);
+    if (this.refused.length > 100) this.refused.shift();
+    this._refusedCounts.set(reason, (this._refusedCounts.get(reason) ?? 0) + 1);
+    this.emit('refused', entry);
+    return null;
+  }
+
+  /**
+   * Writes a snapshot now if the policy allows it; `trigger` names why (default 'manual').
+   * Returns its path, or null when refused (the 'refused' event and `refused` say why).
+   */
+  snapshot(trigger = 'manual') {
+    const o = this.options;
+    if (this._stopped) return this._refuse(trigger, 'stopped', 'the monitor is stopped');
+    if (o.dir === undefined) return this._refuse(trigger, 'no-dir', 'no snapshot directory was configured');
+    if (this._writing) return this._refuse(trigger, 'busy', 'a snapshot is being written');
+    if (this.snapshots.length >= o.maxCount) {
+      return this._refuse(trigger, 'max-count', `${o.maxCount} snapshots were already written`);
+    }
+    const since = Date.now() - this._lastWrite;
+    if (since < o.minIntervalMs) {
+      return this._refuse(trigger, 'rate-limit', `the last snapshot was ${since} ms ago (minIntervalMs ${o.minIntervalMs})`);
+    }
+    if (o.maxDiskBytes !== Infinity) {
+      const used = directoryBytes(o.dir);
+      const next = estimateSnapshotBytes();
+      if (used + next > o.maxDiskBytes) {
+        return this._refuse(
+          trigger,
+          'disk-budget',
+          `${o.dir} holds ${used} bytes of snapshots and the next takes about ${next}; maxDiskBytes is ${o.maxDiskBytes}`,
+        );
+      }
+    }
+    this._writing = true;
+    const started = Date.now();
+    let file;
+    try {
+      file = writeHeapSnapshot({ dir: o.dir, headroomFactor: o.headroomFactor });
+    } catch (err) {
+      const reason = err.code === 'ERR_LEAKHOUND_HEADROOM' ? 'headroom' : err.code === 'ERR_LEAKHOUND_DISK' ? 'disk-space' : 'write-failed';
+      return this._refuse(trigger, reason, err.message, err);
+    } finally {
+      this._writing = false;
+    }
+    this._lastWrite = Date.now();
+    const info = { path: file, trigger, bytes: fs.statSync(file).size, durationMs: this._lastWrite - started, timestamp: started };
+    this.snapshots.push(info);
+    this._counts.set(trigger, (this._counts.get(trigger) ?? 0) + 1);
+    this.emit('snapshot', info);
+    return file;
+  }
+
+  /** The sampler's metric families plus the monitor's snapshot counters. */
+  metrics() {
+    const counter = (name, help, label, counts) => ({
+      name,
+      help,
+      kind: 'counter',
+      samples: [...counts].map(([value, n]) => ({ labels: { [label]: value }, value: n })),
+    });
+    return [
+      ...this.sampler.metrics(),
+      counter('leakhound_heap_snapshots_total', 'Heap snapshots written, by trigger.', 'trigger', this._counts),
+      counter('leakhound_heap_snapshots_refused_total', 'Heap snapshot requests refused, by reason.', 'reason', this._refusedCounts),
+    ];
+  }
+
+  toPrometheus() {
+    return this.sampler._series.prometheus(this.metrics().slice(-2));
+  }
+
+  /** Stops triggers (and the sampler this monitor created). Calling it twice is harmless. */
+  stop() {
+    if (this._stopped) return;
+    this._stopped = true;
+    this.sampler.off('sample', this._onSample);
+    this.sampler.off('leak', this._onLeak);
+    if (this.options.signal) process.off(this.options.signal, this._onSignal);
+    if (this._ownSampler) this.sampler.stop();
+    if (active === this) active = null;
+  }
+}
+
+function monitor(opts) {
+  return new Monitor(opts);
+}
+
+module.exports = { monitor, Monitor };

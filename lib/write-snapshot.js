@@ -1,0 +1,127 @@
+'use strict';
+// Writing a heap snapshot inside a running server, safely: refuse when memory or disk is too
+// short to finish, create the file private (0600) from the first byte, and publish it under its
+// final name only once it is complete, so nothing half-written is ever left behind.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const v8 = require('node:v8');
+const v = require('./validate');
+
+/** Snapshot files are this many times the used heap, until one has been measured. */
+const DEFAULT_FILE_RATIO = 2;
+let measuredRatio = null;
+let sequence = 0;
+
+class SnapshotWriteError extends Error {
+  constructor(message, code, extra) {
+    super(message);
+    this.name = 'SnapshotWriteError';
+    this.code = code;
+    Object.assign(this, extra);
+  }
+}
+
+function stamp(date) {
+  const p = (n, w = 2) => String(n).padStart(w, '0');
+  return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
+}
+
+function fmt(bytes) {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+/** Memory the process can still take: the smaller of free system memory and its cgroup room. */
+function availableMemory() {
+  let avail = os.freemem();
+  const limit = process.constrainedMemory?.();
+  if (limit && limit < Number.MAX_SAFE_INTEGER) avail = Math.min(avail, limit - process.memoryUsage.rss());
+  return Math.max(0, avail);
+}
+
+/** Estimated size of a snapshot of the current heap. */
+function estimateSnapshotBytes(heapUsed = process.memoryUsage().heapUsed) {
+  return Math.ceil(heapUsed * (measuredRatio ?? DEFAULT_FILE_RATIO));
+}
+
+function checkDirectory(where, dir) {
+  let st;
+  try {
+    st = fs.statSync(dir);
+  } catch (err) {
+    throw new SnapshotWriteError(`${where}: snapshot directory ${dir} does not exist (${err.code})`, err.code, { dir });
+  }
+  if (!st.isDirectory()) throw new SnapshotWriteError(`${where}: ${dir} is not a directory`, 'ENOTDIR', { dir });
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    throw new SnapshotWriteError(`${where}: snapshot directory ${dir} is not writable (${err.code})`, err.code, { dir });
+  }
+}
+
+/** Checks that there is memory and disk to write a snapshot of `heapUsed`; throws why not. */
+function checkRoom(where, dir, { headroomFactor, heapUsed }) {
+  const needMemory = heapUsed * headroomFactor;
+  const memory = availableMemory();
+  if (memory < needMemory) {
+    throw new SnapshotWriteError(
+      `${where}: refused, not enough memory headroom to write a snapshot safely: ` +
+        `${fmt(memory)} available, ${fmt(needMemory)} needed (${headroomFactor}× the ${fmt(heapUsed)} heap in use)`,
+      'ERR_LEAKHOUND_HEADROOM',
+      { available: memory, needed: needMemory },
+    );
+  }
+  const needDisk = estimateSnapshotBytes(heapUsed);
+  const fsStats = fs.statfsSync(dir);
+  const disk = fsStats.bavail * fsStats.bsize;
+  if (disk < needDisk) {
+    throw new SnapshotWriteError(
+      `${where}: refused, ${dir} has ${fmt(disk)} free and a snapshot of this heap takes about ${fmt(needDisk)}`,
+      'ERR_LEAKHOUND_DISK',
+      { available: disk, needed: needDisk },
+    );
+  }
+}
+
+/**
+ * Writes a heap snapshot and returns its path. Options: `dir` (default: the working directory),
+ * `filename` (default: leakhound-<date>-<time>-<pid>-<n>.heapsnapshot), `headroomFactor`
+ * (free memory needed, as a multiple of the heap in use; default 1).
+ */
+function writeHeapSnapshot(opts) {
+  const where = 'writeHeapSnapshot';
+  const o = v.options(where, opts);
+  const dir = path.resolve(v.optionalString(where, 'dir', o.dir) ?? process.cwd());
+  const headroomFactor = v.number(where, 'headroomFactor', o.headroomFactor, 0, 1e6, 1);
+  let filename = v.optionalString(where, 'filename', o.filename);
+  if (filename === undefined) filename = `leakhound-${stamp(new Date())}-${process.pid}-${++sequence}.heapsnapshot`;
+  if (filename === '' || filename !== path.basename(filename) || filename.startsWith('.') || filename.includes('\0')) {
+    throw new TypeError(`${where}: filename must be a plain file name without a directory, got ${v.describe(filename)}`);
+  }
+  checkDirectory(where, dir);
+  const target = path.join(dir, filename);
+  if (fs.existsSync(target)) throw new SnapshotWriteError(`${where}: ${target} already exists`, 'EEXIST', { path: target });
+  const heapUsed = process.memoryUsage().heapUsed;
+  checkRoom(where, dir, { headroomFactor, heapUsed });
+
+  const temp = path.join(dir, `.${filename}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  // Created 0600 before V8 opens it: V8 truncates an existing file and keeps its mode.
+  fs.closeSync(fs.openSync(temp, 'wx', 0o600));
+  try {
+    v8.writeHeapSnapshot(temp);
+    // link() refuses to replace an existing file, atomically; the temp name then goes away.
+    fs.linkSync(temp, target);
+  } catch (err) {
+    throw new SnapshotWriteError(`${where}: writing ${target} failed: ${err.message}`, err.code ?? 'ERR_LEAKHOUND_WRITE', {
+      path: target,
+      cause: err,
+    });
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+  const size = fs.statSync(target).size;
+  if (heapUsed > 0) measuredRatio = size / heapUsed;
+  return target;
+}
+
+module.exports = { writeHeapSnapshot, SnapshotWriteError, estimateSnapshotBytes, checkDirectory, checkRoom };
