@@ -112,6 +112,14 @@ test('monitor: threshold, manual and leak triggers, rate limit, count and disk b
   assert.equal(limited.refused.at(-1).reason, 'rate-limit');
   limited.stop();
 
+  const rssSampler = new Sampler({ intervalMs: 86_400_000 });
+  const rss = monitor({ sampler: rssSampler, dir, rssBytes: 1, minIntervalMs: 0 });
+  rssSampler.sample();
+  assert.deepEqual(rss.snapshots.map((x) => x.trigger), ['rss']);
+  rssSampler.sample();
+  assert.equal(rss.snapshots.length, 1, 'once per crossing');
+  rss.stop();
+
   const budget = monitor({ dir, maxDiskBytes: 1000 });
   assert.equal(budget.snapshot(), null);
   assert.equal(budget.refused.at(-1).reason, 'disk-budget');
