@@ -366,6 +366,7 @@ export interface MetricFamily {
   name: string;
   help: string;
   kind: 'gauge' | 'counter';
+  labelNames: string[];
   samples: { labels: Record<string, string>; value: number }[];
 }
 
@@ -385,7 +386,8 @@ export class Sampler {
   trend(): Trend;
   counts(): { samplesTotal: number; gcSamplesTotal: number; leakEpisodes: number; memwatchLeaks: number; confirmingGcs: number };
   metrics(): MetricFamily[];
-  toPrometheus(): string;
+  /** Prometheus text, followed by `extra` families if given. */
+  toPrometheus(extra?: MetricFamily[]): string;
   toSVG(opts?: { width?: number; height?: number; title?: string }): string;
   clear(): void;
   on(event: 'sample', fn: (sample: Sample) => void): this;

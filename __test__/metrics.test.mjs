@@ -82,6 +82,19 @@ test('registerPromClient exposes the same figures in a prom-client registry', as
   assert.throws(() => registerPromClient({}, { client, registry }), /expected a leakhound Sampler or Monitor/);
 });
 
+test("a monitor's counters registered before their first sample still scrape with labels", async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-metrics-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const m = monitor({ sampler: knownSampler(), dir, maxCount: 0 });
+  t.after(() => m.stop());
+  const registry = new client.Registry();
+  registerPromClient(m, { client, registry });
+  assert.equal(m.snapshot('manual'), null);
+  const v = parseText(await registry.metrics());
+  assert.equal(v['leakhound_heap_snapshots_refused_total{reason="max-count"}'], 1);
+  assert.deepEqual(v, parseText(m.toPrometheus()));
+});
+
 test('registerOpenTelemetry reports the same figures as observable instruments', async () => {
   const s = knownSampler();
   class Reader extends MetricReader {

@@ -114,10 +114,8 @@ async function realLeak(confirm) {
   const loading = load(port, limit, 4, 100);
   while (!s.lines.some((l) => l.leakAfterS) && Date.now() - started < limit * 1000) await new Promise((r) => setTimeout(r, 200));
   const hit = s.lines.find((l) => l.leakAfterS);
-  s.child.kill('SIGTERM');
+  const exit = await stopServer(s);
   await loading;
-  await s.exited;
-  const exit = s.lines.find((l) => l.exit);
   return { confirmGc: confirm, leakingAfterS: hit ? hit.leakAfterS : null, memwatchLeaks: exit?.memwatchLeaks ?? null };
 }
 

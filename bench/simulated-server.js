@@ -53,7 +53,6 @@ async function main() {
   // The timer never fires (a day); the sampler's GC observer and confirming GCs work as in a
   // live process, on the simulated clock.
   const sampler = new Sampler({ capacity: 10 * (seconds + 1), intervalMs: 86_400_000, clock: () => now, confirmGc: confirm }).start();
-  const series = [];
   let leakAt = null;
   let memwatchAt = null;
   let memwatchCount = 0;
@@ -83,8 +82,7 @@ async function main() {
     verdicts[sampler.trend().verdict]++;
   }
   sampler.stop();
-  if (seriesFile) series.push(...sampler.samples());
-  if (seriesFile) fs.writeFileSync(seriesFile, JSON.stringify(series));
+  if (seriesFile) fs.writeFileSync(seriesFile, JSON.stringify(sampler.samples()));
   const counts = sampler.counts();
   console.log(
     JSON.stringify({

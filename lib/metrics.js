@@ -12,6 +12,21 @@ function source(where, s) {
   return s;
 }
 
+/**
+ * Families by name, read once per scrape: prom-client collects every metric in one pass, and
+ * each read recomputes the trend in the core.
+ */
+function scrapeCache(s) {
+  let cache = null;
+  return (name) => {
+    if (cache === null) {
+      cache = new Map(s.metrics().map((f) => [f.name, f]));
+      queueMicrotask(() => (cache = null));
+    }
+    return cache.get(name);
+  };
+}
+
 function loadPromClient() {
   try {
     return require('prom-client');
@@ -30,11 +45,10 @@ function registerPromClient(sampler, opts) {
   const o = v.options(where, opts);
   const client = o.client ?? loadPromClient();
   const registry = o.registry ?? client.register;
-  const current = (name) => s.metrics().find((f) => f.name === name);
+  const current = scrapeCache(s);
   const names = [];
   for (const family of s.metrics()) {
-    const labelNames = [...new Set(family.samples.flatMap((x) => Object.keys(x.labels)))];
-    const config = { name: family.name, help: family.help, labelNames, registers: [registry] };
+    const config = { name: family.name, help: family.help, labelNames: family.labelNames, registers: [registry] };
     if (family.kind === 'counter') {
       new client.Counter({
         ...config,

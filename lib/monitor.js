@@ -8,12 +8,16 @@ const fs = require('node:fs');
 const path = require('node:path');
 const v8 = require('node:v8');
 const { Sampler } = require('./sampler');
-const { writeHeapSnapshot, estimateSnapshotBytes, checkDirectory } = require('./write-snapshot');
+const { writeSnapshotFile, estimateSnapshotBytes, checkDirectory } = require('./write-snapshot');
+const { bytes } = require('./format');
 const v = require('./validate');
 
 const SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGHUP', 'SIGWINCH', 'SIGBREAK'];
 /** A threshold re-arms once the figure falls below this share of it. */
 const REARM = 0.9;
+/** Positions in the sampler's row: [timestamp, afterGc, rss, heapTotal, heapUsed, ...]. */
+const ROW_RSS = 2;
+const ROW_HEAP_USED = 4;
 let active = null;
 
 function directoryBytes(dir) {
@@ -66,9 +70,7 @@ function readOptions(opts) {
     throw new TypeError(`${where}: sampler must be a leakhound Sampler, got ${v.describe(out.sampler)}`);
   }
   // The rest (intervalMs, capacity, windowMs, ...) configures the sampler this monitor creates.
-  const { dir, heapUsedBytes, rssBytes, onLeak, minIntervalMs, maxCount, maxDiskBytes, headroomFactor, sampler, ...samplerOpts } = o;
-  delete samplerOpts.signal;
-  delete samplerOpts.nearHeapLimit;
+  const samplerOpts = Object.fromEntries(Object.entries(o).filter(([k]) => !(k in out)));
   return { ...out, samplerOpts };
 }
 
@@ -93,7 +95,6 @@ class Monitor extends EventEmitter {
     this._armed = { heapUsed: true, rss: true };
     this._stopped = false;
 
-    this._onSample = (s) => this._checkThresholds(s);
     this._onLeak = (info) => {
       this.emit('leak', info);
       if (o.onLeak) this.snapshot('leak');
@@ -109,27 +110,27 @@ class Monitor extends EventEmitter {
     active = this;
     // A sampler passed in is the caller's to start and stop.
     if (this._ownSampler) this.sampler.start();
-    // Thresholds are checked from the next sample on, once the caller can listen for snapshots.
-    if (o.heapUsedBytes || o.rssBytes) this.sampler.on('sample', this._onSample);
+    // Thresholds are checked from the next sample on, once the caller can listen for snapshots,
+    // on the sampler's reused row: nothing is allocated per sample.
+    if (o.heapUsedBytes || o.rssBytes) this.sampler._onRow = (row) => this._checkThresholds(row);
   }
 
   get running() {
     return !this._stopped;
   }
 
-  _checkThresholds(s) {
+  _checkThresholds(row) {
     const { heapUsedBytes, rssBytes } = this.options;
-    for (const [key, limit, trigger] of [
-      ['heapUsed', heapUsedBytes, 'heap-used'],
-      ['rss', rssBytes, 'rss'],
-    ]) {
-      if (!limit) continue;
-      if (s[key] >= limit && this._armed[key]) {
-        this._armed[key] = false;
-        this.snapshot(trigger);
-      } else if (s[key] < limit * REARM) {
-        this._armed[key] = true;
-      }
+    if (heapUsedBytes) this._checkThreshold('heapUsed', row[ROW_HEAP_USED], heapUsedBytes, 'heap-used');
+    if (rssBytes) this._checkThreshold('rss', row[ROW_RSS], rssBytes, 'rss');
+  }
+
+  _checkThreshold(key, value, limit, trigger) {
+    if (value >= limit && this._armed[key]) {
+      this._armed[key] = false;
+      this.snapshot(trigger);
+    } else if (value < limit * REARM) {
+      this._armed[key] = true;
     }
   }
 
@@ -165,7 +166,7 @@ class Monitor extends EventEmitter {
         return this._refuse(
           trigger,
           'disk-budget',
-          `${o.dir} holds ${used} bytes of snapshots and the next takes about ${next}; maxDiskBytes is ${o.maxDiskBytes}`,
+          `${o.dir} holds ${bytes(used)} of snapshots and the next takes about ${bytes(next)}; maxDiskBytes is ${o.maxDiskBytes}`,
         );
       }
     }
@@ -173,7 +174,7 @@ class Monitor extends EventEmitter {
     const started = Date.now();
     let file;
     try {
-      file = writeHeapSnapshot({ dir: o.dir, headroomFactor: o.headroomFactor });
+      file = writeSnapshotFile({ dir: o.dir, headroomFactor: o.headroomFactor });
     } catch (err) {
       const reason = err.code === 'ERR_LEAKHOUND_HEADROOM' ? 'headroom' : err.code === 'ERR_LEAKHOUND_DISK' ? 'disk-space' : 'write-failed';
       return this._refuse(trigger, reason, err.message, err);
@@ -181,37 +182,42 @@ class Monitor extends EventEmitter {
       this._writing = false;
     }
     this._lastWrite = Date.now();
-    const info = { path: file, trigger, bytes: fs.statSync(file).size, durationMs: this._lastWrite - started, timestamp: started };
+    const info = { path: file.path, trigger, bytes: file.bytes, durationMs: this._lastWrite - started, timestamp: started };
     this.snapshots.push(info);
     this._counts.set(trigger, (this._counts.get(trigger) ?? 0) + 1);
     this.emit('snapshot', info);
-    return file;
+    return file.path;
   }
 
-  /** The sampler's metric families plus the monitor's snapshot counters. */
-  metrics() {
+  /** The monitor's own families: snapshots written and refused. */
+  _snapshotFamilies() {
     const counter = (name, help, label, counts) => ({
       name,
       help,
       kind: 'counter',
+      labelNames: [label],
       samples: [...counts].map(([value, n]) => ({ labels: { [label]: value }, value: n })),
     });
     return [
-      ...this.sampler.metrics(),
       counter('leakhound_heap_snapshots_total', 'Heap snapshots written, by trigger.', 'trigger', this._counts),
       counter('leakhound_heap_snapshots_refused_total', 'Heap snapshot requests refused, by reason.', 'reason', this._refusedCounts),
     ];
   }
 
+  /** The sampler's metric families plus the monitor's snapshot counters. */
+  metrics() {
+    return [...this.sampler.metrics(), ...this._snapshotFamilies()];
+  }
+
   toPrometheus() {
-    return this.sampler._series.prometheus(this.metrics().slice(-2));
+    return this.sampler.toPrometheus(this._snapshotFamilies());
   }
 
   /** Stops triggers (and the sampler this monitor created). Calling it twice is harmless. */
   stop() {
     if (this._stopped) return;
     this._stopped = true;
-    this.sampler.off('sample', this._onSample);
+    if (this.sampler._onRow) this.sampler._onRow = null;
     this.sampler.off('leak', this._onLeak);
     if (this.options.signal) process.off(this.options.signal, this._onSignal);
     if (this._ownSampler) this.sampler.stop();

@@ -81,6 +81,8 @@ class Sampler extends EventEmitter {
     this._timer = null;
     this._observer = null;
     this._onTick = () => this._sample(false);
+    // Called with the reused row after each live sample (the monitor's thresholds).
+    this._onRow = null;
   }
 
   get running() {
@@ -171,6 +173,7 @@ class Sampler extends EventEmitter {
       this.emit('leak', { timestamp: this._row[0], heapUsed: this._row[4], trend });
     }
     if (this.listenerCount('sample') > 0) this.emit('sample', this._rowToSample(this._row, 0));
+    if (live && this._onRow !== null) this._onRow(this._row);
     if (live && bits & CONFIRM_GC) {
       // The heap grew well past the last live level and no major GC came: learn the live heap.
       // Spacing confirming GCs 100 pauses apart keeps them under 1% of the time.
@@ -230,9 +233,9 @@ class Sampler extends EventEmitter {
     return this._series.families();
   }
 
-  /** The figures in Prometheus text exposition format. */
-  toPrometheus() {
-    return this._series.prometheus();
+  /** The figures in Prometheus text exposition format, followed by `extra` families if given. */
+  toPrometheus(extra) {
+    return this._series.prometheus(extra);
   }
 
   /** A standalone SVG of heapUsed, rss and external over time, GC markers and the trend. */

@@ -7,6 +7,7 @@ const os = require('node:os');
 const path = require('node:path');
 const v8 = require('node:v8');
 const v = require('./validate');
+const { bytes: fmt } = require('./format');
 
 /** Snapshot files are this many times the used heap, until one has been measured. */
 const DEFAULT_FILE_RATIO = 2;
@@ -25,10 +26,6 @@ class SnapshotWriteError extends Error {
 function stamp(date) {
   const p = (n, w = 2) => String(n).padStart(w, '0');
   return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
-}
-
-function fmt(bytes) {
-  return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
 /** Memory the process can still take: the smaller of free system memory and its cgroup room. */
@@ -84,11 +81,9 @@ function checkRoom(where, dir, { headroomFactor, heapUsed }) {
 }
 
 /**
- * Writes a heap snapshot and returns its path. Options: `dir` (default: the working directory),
- * `filename` (default: leakhound-<date>-<time>-<pid>-<n>.heapsnapshot), `headroomFactor`
- * (free memory needed, as a multiple of the heap in use; default 1).
+ * Writes a heap snapshot and returns `{ path, bytes }`. Options as writeHeapSnapshot's.
  */
-function writeHeapSnapshot(opts) {
+function writeSnapshotFile(opts) {
   const where = 'writeHeapSnapshot';
   const o = v.options(where, opts);
   const dir = path.resolve(v.optionalString(where, 'dir', o.dir) ?? process.cwd());
@@ -121,7 +116,16 @@ function writeHeapSnapshot(opts) {
   }
   const size = fs.statSync(target).size;
   if (heapUsed > 0) measuredRatio = size / heapUsed;
-  return target;
+  return { path: target, bytes: size };
 }
 
-module.exports = { writeHeapSnapshot, SnapshotWriteError, estimateSnapshotBytes, checkDirectory, checkRoom };
+/**
+ * Writes a heap snapshot and returns its path. Options: `dir` (default: the working directory),
+ * `filename` (default: leakhound-<date>-<time>-<pid>-<n>.heapsnapshot), `headroomFactor`
+ * (free memory needed, as a multiple of the heap in use; default 1).
+ */
+function writeHeapSnapshot(opts) {
+  return writeSnapshotFile(opts).path;
+}
+
+module.exports = { writeHeapSnapshot, writeSnapshotFile, SnapshotWriteError, estimateSnapshotBytes, checkDirectory };

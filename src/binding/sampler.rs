@@ -70,6 +70,8 @@ pub struct FamilyRecord {
     pub help: String,
     /// `gauge` or `counter`.
     pub kind: String,
+    /// Declared even when there are no samples yet, so engines can register the family up front.
+    pub label_names: Vec<String>,
     pub samples: Vec<MetricSampleRecord>,
 }
 
@@ -105,10 +107,12 @@ fn trend_record(t: Trend) -> TrendRecord {
 }
 
 fn family_record(f: Family) -> FamilyRecord {
+    let label_names = f.label_names().map(str::to_string).collect();
     FamilyRecord {
         name: f.name,
         help: f.help,
         kind: f.kind.as_str().into(),
+        label_names,
         samples: f
             .samples
             .into_iter()

@@ -29,6 +29,14 @@ pub struct Family {
 }
 
 impl Family {
+    /// The label names the family uses (each sample of a family has the same ones).
+    pub fn label_names(&self) -> impl Iterator<Item = &str> {
+        self.samples
+            .first()
+            .into_iter()
+            .flat_map(|(labels, _)| labels.iter().map(|(k, _)| k.as_str()))
+    }
+
     fn single(name: &str, help: &str, kind: Kind, value: f64) -> Self {
         Family {
             name: name.into(),
