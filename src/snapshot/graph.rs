@@ -7,7 +7,7 @@ use std::fmt;
 
 use super::error::{Result, SnapshotError};
 use super::meta::SnapshotMeta;
-use super::nodes::{NodeIdx, NodeTable, NodeView, class_name};
+use super::nodes::{NodeIdx, NodeTable, NodeView};
 use super::raw::{RawSnapshot, TraceTreeNode};
 use super::strings::StringTable;
 
@@ -218,12 +218,7 @@ impl HeapGraph {
     }
 
     pub fn class_name(&self, node: NodeIdx) -> Cow<'_, str> {
-        class_name(
-            &self.meta,
-            &self.strings,
-            self.node_type(node),
-            self.nodes.name.get(node.index()).copied().unwrap_or(0),
-        )
+        self.view().class_name(node)
     }
 
     pub fn find_by_id(&self, id: u32) -> Option<NodeIdx> {

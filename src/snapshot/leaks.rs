@@ -132,41 +132,33 @@ fn growing_collections(last: &AnalysedSnapshot, leaked: &[bool]) -> Vec<GrowingC
     out
 }
 
-/// Ids of a snapshot, sorted.
-fn sorted_ids(view: &NodeView) -> Vec<u32> {
-    view.nodes
-        .indices_by_id()
-        .iter()
-        .map(|&i| view.nodes.id[i as usize])
-        .collect()
-}
-
-fn contains(sorted: &[u32], id: u32) -> bool {
-    sorted.binary_search(&id).is_ok()
-}
-
-/// One of the three snapshots, as the comparisons need it: its nodes and its ids, sorted.
+/// One of the three snapshots, as the comparisons need it. Ids are looked up through the node
+/// table's own sorted index, so no side copies its ids.
 struct Side<'a> {
     name: &'static str,
     view: NodeView<'a>,
-    ids: Vec<u32>,
 }
 
 impl<'a> Side<'a> {
     fn new(name: &'static str, view: NodeView<'a>) -> Self {
-        let ids = sorted_ids(&view);
-        Side { name, view, ids }
+        Side { name, view }
     }
 
     fn has(&self, id: u32) -> bool {
-        contains(&self.ids, id)
+        self.view.nodes.find_by_id(id).is_some()
     }
-}
 
-/// The newest JavaScript object's id. V8 numbers heap objects with odd ids in allocation order;
-/// native (embedder) nodes get even ids derived from hashes, which say nothing about age.
-fn newest_heap_id(sorted: &[u32]) -> Option<u32> {
-    sorted.iter().rev().copied().find(|id| id % 2 == 1)
+    /// Ids in ascending order.
+    fn ids(&self) -> impl DoubleEndedIterator<Item = u32> + '_ {
+        let nodes = self.view.nodes;
+        nodes.indices_by_id().iter().map(|&i| nodes.id[i as usize])
+    }
+
+    /// The newest JavaScript object's id. V8 numbers heap objects with odd ids in allocation
+    /// order; native (embedder) nodes get even ids derived from hashes, which say nothing about age.
+    fn newest_heap_id(&self) -> Option<u32> {
+        self.ids().rev().find(|id| id % 2 == 1)
+    }
 }
 
 /// Refuses snapshot pairs that cannot be compared: written by different V8 versions (records
@@ -190,12 +182,7 @@ fn check_comparable(earlier: &Side, later: &Side) -> Result<()> {
             earlier.name, later.name
         )));
     }
-    let common: Vec<u32> = earlier
-        .ids
-        .iter()
-        .copied()
-        .filter(|&id| later.has(id))
-        .collect();
+    let common: Vec<u32> = earlier.ids().filter(|&id| later.has(id)).collect();
     let step = (common.len() / AGREEMENT_SAMPLE).max(1);
     let (mut compared, mut agreed) = (0usize, 0usize);
     for &id in common.iter().step_by(step) {
@@ -215,8 +202,7 @@ fn check_comparable(earlier: &Side, later: &Side) -> Result<()> {
             earlier.name, later.name
         )));
     }
-    if let (Some(earlier_max), Some(later_max)) =
-        (newest_heap_id(&earlier.ids), newest_heap_id(&later.ids))
+    if let (Some(earlier_max), Some(later_max)) = (earlier.newest_heap_id(), later.newest_heap_id())
         && earlier_max > later_max
     {
         return Err(SnapshotError::Incompatible(format!(
