@@ -268,14 +268,6 @@ impl SnapshotMeta {
         })
     }
 
-    pub fn node_type_index(&self, name: &str) -> Option<u8> {
-        type_id(&self.node_types, name)
-    }
-
-    pub fn edge_type_index(&self, name: &str) -> Option<u8> {
-        type_id(&self.edge_types, name)
-    }
-
     pub fn node_type_name(&self, index: u8) -> &str {
         self.node_types
             .get(index as usize)

@@ -15,7 +15,6 @@ pub struct NodeLayout {
     pub name: usize,
     pub id: usize,
     pub self_size: usize,
-    pub edge_count: Option<usize>,
     /// Present when the file has the field (light records drop it).
     pub trace_node_id: Option<usize>,
 }
@@ -28,7 +27,6 @@ impl NodeLayout {
             name: meta.node.name,
             id: meta.node.id,
             self_size: meta.node.self_size,
-            edge_count: Some(meta.node.edge_count),
             trace_node_id: meta.node.trace_node_id,
         }
     }
@@ -54,7 +52,6 @@ impl NodeLayout {
             name: at(n.name),
             id: at(n.id),
             self_size: at(n.self_size),
-            edge_count: None,
             trace_node_id: None,
         }
     }
