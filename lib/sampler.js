@@ -14,6 +14,8 @@ const LEAK_STARTED = 1;
 const MEMWATCH_LEAK = 2;
 const CONFIRM_GC = 4;
 const GC_MAJOR = constants.NODE_PERFORMANCE_GC_MAJOR;
+// Constant for the life of the process; read once, since the getter boxes its result.
+const TIME_ORIGIN = performance.timeOrigin;
 
 function readConfirm(where, c) {
   if (c === undefined || c === false) return {};
@@ -125,7 +127,7 @@ class Sampler extends EventEmitter {
   _sample(afterGc) {
     const m = process.memoryUsage();
     const row = this._row;
-    row[0] = this._clock === null ? performance.timeOrigin + performance.now() : this._clock();
+    row[0] = this._clock === null ? TIME_ORIGIN + performance.now() : this._clock();
     row[1] = afterGc ? 1 : 0;
     row[2] = m.rss;
     row[3] = m.heapTotal;
