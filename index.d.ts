@@ -217,7 +217,7 @@ export function loadSnapshot(source: string | AsyncIterable<Buffer | Uint8Array 
 /** Snapshots this process's heap and analyses it without writing a file (pauses the event loop while V8 walks the heap). */
 export function captureSnapshot(opts?: LoadOptions): Promise<HeapSnapshot>;
 /** Per-class growth between two snapshots of one process, by object id, largest size growth first. */
-export function diffSnapshots(before: string, after: string): Promise<ClassDelta[]>;
+export function diffSnapshots(before: string, after: string, opts?: LoadOptions): Promise<ClassDelta[]>;
 
 export class SnapshotError extends Error {
   readonly name: 'SnapshotError';
@@ -269,10 +269,19 @@ export interface LeakReport {
   /** Collections that existed at baseline and gained leaked entries, most first. */
   collections: GrowingCollection[];
   leakedObjects: number;
+  /** Self sizes of every object in the final snapshot, in bytes. */
+  heapSize: number;
+  /** Per class, baseline to final (with `classDiff: true`), largest size growth first. */
+  classDiff?: ClassDelta[];
+}
+
+export interface FindLeaksOptions extends LoadOptions {
+  /** Also compare baseline and final per class (`report.classDiff`); cheap, used by reports. */
+  classDiff?: boolean;
 }
 
 /** Three-snapshot leak isolation over snapshot files of one process. */
-export function findLeaks(paths: { baseline: string; target: string; final: string }, opts?: LoadOptions): Promise<LeakReport>;
+export function findLeaks(paths: { baseline: string; target: string; final: string }, opts?: FindLeaksOptions): Promise<LeakReport>;
 
 // ---------------------------------------------------------------- memory sampling and monitoring
 
@@ -479,3 +488,29 @@ export function registerPromClient(
 
 /** Reports the figures as OpenTelemetry observable gauges and counters on `meter`. */
 export function registerOpenTelemetry(source: Sampler | Monitor, opts: { meter: unknown }): { names: string[]; unregister(): void };
+
+// ---------------------------------------------------------------- reports
+
+export interface HtmlReportOptions {
+  /** Shown as the page title (default "leakhound leak report"). */
+  title?: string;
+  /** A memory timeline: a Sampler, or samples as `sampler.samples()` returned them (e.g. saved as JSON). */
+  sampler?: Sampler;
+  samples?: Sample[];
+}
+
+/**
+ * Three-snapshot leak isolation as one self-contained HTML document (no network): leak groups
+ * with counts, retained sizes, share of the heap and retainer chains, growing collections, a
+ * sortable per-class diff, and the memory timeline when given. Write it anywhere and open it.
+ */
+export function htmlReport(
+  paths: { baseline: string; target: string; final: string },
+  opts?: HtmlReportOptions & LoadOptions,
+): Promise<string>;
+
+/** The same document from a report you already have (findLeaks, assertNoLeak or LeakError.report). */
+export function renderHtmlReport(
+  report: LeakReport,
+  opts?: HtmlReportOptions & { files?: { baseline?: string; target?: string; final?: string } },
+): string;

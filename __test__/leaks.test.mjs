@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findLeaks, SnapshotError } from '../index.js';
+import { findLeaks, loadSnapshot, diffSnapshots, SnapshotError } from '../index.js';
 import { root } from './helpers.mjs';
 
 const ITERATIONS = 60; // per phase, as in fixtures/leak-patterns.js
@@ -141,7 +141,7 @@ test('snapshots in the wrong order or from different processes are refused with 
   );
 });
 
-test('leakhound find-leaks prints the groups, or a LeakReport with --json', () => {
+test('leakhound find-leaks prints the groups, or a LeakReport with --json', async () => {
   const s = snaps('listeners');
   const cli = (...args) => spawnSync(process.execPath, [path.join(root, 'bin', 'leakhound.js'), 'find-leaks', ...args], { encoding: 'utf8' });
   const text = cli(s.baseline, s.target, s.final);
@@ -151,11 +151,23 @@ test('leakhound find-leaks prints the groups, or a LeakReport with --json', () =
   assert.match(text.stdout, /also retains: 60 × Request/);
   assert.match(text.stdout, /Growing collections:\n\nArray @\d+ grew by 60 entries/);
   const json = JSON.parse(cli(s.baseline, s.target, s.final, '--json').stdout);
-  assert.deepEqual(Object.keys(json).sort(), ['collections', 'leakedObjects', 'leaks']);
+  assert.deepEqual(Object.keys(json).sort(), ['collections', 'heapSize', 'leakedObjects', 'leaks']);
+  // heapSize is the final snapshot's: what a group's share is a share of.
+  assert.equal(json.heapSize, (await loadSnapshot(s.final)).totalSize);
   assert.deepEqual(Object.keys(json.leaks[0]).sort(), [
     'alsoRetains', 'count', 'location', 'name', 'representativeId', 'retainedSize', 'selfSize', 'trace', 'type',
   ]);
   const clean = snaps('clean');
   assert.match(cli(clean.baseline, clean.target, clean.final).stdout, /^No leaks/);
   assert.equal(cli(s.baseline, s.target).status, 2);
+});
+
+test('findLeaks({ classDiff }) gives the same per-class diff as diffSnapshots(baseline, final)', async () => {
+  const s = snaps('map-cache');
+  const report = await findLeaks(s, { classDiff: true });
+  const sortKey = (d) => `${d.type}\u0000${d.name}`;
+  const byClass = (rows) => [...rows].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
+  assert.deepEqual(byClass(report.classDiff), byClass(await diffSnapshots(s.baseline, s.final)));
+  assert.equal((await findLeaks(s)).classDiff, undefined);
+  await assert.rejects(findLeaks(s, { classDiff: 'yes' }), /classDiff must be a boolean/);
 });

@@ -103,7 +103,7 @@ test('retainer path of a planted object names the global variable, the index and
 });
 
 test('diff by object id counts exactly what the process allocated between snapshots', async () => {
-  const rows = await diffSnapshots(file('before.heapsnapshot'), file('after.heapsnapshot'));
+  const rows = await diffSnapshots(file('before.heapsnapshot'), file('after.heapsnapshot'), { onProgress() {}, progressIntervalMs: 10 });
   const foo = rows.find((r) => r.name === 'Foo');
   assert.deepEqual(
     { added: foo.addedCount, removed: foo.removedCount, before: foo.countBefore, after: foo.countAfter, delta: foo.countDelta },

@@ -64,7 +64,7 @@ async function hunt(fn, iterations, warmup) {
   const found = native.findLeaksInSnapshots(baseline, target, final[kNative]());
   const leaks = found.leaks.filter((g) => g.count >= iterations);
   const collections = found.collections.filter((c) => c.added >= iterations);
-  const report = { leaks, collections, leakedObjects: found.leakedObjects, iterations };
+  const report = { leaks, collections, leakedObjects: found.leakedObjects, heapSize: found.heapSize, iterations };
   if (leaks.length > 0) throw reportError(report);
   return report;
 }

@@ -82,7 +82,7 @@ function progressReporter(o, progress) {
   const onProgress = o.onProgress;
   if (onProgress === undefined) return () => {};
   if (typeof onProgress !== 'function') {
-    throw new TypeError(`loadSnapshot(): onProgress must be a function, got ${check.describe(onProgress)}`);
+    throw new TypeError(`onProgress must be a function, got ${check.describe(onProgress)}`);
   }
   const every = check.integer('onProgress', 'progressIntervalMs', o.progressIntervalMs, 10, 60_000, 200);
   const timer = setInterval(() => onProgress({ bytes: progress.bytes, phase: progress.phase }), every);
@@ -136,22 +136,31 @@ function captureSnapshot(opts) {
   return loadSnapshot(v8.getHeapSnapshot(), opts);
 }
 
-/** Per-class growth between two snapshot files, by object id; largest size growth first. */
-async function diffSnapshots(before, after) {
+/**
+ * Per-class growth between two snapshot files, by object id; largest size growth first.
+ * `onProgress` sees the bytes of both files parsed so far.
+ */
+async function diffSnapshots(before, after, opts) {
   for (const [name, value] of [['before', before], ['after', after]]) {
     if (typeof value !== 'string') throw new TypeError(`diffSnapshots(): ${name} must be a file path, got ${check.describe(value)}`);
   }
+  const o = check.options('diffSnapshots()', opts);
+  const progress = native.newLoadProgress();
+  const stop = progressReporter(o, progress);
   try {
-    return await native.diffSnapshotFiles(path.resolve(before), path.resolve(after));
+    return await native.diffSnapshotFiles(path.resolve(before), path.resolve(after), progress);
   } catch (err) {
     throw snapshotError(err);
+  } finally {
+    stop();
   }
 }
 
 /**
  * Three-snapshot leak isolation: objects allocated between `baseline` and `target` that still
  * exist in `final`, grouped by class (closures by source location), each group with its count,
- * retained size and a representative retainer path. Resolves to { leaks, leakedObjects }.
+ * retained size and a representative retainer path. Resolves to { leaks, collections,
+ * leakedObjects, heapSize }, plus `classDiff` (per class, baseline to final) when asked for.
  */
 async function findLeaks(paths, opts) {
   if (paths === null || typeof paths !== 'object') {
@@ -161,10 +170,12 @@ async function findLeaks(paths, opts) {
     if (typeof paths[name] !== 'string') throw new TypeError(`findLeaks(): ${name} must be a file path, got ${check.describe(paths[name])}`);
   }
   const o = check.options('findLeaks()', opts);
+  const classDiff = check.boolean('findLeaks()', 'classDiff', o.classDiff, false);
   const progress = native.newLoadProgress();
   const stop = progressReporter(o, progress);
   try {
-    return await native.findLeaksInFiles(path.resolve(paths.baseline), path.resolve(paths.target), path.resolve(paths.final), progress);
+    const { baseline, target, final } = paths;
+    return await native.findLeaksInFiles(path.resolve(baseline), path.resolve(target), path.resolve(final), progress, classDiff);
   } catch (err) {
     throw snapshotError(err);
   } finally {

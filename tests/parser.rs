@@ -3,7 +3,7 @@ mod common;
 use common::{Rng, TempDir, default_snapshot, read, tiny_snapshot, tiny_valid};
 use leakhound::snapshot::{
     HeapGraph, LightSnapshot, NodeTable, ParseOptions, RawSnapshot, SnapshotError, SnapshotParser,
-    parse_file, parse_file_with,
+    parse_file, parse_file_with, parse_file_with_progress,
 };
 
 fn parse_bytes(bytes: &[u8]) -> Result<RawSnapshot, SnapshotError> {
@@ -82,6 +82,20 @@ fn chunked_parsing_is_identical_to_whole_file_parsing() {
     assert_eq!(threaded.edges, whole.edges);
     assert_eq!(threaded.strings, whole.strings);
     assert_eq!(single.edges, whole.edges);
+}
+
+#[test]
+fn parses_sharing_a_progress_counter_add_up_to_both_files() {
+    let dir = TempDir::new("progress");
+    let file = default_snapshot(&dir);
+    let size = std::fs::metadata(&file).expect("stat").len();
+    let counter = std::sync::atomic::AtomicU64::new(0);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| parse_file_with_progress(&file, ParseOptions::light(), &counter));
+        parse_file_with_progress(&file, ParseOptions::full(), &counter).expect("full");
+        other.join().expect("thread").expect("light");
+    });
+    assert_eq!(counter.into_inner(), 2 * size);
 }
 
 #[test]

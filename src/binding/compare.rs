@@ -13,12 +13,13 @@ use super::records::{ClassDeltaRecord, LeakReportRecord, leak_report_record, sna
 use super::snapshot::{LoadProgress, NativeLightSnapshot, NativeSnapshot};
 use crate::snapshot::{
     AnalysedSnapshot, ClassDiff, LeakReport, LightSnapshot, ParseOptions, Progress, SnapshotError,
-    diff_snapshots, find_leaks, parse_file_with,
+    diff_snapshots, find_leaks, parse_file_with_progress,
 };
 
 pub struct DiffTask {
     before: PathBuf,
     after: PathBuf,
+    progress: Arc<Progress>,
 }
 
 impl Task for DiffTask {
@@ -29,8 +30,8 @@ impl Task for DiffTask {
         guarded("diffSnapshots", || {
             // Only node columns are needed: light parses, the two files side by side.
             let (before, after) = std::thread::scope(|s| {
-                let b = s.spawn(|| light_snapshot(&self.before));
-                let a = light_snapshot(&self.after);
+                let b = s.spawn(|| light_snapshot(&self.before, &self.progress));
+                let a = light_snapshot(&self.after, &self.progress);
                 (b.join(), a)
             });
             let before = before
@@ -46,16 +47,22 @@ impl Task for DiffTask {
     }
 }
 
+/// `progress` counts the bytes of both files.
 #[napi]
-pub fn diff_snapshot_files(before: String, after: String) -> AsyncTask<DiffTask> {
+pub fn diff_snapshot_files(
+    before: String,
+    after: String,
+    progress: &LoadProgress,
+) -> AsyncTask<DiffTask> {
     AsyncTask::new(DiffTask {
         before: before.into(),
         after: after.into(),
+        progress: progress.progress.clone(),
     })
 }
 
-fn light_snapshot(path: &Path) -> crate::snapshot::Result<LightSnapshot> {
-    parse_file_with(path, ParseOptions::light())
+fn light_snapshot(path: &Path, progress: &Progress) -> crate::snapshot::Result<LightSnapshot> {
+    parse_file_with_progress(path, ParseOptions::light(), progress.bytes_counter())
         .and_then(LightSnapshot::from_raw)
         .map_err(|e| e.with_path(path))
 }
@@ -65,21 +72,22 @@ pub struct FindLeaksTask {
     target: PathBuf,
     last: PathBuf,
     progress: Arc<Progress>,
+    class_diff: bool,
 }
 
 impl Task for FindLeaksTask {
-    type Output = LeakReport;
+    type Output = (LeakReport, Option<Vec<ClassDiff>>);
     type JsValue = LeakReportRecord;
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded("findLeaks", || {
             // Baseline and target need ids only (light parses, on a second thread) while the
-            // final snapshot is loaded with its full graph.
+            // final snapshot is loaded with its full graph. `progress` counts all three files.
             let (earlier, last) = std::thread::scope(|s| {
                 let earlier = s.spawn(|| {
                     Ok::<_, SnapshotError>((
-                        light_snapshot(&self.baseline)?,
-                        light_snapshot(&self.target)?,
+                        light_snapshot(&self.baseline, &self.progress)?,
+                        light_snapshot(&self.target, &self.progress)?,
                     ))
                 });
                 let last = AnalysedSnapshot::load(&self.last, &self.progress);
@@ -89,12 +97,18 @@ impl Task for FindLeaksTask {
                 .map_err(|_| napi::Error::from_reason("parser thread failed"))?
                 .map_err(snapshot_error)?;
             let last = last.map_err(snapshot_error)?;
-            find_leaks(&baseline.view(), &target.view(), &last).map_err(snapshot_error)
+            let report =
+                find_leaks(&baseline.view(), &target.view(), &last).map_err(snapshot_error)?;
+            // The per-class diff for reports: baseline's light parse is already here.
+            let diff = self
+                .class_diff
+                .then(|| diff_snapshots(&baseline.view(), &last.graph.view()));
+            Ok((report, diff))
         })
     }
 
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(leak_report_record(output))
+    fn resolve(&mut self, _env: Env, (report, diff): Self::Output) -> Result<Self::JsValue> {
+        Ok(leak_report_record(report, diff))
     }
 }
 
@@ -104,12 +118,14 @@ pub fn find_leaks_in_files(
     target: String,
     last: String,
     progress: &LoadProgress,
+    class_diff: Option<bool>,
 ) -> AsyncTask<FindLeaksTask> {
     AsyncTask::new(FindLeaksTask {
         baseline: baseline.into(),
         target: target.into(),
         last: last.into(),
         progress: progress.progress.clone(),
+        class_diff: class_diff.unwrap_or(false),
     })
 }
 
@@ -122,7 +138,7 @@ pub fn find_leaks_in_snapshots(
 ) -> Result<LeakReportRecord> {
     guarded("assertNoLeak", || {
         find_leaks(&baseline.inner.view(), &target.inner.view(), &last.inner)
-            .map(leak_report_record)
+            .map(|r| leak_report_record(r, None))
             .map_err(snapshot_error)
     })
 }

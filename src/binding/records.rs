@@ -187,11 +187,19 @@ pub struct LeakReportRecord {
     pub leaks: Vec<LeakGroupRecord>,
     pub collections: Vec<CollectionRecord>,
     pub leaked_objects: f64,
+    pub heap_size: f64,
+    /// Per-class changes from baseline to final, when asked for.
+    pub class_diff: Option<Vec<ClassDeltaRecord>>,
 }
 
-pub(super) fn leak_report_record(report: LeakReport) -> LeakReportRecord {
+pub(super) fn leak_report_record(
+    report: LeakReport,
+    class_diff: Option<Vec<ClassDiff>>,
+) -> LeakReportRecord {
     LeakReportRecord {
         leaked_objects: report.leaked_objects as f64,
+        heap_size: report.heap_size as f64,
+        class_diff: class_diff.map(|d| d.into_iter().map(Into::into).collect()),
         collections: report
             .collections
             .into_iter()

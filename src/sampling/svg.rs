@@ -193,7 +193,7 @@ fn axes(out: &mut String, f: &Frame) {
             r#"<text class="x-tick" x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
             f.x(t),
             y0 + 16.0,
-            duration(t - f.t0)
+            duration(t - f.t0, span / 4.0, span)
         );
     }
 }
@@ -262,15 +262,24 @@ fn signed_bytes(v: f64) -> String {
     }
 }
 
-fn duration(ms: f64) -> String {
-    let s = ms / 1000.0;
-    if s < 120.0 {
-        format!("{s:.0} s")
-    } else if s < 7200.0 {
-        format!("{:.0} min", s / 60.0)
+/// An axis label: the unit follows the whole span, the decimals the step between labels, so
+/// neighbouring labels never read the same.
+fn duration(ms: f64, step_ms: f64, span_ms: f64) -> String {
+    let (unit, per) = if span_ms < 120_000.0 {
+        ("s", 1000.0)
+    } else if span_ms < 7_200_000.0 {
+        ("min", 60_000.0)
     } else {
-        format!("{:.1} h", s / 3600.0)
-    }
+        ("h", 3_600_000.0)
+    };
+    let step = step_ms / per;
+    let decimals = (0..3)
+        .find(|&d| {
+            let scaled = step * 10f64.powi(d);
+            (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
+        })
+        .unwrap_or(2) as usize;
+    format!("{:.*} {unit}", decimals, ms / per)
 }
 
 fn xml(s: &str) -> String {
@@ -363,6 +372,28 @@ mod tests {
         assert_eq!(bytes(3.0 * 1024.0 * 1024.0), "3 MiB");
         assert_eq!(bytes(1536.0), "1.5 KiB");
         assert_eq!(nice_ceiling(3.1e6), 4.0 * 1024.0 * 1024.0);
-        assert_eq!(duration(90_000.0), "90 s");
+        assert_eq!(duration(90_000.0, 30_000.0, 120_000.0), "1.5 min");
+    }
+
+    #[test]
+    fn axis_labels_tell_neighbouring_ticks_apart() {
+        let labels = |span: f64| -> Vec<String> {
+            (0..=4)
+                .map(|i| duration(span * f64::from(i) / 4.0, span / 4.0, span))
+                .collect()
+        };
+        assert_eq!(
+            labels(2_500.0),
+            ["0.00 s", "0.62 s", "1.25 s", "1.88 s", "2.50 s"]
+        );
+        assert_eq!(
+            labels(600_000.0),
+            ["0.0 min", "2.5 min", "5.0 min", "7.5 min", "10.0 min"]
+        );
+        assert_eq!(labels(40_000.0), ["0 s", "10 s", "20 s", "30 s", "40 s"]);
+        assert_eq!(
+            labels(4.0 * 3_600_000.0),
+            ["0 h", "1 h", "2 h", "3 h", "4 h"]
+        );
     }
 }

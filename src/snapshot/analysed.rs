@@ -35,6 +35,11 @@ impl Progress {
         self.bytes.load(Ordering::Relaxed)
     }
 
+    /// The byte counter parsers add to; several parses may share it.
+    pub fn bytes_counter(&self) -> &AtomicU64 {
+        &self.bytes
+    }
+
     pub fn phase(&self) -> Phase {
         match self.phase.load(Ordering::Relaxed) {
             0 => Phase::Parsing,

@@ -71,6 +71,8 @@ pub struct LeakReport {
     pub collections: Vec<GrowingCollection>,
     /// Leaked objects before grouping.
     pub leaked_objects: u64,
+    /// Self sizes of every object in the final snapshot: what a group's share is a share of.
+    pub heap_size: u64,
 }
 
 /// Collections reported: those that gained at least this many leaked entries.
@@ -368,6 +370,7 @@ pub fn find_leaks(
         leaks: fold_held_groups(built),
         collections: growing_collections(last, &leaked),
         leaked_objects,
+        heap_size: last.total_size(),
     })
 }
 

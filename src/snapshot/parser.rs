@@ -529,8 +529,8 @@ pub fn parse_file_with(path: &Path, options: ParseOptions) -> Result<RawSnapshot
     parse_file_inner(path, options, None).map_err(|e| e.with_path(path))
 }
 
-/// Like [`parse_file_with`], storing the bytes parsed so far in `progress` after every chunk, so
-/// another thread can report progress on long parses.
+/// Like [`parse_file_with`], adding the bytes parsed to `progress` after every chunk, so another
+/// thread can report progress on long parses (one counter can follow several parses at once).
 pub fn parse_file_with_progress(
     path: &Path,
     options: ParseOptions,
@@ -549,9 +549,14 @@ fn parse_file_inner(
         options.size_hint = file.metadata().ok().map(|m| m.len());
     }
     let mut parser = SnapshotParser::with_options(options);
+    let reported = AtomicU64::new(0);
     let report = |parser: &SnapshotParser| {
         if let Some(p) = progress {
-            p.store(parser.bytes_seen(), Ordering::Relaxed);
+            let seen = parser.bytes_seen();
+            p.fetch_add(
+                seen - reported.swap(seen, Ordering::Relaxed),
+                Ordering::Relaxed,
+            );
         }
     };
     if options.reader_thread {
