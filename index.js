@@ -11,6 +11,7 @@ const { Sampler } = require('./lib/sampler');
 const { monitor, Monitor } = require('./lib/monitor');
 const { writeHeapSnapshot, SnapshotWriteError } = require('./lib/write-snapshot');
 const { registerPromClient, registerOpenTelemetry } = require('./lib/metrics');
+const { renderHtmlReport, htmlReport } = require('./lib/report');
 const { HeapSnapshot, SnapshotError, loadSnapshot, captureSnapshot, diffSnapshots, findLeaks } = require('./lib/snapshot');
 
 /** The default tracker, used by track() and expectCollected() without a tracker. */
@@ -32,6 +33,8 @@ module.exports = {
   captureSnapshot,
   diffSnapshots,
   findLeaks,
+  htmlReport,
+  renderHtmlReport,
   HeapSnapshot,
   SnapshotError,
   Sampler,

@@ -14,6 +14,9 @@ Commands:
   find-leaks <baseline> <target> <final>
                                     objects allocated between baseline and target that
                                     survive in final, grouped, with a retainer path each
+  report <baseline> <target> <final> --html <out.html>
+                                    the same as a self-contained HTML report to open
+                                    in a browser
 
 Options:
   --json        print one JSON document on stdout
@@ -37,6 +40,14 @@ baseline and target that still exist in final are grouped by class (closures by 
 location); each group shows its count, the memory it retains (nothing counted twice) and the
 path that keeps its largest member alive. Groups held by another group's objects are folded
 into it. --json prints a LeakReport.`,
+  report: `Usage: leakhound report <baseline> <target> <final> --html <out.html>
+                       [--timeline <samples.json>] [--title <text>] [--json]
+
+Runs find-leaks and writes one self-contained HTML file (no network needed) with the leak
+groups (count, retained size, share of the heap, the retainer chain from a GC root with closure
+locations and allocation sites), growing collections, and a sortable per-class table of what
+changed from baseline to final. --timeline adds a memory chart from samples saved as JSON
+(e.g. JSON.stringify(sampler.samples())). --json prints a summary of what was written.`,
   path: `Usage: leakhound path <file> <nodeId> [--json]
 
 Prints the shortest chain of references from a GC root to the object with this id (the @id
@@ -45,11 +56,19 @@ DevTools shows), skipping weak references and preferring user-visible edges.`,
 
 class UsageError extends Error {}
 
+// Options that take a value, and the commands that accept them.
+const VALUE_OPTIONS = { html: ['report'], timeline: ['report'], title: ['report'] };
+
 function parseArgs(argv) {
-  const args = { positional: [], json: false, color: undefined, help: false, top: undefined };
+  const args = { positional: [], json: false, color: undefined, help: false, top: undefined, values: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--json') args.json = true;
+    const valueOption = /^--([a-z]+)(?:=(.*))?$/s.exec(a);
+    if (valueOption && VALUE_OPTIONS[valueOption[1]]) {
+      const v = valueOption[2] ?? argv[++i];
+      if (v === undefined || v === '') throw new UsageError(`--${valueOption[1]} needs a value`);
+      args.values[valueOption[1]] = v;
+    } else if (a === '--json') args.json = true;
     else if (a === '--no-color') args.color = false;
     else if (a === '--color') args.color = true;
     else if (a === '-h' || a === '--help') args.help = true;
@@ -77,14 +96,25 @@ function table(rows, columns) {
   return [line(columns.map((c) => c.title)), ...rows.map((r) => line(columns.map((c) => c.text(r))))].join('\n');
 }
 
-// Progress on stderr while a file loads, only on a terminal.
-function progressFor(file, paint) {
+const PHASES = { graph: 'building the graph', analysis: 'computing retained sizes', done: 'finishing' };
+
+// A progress bar on stderr while files load, only on a terminal. `files` are all the files the
+// load parses; their parsed bytes are counted together.
+function progressFor(files, paint) {
   if (!process.stderr.isTTY) return {};
-  const size = require('node:fs').statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+  const fs = require('node:fs');
+  const size = files.reduce((sum, f) => sum + (fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0);
+  const label = files.length === 1 ? files[0] : `${files.length} snapshots`;
+  const width = 28;
   return {
     onProgress({ bytes: done, phase }) {
-      const what = phase === 'parsing' && size ? `parsing ${bytes(done)} / ${bytes(size)} (${Math.floor((done / size) * 100)}%)` : phase;
-      process.stderr.write(`\r\x1b[K${paint.dim(`${file}: ${what}`)}`);
+      let line;
+      if (size > 0 && done < size) {
+        const filled = Math.round((done / size) * width);
+        const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+        line = `${label} ${paint.cyan(bar)} ${String(Math.floor((done / size) * 100)).padStart(3)}%  ${bytes(done)} / ${bytes(size)}`;
+      } else line = `${label}: ${PHASES[phase] ?? 'parsing'}…`;
+      process.stderr.write(`\r\x1b[K${line}`);
     },
     progressIntervalMs: 100,
   };
@@ -94,7 +124,7 @@ const clearProgress = () => process.stderr.isTTY && process.stderr.write('\r\x1b
 
 async function load(file, paint) {
   try {
-    return await lh.loadSnapshot(file, progressFor(file, paint));
+    return await lh.loadSnapshot(file, progressFor([file], paint));
   } finally {
     clearProgress();
   }
@@ -119,7 +149,12 @@ async function summary(args, paint) {
 async function diff(args, paint) {
   const [before, after, ...extra] = args.positional;
   if (!before || !after || extra.length) throw new UsageError('diff takes two snapshot files: <before> <after>');
-  const all = await lh.diffSnapshots(before, after);
+  let all;
+  try {
+    all = await lh.diffSnapshots(before, after, progressFor([before, after], paint));
+  } finally {
+    clearProgress();
+  }
   const rows = all.slice(0, args.top ?? (args.json ? all.length : 25));
   if (args.json) return rows;
   return table(rows, [
@@ -150,18 +185,61 @@ async function findLeaksCommand(args, paint) {
   if (!final || extra.length) throw new UsageError('find-leaks takes three snapshot files: <baseline> <target> <final>');
   let report;
   try {
-    report = await lh.findLeaks({ baseline, target, final }, progressFor(final, paint));
+    report = await lh.findLeaks({ baseline, target, final }, progressFor([baseline, target, final], paint));
   } finally {
     clearProgress();
   }
   if (args.json) return args.top ? { ...report, leaks: report.leaks.slice(0, args.top), collections: report.collections.slice(0, args.top) } : report;
   if (report.leaks.length === 0) return paint.green('No leaks: nothing allocated between baseline and target survives in final.');
   const n = report.leaks.length;
-  const head = paint.bold(`${count(report.leakedObjects)} leaked objects in ${n} group${n === 1 ? '' : 's'}`);
+  const head = paint.bold(`${count(report.leakedObjects)} leaked objects in ${count(n)} group${n === 1 ? '' : 's'}`);
   return `${head}\n\n${formatLeakReport(report, { paint, top: args.top ?? 10 })}`;
 }
 
-const COMMANDS = { summary, diff, path: pathCommand, 'find-leaks': findLeaksCommand };
+async function reportCommand(args, paint) {
+  const [baseline, target, final, ...extra] = args.positional;
+  if (!final || extra.length) throw new UsageError('report takes three snapshot files: <baseline> <target> <final>');
+  const out = args.values.html;
+  if (out === undefined) throw new UsageError('report needs --html <file> to write the report to');
+  const fs = require('node:fs');
+  let samples;
+  if (args.values.timeline !== undefined) {
+    const file = args.values.timeline;
+    let text;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read the timeline ${file}: ${err.message}`);
+    }
+    try {
+      samples = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`the timeline ${file} is not JSON: ${err.message}`);
+    }
+    // Either samples() itself or an object holding it.
+    if (!Array.isArray(samples) && Array.isArray(samples?.samples)) samples = samples.samples;
+  }
+  const files = { baseline, target, final };
+  let report;
+  try {
+    report = await lh.findLeaks(files, { classDiff: true, ...progressFor([baseline, target, final], paint) });
+  } finally {
+    clearProgress();
+  }
+  let html;
+  try {
+    html = lh.renderHtmlReport(report, { title: args.values.title, samples, files });
+  } catch (err) {
+    throw new Error(`the timeline ${args.values.timeline}: ${err.message.replace(/^renderHtmlReport\(\): /, '')}`);
+  }
+  fs.writeFileSync(out, html);
+  const size = Buffer.byteLength(html);
+  const n = report.leaks.length;
+  if (args.json) return { html: require('node:path').resolve(out), bytes: size, leakGroups: n, leakedObjects: report.leakedObjects };
+  return `Wrote ${out} (${bytes(size)}): ${n === 0 ? paint.green('no leaks') : `${count(report.leakedObjects)} leaked objects in ${count(n)} group${n === 1 ? '' : 's'}`}`;
+}
+
+const COMMANDS = { summary, diff, path: pathCommand, 'find-leaks': findLeaksCommand, report: reportCommand };
 
 async function main(argv) {
   let args;
@@ -180,6 +258,9 @@ async function main(argv) {
   if (args.help) {
     console.log(HELP[command]);
     return 0;
+  }
+  for (const name of Object.keys(args.values)) {
+    if (!VALUE_OPTIONS[name].includes(command)) return fail(new UsageError(`--${name} is not an option of ${command}`));
   }
   const paint = painter(args.color ?? (process.stdout.isTTY && !process.env.NO_COLOR));
   try {

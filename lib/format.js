@@ -55,7 +55,7 @@ function formatLeakGroups(leaks, { paint = plain, top = 10 } = {}) {
     const head = paint.bold(`#${i + 1} ${count(g.count)} × ${name}`);
     return `${head}${where}, retaining ${paint.red(bytes(g.retainedSize))}${also}${allocated}\n${formatPath(g.trace, { paint, indent: '   ' })}`;
   });
-  const more = leaks.length > shown.length ? `\n… and ${leaks.length - shown.length} more groups` : '';
+  const more = leaks.length > shown.length ? `\n… and ${count(leaks.length - shown.length)} more groups` : '';
   return `${blocks.join('\n\n')}${more}`;
 }
 
