@@ -129,10 +129,11 @@ export function expectCollected(
  * Runs `fn` `warmup` times, snapshots the heap (baseline), runs it `iterations` times, snapshots
  * (target), runs it `iterations` times again and snapshots (final), all in this process with no
  * file written. Rejects with a LeakError (with `.report`) when groups of objects allocated between
- * baseline and target, at least one per iteration, are still alive in final.
+ * baseline and target, at least one per iteration, are still alive in final. `fn` gets the call's
+ * number, counted on across the warm-up and both rounds (0, 1, 2, …).
  */
 export function assertNoLeak(
-  fn: (iteration: number) => unknown | Promise<unknown>,
+  fn: (call: number) => unknown | Promise<unknown>,
   opts?: {
     iterations?: number;
     warmup?: number;
@@ -497,6 +498,8 @@ export interface HtmlReportOptions {
   /** A memory timeline: a Sampler, or samples as `sampler.samples()` returned them (e.g. saved as JSON). */
   sampler?: Sampler;
   samples?: Sample[];
+  /** Script and file paths under this directory are shown relative to it (the CLI uses its cwd). */
+  baseDir?: string;
 }
 
 /**

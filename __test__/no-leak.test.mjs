@@ -24,6 +24,13 @@ test('assertNoLeak passes code that creates and drops objects, only logs, or fil
   assert.deepEqual(cached.leaks, []);
 });
 
+test('assertNoLeak numbers its calls on across the warm-up and both rounds', async () => {
+  const calls = new Array(8).fill(-1);
+  let n = 0;
+  await assertNoLeak((i) => void (calls[n++] = i), { iterations: 3, warmup: 2 });
+  assert.deepEqual(calls, [0, 1, 2, 3, 4, 5, 6, 7]);
+});
+
 test('assertNoLeak fails leaky code with a LeakError showing counts, sizes and the path', async () => {
   const bus = new EventEmitter();
   bus.setMaxListeners(0);

@@ -37,7 +37,7 @@ test('the CLI writes one self-contained report of every leak group', async () =>
   const r = spawnSync(
     process.execPath,
     [cli, 'report', files.baseline, files.target, files.final, '--html', reportFile(), '--timeline', path.join(dir, 'samples.json'), '--title', 'Workload <10k classes>', '--json'],
-    { encoding: 'utf8', timeout: 120_000 },
+    { cwd: root, encoding: 'utf8', timeout: 120_000 },
   );
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
@@ -170,7 +170,8 @@ test('the report renders in headless Chromium: groups, paths, sorting, chart', {
   await page.fill('#leak-filter', 'onTick');
   assert.equal(await page.locator('#leak-list .group').count(), 1);
   const listener = page.locator('#leak-list .group').first();
-  assert.match(await listener.locator('.also').textContent(), /50 × onTick\(\) closures \(.*report-workload\.js:\d+\)/);
+  // Under the CLI's working directory, paths read relative to it.
+  assert.match(await listener.locator('.also').textContent(), /50 × onTick\(\) closures \(__test__\/fixtures\/report-workload\.js:\d+\)/);
   const nodes = await listener.locator('.chain .node b').allTextContents();
   const edges = await listener.locator('.chain .edge-name').allTextContents();
   assert.equal(nodes[0], 'GC roots');

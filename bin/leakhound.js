@@ -228,7 +228,7 @@ async function reportCommand(args, paint) {
   }
   let html;
   try {
-    html = lh.renderHtmlReport(report, { title: args.values.title, samples, files });
+    html = lh.renderHtmlReport(report, { title: args.values.title, samples, files, baseDir: process.cwd() });
   } catch (err) {
     throw new Error(`the timeline ${args.values.timeline}: ${err.message.replace(/^renderHtmlReport\(\): /, '')}`);
   }

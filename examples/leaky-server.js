@@ -1,6 +1,7 @@
 // A real HTTP server with a real leak, found and explained by leakhound's three-snapshot method.
 //
 //   node examples/leaky-server.js
+//   node examples/leaky-server.js --html report.html   (also writes the HTML report)
 //
 // Every request to /orders creates an OrderContext and subscribes it to the price feed, a
 // long-lived EventEmitter, so the feed can push price changes to the order while it is being
@@ -14,6 +15,12 @@ const path = require('node:path');
 const v8 = require('node:v8');
 const { EventEmitter } = require('node:events');
 const { spawnSync } = require('node:child_process');
+const { Sampler } = require('..');
+
+const htmlAt = process.argv.indexOf('--html');
+const htmlOut = htmlAt > 0 ? path.resolve(process.argv[htmlAt + 1] ?? 'report.html') : null;
+// The memory timeline for the report: a sample every 50 ms and after each major GC.
+const sampler = new Sampler({ intervalMs: 50 }).start();
 
 const priceFeed = new EventEmitter(); // lives as long as the server
 priceFeed.setMaxListeners(0);
@@ -66,6 +73,14 @@ async function round(port, n) {
     const cli = path.join(__dirname, '..', 'bin', 'leakhound.js');
     const r = spawnSync(process.execPath, [cli, 'find-leaks', baseline, target, final, '--top', '3'], { stdio: 'inherit' });
     process.exitCode = r.status;
+    if (htmlOut) {
+      sampler.stop();
+      const timeline = path.join(dir, 'samples.json');
+      fs.writeFileSync(timeline, JSON.stringify(sampler.samples()));
+      const title = 'leaky-server.js: three snapshots, 200 requests apart';
+      const args = [cli, 'report', baseline, target, final, '--html', htmlOut, '--timeline', timeline, '--title', title];
+      process.exitCode ||= spawnSync(process.execPath, args, { stdio: 'inherit' }).status;
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
     server.close();

@@ -30,9 +30,10 @@ async function trackAllocations() {
   };
 }
 
-// Its own frame, so nothing `fn` returns lingers in assertNoLeak's suspended registers.
-async function repeat(fn, times) {
-  for (let i = 0; i < times; i++) await fn(i);
+// Its own frame, so nothing `fn` returns lingers in assertNoLeak's suspended registers. Calls
+// are numbered on from `from` across warm-up and both rounds, so `fn(i)` can make unique keys.
+async function repeat(fn, from, times) {
+  for (let i = from; i < from + times; i++) await fn(i);
 }
 
 async function assertNoLeak(fn, opts) {
@@ -51,13 +52,13 @@ async function assertNoLeak(fn, opts) {
 }
 
 async function hunt(fn, iterations, warmup) {
-  await repeat(fn, warmup);
+  await repeat(fn, 0, warmup);
   await settle();
   const baseline = await captureLightSnapshot();
-  await repeat(fn, iterations);
+  await repeat(fn, warmup, iterations);
   await settle();
   const target = await captureLightSnapshot();
-  await repeat(fn, iterations);
+  await repeat(fn, warmup + iterations, iterations);
   await settle();
   const final = await captureSnapshot();
 

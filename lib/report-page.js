@@ -27,8 +27,14 @@
     var p = (100 * n) / data.heapSize;
     return p >= 10 ? p.toFixed(0) + '%' : p >= 0.1 ? p.toFixed(1) + '%' : '<0.1%';
   }
+  // Paths under the report's base directory read relative to it.
+  var base = data.baseDir ? data.baseDir.replace(/\/+$/, '') + '/' : null;
+  function shortPath(p) {
+    var plain = p.indexOf('file://') === 0 ? decodeURI(p.slice(7)) : p;
+    return base && plain.indexOf(base) === 0 ? plain.slice(base.length) : p;
+  }
   function where(loc) {
-    return loc ? loc.script + ':' + loc.line + ':' + loc.column : '';
+    return loc ? shortPath(loc.script) + ':' + loc.line + ':' + loc.column : '';
   }
 
   // el('div', { class: 'x' }, child, 'text', ...): children are nodes or text.
@@ -55,12 +61,12 @@
   }
   function foldedText(a) {
     if (a.type === 'closure') {
-      return count(a.count) + ' × ' + (a.functionName || '(anonymous)') + '() closures' + (a.location ? ' (' + a.location.script + ':' + a.location.line + ')' : '');
+      return count(a.count) + ' × ' + (a.functionName || '(anonymous)') + '() closures' + (a.location ? ' (' + shortPath(a.location.script) + ':' + a.location.line + ')' : '');
     }
     return count(a.count) + ' × ' + a.name;
   }
   function frameText(f) {
-    return f.functionName + ' (' + f.script + ':' + f.line + ':' + f.column + ')';
+    return f.functionName + ' (' + shortPath(f.script) + ':' + f.line + ':' + f.column + ')';
   }
 
   // A retainer path as a chain of boxes from the GC root, each link labelled with its edge.
@@ -183,7 +189,7 @@
       ['baseline', 'target', 'final'].forEach(function (k) {
         if (data.files[k]) {
           files.appendChild(el('dt', null, k));
-          files.appendChild(el('dd', null, data.files[k]));
+          files.appendChild(el('dd', null, shortPath(data.files[k])));
         }
       });
     }

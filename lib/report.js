@@ -55,8 +55,8 @@ function checkReport(where, report) {
 
 /**
  * Renders a leak report (from findLeaks or assertNoLeak) as one self-contained HTML document.
- * Options: title, files ({ baseline, target, final }, shown in the header), and a memory
- * timeline from `sampler` or `samples`.
+ * Options: title, files ({ baseline, target, final }, shown in the header), baseDir (paths
+ * under it are shown relative to it), and a memory timeline from `sampler` or `samples`.
  */
 function renderHtmlReport(report, opts) {
   const where = 'renderHtmlReport()';
@@ -69,17 +69,19 @@ function pageOptions(where, opts) {
   return {
     title: check.optionalString(where, 'title', o.title) ?? 'leakhound leak report',
     files: o.files ?? null,
+    baseDir: check.optionalString(where, 'baseDir', o.baseDir) ?? null,
     svg: timelineSvg(where, o),
     rest: o,
   };
 }
 
-function render(report, { title, files, svg }) {
+function render(report, { title, files, baseDir, svg }) {
   const { script, style } = pageAssets();
   const data = {
     title,
     generatedAt: new Date().toISOString(),
     files,
+    baseDir,
     heapSize: report.heapSize ?? null,
     leakedObjects: report.leakedObjects ?? 0,
     iterations: report.iterations ?? null,
