@@ -90,14 +90,20 @@ test('an in-process report (assertNoLeak) renders the same way', async () => {
       this.body = `reply ${i}`;
     }
   }
-  let n = 0;
-  const err = await lh.assertNoLeak(() => cache.set(n++, new CachedReply(n)), { iterations: 10 }).catch((e) => e);
+  function cacheReply(i) {
+    cache.set(i, new CachedReply(i));
+  }
+  const err = await lh.assertNoLeak(cacheReply, { iterations: 10, trackAllocations: true }).catch((e) => e);
   assert.equal(err?.name, 'LeakError');
-  const html = lh.renderHtmlReport(err.report, { title: 'cache' });
+  const html = lh.renderHtmlReport(err.report, { title: 'cache', baseDir: root });
   const data = JSON.parse(html.match(/<script id="leakhound-data" type="application\/json">(.*?)<\/script>/s)[1]);
   assert.equal(data.iterations, 10);
-  assert.ok(data.leaks.some((g) => g.name === 'CachedReply' && g.count === 10));
+  const group = data.leaks.find((g) => g.name === 'CachedReply');
+  assert.equal(group?.count, 10);
+  assert.ok(group.allocation.some((f) => f.functionName === 'cacheReply'), 'allocated in cacheReply');
   assert.equal(data.classDiff, null);
+  // The browser test opens it too: allocation sites are part of what it draws.
+  fs.writeFileSync(path.join(dir, 'in-process.html'), html);
 });
 
 test('on a terminal the CLI shows a progress bar and colour; piped, plain text only', { skip: !fs.existsSync('/usr/bin/script') && 'util-linux script(1) is not installed' }, () => {
@@ -209,7 +215,17 @@ test('the report renders in headless Chromium: groups, paths, sorting, chart', {
   assert.deepEqual(problems, []);
   assert.ok(requests.every((u) => u.startsWith('file://')), `only the file itself is loaded: ${requests.join(', ')}`);
 
-  await page.fill('#diff-filter', '');
+  // An in-process report with allocation tracking: the allocating stack, relative to baseDir.
+  await page.goto(`file://${path.join(dir, 'in-process.html')}`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.fill('#leak-filter', 'CachedReply');
+  assert.match(await page.textContent('#leak-list .group .alloc'), /allocated in .*cacheReply \(__test__\/report\.test\.mjs:\d+:\d+\)/);
+  assert.equal(await page.isHidden('#diff'), true, 'no per-class table without a diff');
+  assert.equal(await page.isHidden('#timeline'), true, 'no chart without samples');
+  assert.deepEqual(problems, []);
+
+  await page.goto(`file://${reportFile()}`);
+  await page.waitForSelector('body[data-ready="true"]');
   await page.fill('#leak-filter', 'onTick');
   const shots = path.join(root, '.test-output');
   fs.mkdirSync(shots, { recursive: true });
