@@ -187,12 +187,13 @@ fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>,
     let (first_retainer, retainer_edge, retainer_node) = graph.retainer_columns();
     let ids = graph.meta.edge_type_ids;
 
+    // Memory is the limit on large snapshots: seven arrays at most are alive at once. `parent`
+    // doubles as `dom` (a vertex's parent is last read when it is processed, and its dominator
+    // is first written after that), and the DFS cursor is freed before the buckets exist.
     let mut parent = vec![0u32; len];
-    let mut ancestor = vec![0u32; len];
     let mut vertex = vec![0u32; len];
     let mut label = vec![0u32; len];
     let mut semi = vec![0u32; len];
-    let mut dom = vec![0u32; len];
     // Per-node (ordinal-indexed) resumable edge cursor of the iterative DFS.
     let mut next_edge = vec![0u32; n];
     let mut numbered: u32 = 0;
@@ -287,12 +288,16 @@ fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>,
         }
     }
 
-    // Buckets are FIFO lists (memlab uses insertion-ordered Sets).
+    drop(dfs);
+    drop(next_edge);
+    let mut ancestor = vec![0u32; len];
+    // Buckets are stacks: the order a bucket is drained in does not change the dominators,
+    // which are unique.
     let mut bucket_head = vec![0u32; len];
-    let mut bucket_tail = vec![0u32; len];
     let mut bucket_next = vec![0u32; len];
     let mut compress_stack: Vec<u32> = Vec::new();
 
+    let dom = &mut parent;
     let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
         if ancestor[v as usize] == 0 {
             return v;
@@ -334,21 +339,16 @@ fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>,
             semi[w as usize] = semi[root as usize];
         }
         let semidominator = vertex[semi[w as usize] as usize] as usize;
-        // Append w to bucket(semidominator).
-        bucket_next[w as usize] = 0;
-        if bucket_head[semidominator] == 0 {
-            bucket_head[semidominator] = w;
-        } else {
-            bucket_next[bucket_tail[semidominator] as usize] = w;
-        }
-        bucket_tail[semidominator] = w;
+        bucket_next[w as usize] = bucket_head[semidominator];
+        bucket_head[semidominator] = w;
 
-        let p = parent[w as usize];
+        let p = dom[w as usize];
         ancestor[w as usize] = p;
 
         let mut v = bucket_head[p as usize];
         while v != 0 {
             let u = evaluate(v, &mut ancestor, &mut label, &semi);
+            // v was processed before w, so parent[v] is free to hold dom(v).
             dom[v as usize] = if semi[u as usize] < semi[v as usize] {
                 u
             } else {
@@ -357,8 +357,8 @@ fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>,
             v = bucket_next[v as usize];
         }
         bucket_head[p as usize] = 0;
-        bucket_tail[p as usize] = 0;
     }
+    drop((ancestor, bucket_head, bucket_next, label));
 
     dom[0] = root;
     dom[root as usize] = root;
@@ -369,7 +369,13 @@ fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>,
         }
     }
 
-    let idom: Vec<u32> = (0..n).map(|o| dom[o + 1].saturating_sub(1)).collect();
+    drop(semi);
+    // In place: idom by node index is dom by vertex number, shifted down by one.
+    let mut idom = parent;
+    idom.remove(0);
+    for d in idom.iter_mut() {
+        *d = d.saturating_sub(1);
+    }
     let mut retained: Vec<u64> = graph.nodes.self_size.iter().map(|&s| s as u64).collect();
     // Reverse DFS order: a node is added to its dominator before the
     // dominator itself is added further up.

@@ -80,9 +80,10 @@ impl HeapGraph {
         }
         // Node columns (with the id sort) are built on the second core while this one splits
         // the edge records into columns.
+        let edge_records = std::mem::take(&mut raw.edges);
         let (nodes, edges) = std::thread::scope(|scope| {
             let nodes = scope.spawn(|| NodeTable::from_raw(&raw));
-            let edges = split_edge_records(&raw);
+            let edges = split_edge_records(&raw, edge_records);
             let nodes = match nodes.join() {
                 Ok(result) => result,
                 Err(panic) => std::panic::resume_unwind(panic),
@@ -94,7 +95,6 @@ impl HeapGraph {
         // The flat records are no longer needed: free them before the retainer index is
         // allocated, so the two never sit in memory together (the peak of a load).
         raw.nodes = Vec::new();
-        raw.edges = Vec::new();
         let (first_retainer, retainer_edge, retainer_node) =
             build_retainers(&first_edge, &edge_to, nodes.len());
         let locations = resolve_locations(&raw, nodes.len());
@@ -303,7 +303,7 @@ impl HeapGraph {
 type EdgeColumns = (Vec<u8>, Vec<u32>, Vec<u32>);
 
 /// Per-node first-edge offsets (validated against the declared edge count) and the edge columns.
-fn split_edge_records(raw: &RawSnapshot) -> Result<(Vec<u32>, EdgeColumns)> {
+fn split_edge_records(raw: &RawSnapshot, records: Vec<u32>) -> Result<(Vec<u32>, EdgeColumns)> {
     let meta = &raw.meta;
     let node_fields = meta.node.count.max(1);
     let n = raw.nodes.len() / node_fields;
@@ -320,7 +320,7 @@ fn split_edge_records(raw: &RawSnapshot) -> Result<(Vec<u32>, EdgeColumns)> {
             break;
         }
     }
-    let declared_edges = raw.edge_count() as u64;
+    let declared_edges = (records.len() / meta.edge.count.max(1)) as u64;
     if sum != declared_edges {
         return Err(SnapshotError::EdgeCountSum {
             sum,
@@ -328,20 +328,23 @@ fn split_edge_records(raw: &RawSnapshot) -> Result<(Vec<u32>, EdgeColumns)> {
         });
     }
     first_edge.push(sum as u32);
-    Ok((first_edge, split_edges(raw, n)?))
+    Ok((first_edge, split_edges(raw, records, n)?))
 }
 
-fn split_edges(raw: &RawSnapshot, node_count: usize) -> Result<EdgeColumns> {
+/// Validates the edge records and splits them into columns. The targets are compacted into the
+/// front of the records' own buffer (record e is read before slot e <= its start is written),
+/// so only the type and name columns are new memory.
+fn split_edges(raw: &RawSnapshot, mut records: Vec<u32>, node_count: usize) -> Result<EdgeColumns> {
     let meta = &raw.meta;
     let fields = meta.edge.count.max(1);
     let node_fields = meta.node.count as u64;
-    let m = raw.edges.len() / fields;
+    let m = records.len() / fields;
     let type_count = meta.edge_types.len();
     let string_count = raw.strings.len() as u64;
     let mut edge_type = Vec::with_capacity(m);
     let mut edge_name = Vec::with_capacity(m);
-    let mut edge_to = Vec::with_capacity(m);
-    for (e, record) in raw.edges.chunks_exact(fields).enumerate() {
+    for e in 0..m {
+        let record = &records[e * fields..(e + 1) * fields];
         let field = |offset: usize| record.get(offset).copied().unwrap_or(0);
         let t = field(meta.edge.edge_type);
         if t as usize >= type_count {
@@ -377,9 +380,11 @@ fn split_edges(raw: &RawSnapshot, node_count: usize) -> Result<EdgeColumns> {
         }
         edge_type.push(t as u8);
         edge_name.push(name);
-        edge_to.push(to as u32);
+        records[e] = to as u32;
     }
-    Ok((edge_type, edge_name, edge_to))
+    records.truncate(m);
+    records.shrink_to_fit();
+    Ok((edge_type, edge_name, records))
 }
 
 /// Counting sort of edges by target; within a node, retainers stay in edge
@@ -389,21 +394,24 @@ fn build_retainers(
     edge_to: &[u32],
     n: usize,
 ) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    // Counts land one slot up, so that after the prefix sum `first_retainer[to + 1]` is node
+    // to's start and serves as its fill cursor; once filled it is node to's end.
     let mut first_retainer = vec![0u32; n + 1];
     for &to in edge_to {
-        first_retainer[to as usize + 1] += 1;
+        if let Some(c) = first_retainer.get_mut(to as usize + 2) {
+            *c += 1;
+        }
     }
-    for i in 0..n {
+    for i in 1..n {
         first_retainer[i + 1] += first_retainer[i];
     }
-    let mut cursor = first_retainer.clone();
     let mut retainer_edge = vec![0u32; edge_to.len()];
     let mut retainer_node = vec![0u32; edge_to.len()];
     for from in 0..n {
         for e in first_edge[from]..first_edge[from + 1] {
-            let to = edge_to[e as usize] as usize;
-            let slot = cursor[to] as usize;
-            cursor[to] += 1;
+            let cursor = &mut first_retainer[edge_to[e as usize] as usize + 1];
+            let slot = *cursor as usize;
+            *cursor += 1;
             retainer_edge[slot] = e;
             retainer_node[slot] = from as u32;
         }
