@@ -288,7 +288,6 @@ fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>,
         }
     }
 
-    drop(dfs);
     drop(next_edge);
     let mut ancestor = vec![0u32; len];
     // Buckets are stacks: the order a bucket is drained in does not change the dominators,
