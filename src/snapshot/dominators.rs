@@ -16,7 +16,7 @@
 //! Everything is flat `Vec<u32>`s with explicit stacks (no recursion).
 
 use super::error::{Result, SnapshotError};
-use super::graph::HeapGraph;
+use super::graph::{HeapGraph, RETAINED_BY_SHORTCUT, RETAINED_WEAKLY, RETAINER_NODE_MASK};
 use super::nodes::NodeIdx;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +175,19 @@ impl<'a> EdgeRules<'a> {
         }
         !(from != 0 && self.page[to as usize] && !self.page[from as usize])
     }
+
+    /// The same predicate for a retainer entry (retaining node plus edge-kind flags).
+    #[inline]
+    fn is_essential_retainer(&self, entry: u32, to: u32) -> bool {
+        let from = entry & RETAINER_NODE_MASK;
+        if from == to || entry & RETAINED_WEAKLY != 0 {
+            return false;
+        }
+        if from != 0 && entry & RETAINED_BY_SHORTCUT != 0 {
+            return false;
+        }
+        !(from != 0 && self.page[to as usize] && !self.page[from as usize])
+    }
 }
 
 /// Lengauer–Tarjan over vertices numbered 1..=n (0 means "none"), vertex v
@@ -184,8 +197,7 @@ fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>,
     let len = n + 1;
     let (edge_type, _, edge_to) = graph.edge_columns();
     let first_edge = graph.first_edge();
-    let (first_retainer, retainer_edge, retainer_node) = graph.retainer_columns();
-    let ids = graph.meta.edge_type_ids;
+    let (first_retainer, retainer) = graph.retainer_columns();
 
     // Memory is the limit on large snapshots: seven arrays at most are alive at once. `parent`
     // doubles as `dom` (a vertex's parent is last read when it is processed, and its dominator
@@ -256,10 +268,9 @@ fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>,
             }
             let vo = v as usize - 1;
             let range = first_retainer[vo] as usize..first_retainer[vo + 1] as usize;
-            let only_weak = retainer_edge[range].iter().all(|&e| {
-                let t = Some(edge_type[e as usize]);
-                t == ids.weak || t == ids.shortcut
-            });
+            let only_weak = retainer[range]
+                .iter()
+                .all(|&entry| entry & (RETAINED_WEAKLY | RETAINED_BY_SHORTCUT) != 0);
             if only_weak {
                 stats.weak_orphans += 1;
                 parent[v as usize] = root;
@@ -322,12 +333,12 @@ fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>,
         let w = vertex[i as usize];
         let wo = w as usize - 1;
         let mut orphan = true;
-        for k in first_retainer[wo] as usize..first_retainer[wo + 1] as usize {
-            let from = retainer_node[k];
-            let e = retainer_edge[k] as usize;
-            if !rules.is_essential(from, edge_type[e], wo as u32) {
+        let range = first_retainer[wo] as usize..first_retainer[wo + 1] as usize;
+        for &entry in &retainer[range] {
+            if !rules.is_essential_retainer(entry, wo as u32) {
                 continue;
             }
+            let from = entry & RETAINER_NODE_MASK;
             orphan = false;
             let u = evaluate(from + 1, &mut ancestor, &mut label, &semi);
             if semi[u as usize] < semi[w as usize] {
@@ -388,21 +399,30 @@ fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>,
 
 fn children_csr(idom: &[u32]) -> (Vec<u32>, Vec<u32>) {
     let n = idom.len();
+    // Counts land one slot up, so that after the prefix sum `first_child[d + 1]` is d's start
+    // and serves as its fill cursor; once filled it is d's end (no cursor array).
     let mut first_child = vec![0u32; n + 1];
     for (node, &d) in idom.iter().enumerate() {
-        if node != d as usize {
-            first_child[d as usize + 1] += 1;
+        if node != d as usize
+            && let Some(c) = first_child.get_mut(d as usize + 2)
+        {
+            *c += 1;
         }
     }
-    for i in 0..n {
+    for i in 1..n {
         first_child[i + 1] += first_child[i];
     }
-    let mut cursor = first_child.clone();
-    let mut children = vec![0u32; first_child[n] as usize];
+    let children_count = idom
+        .iter()
+        .enumerate()
+        .filter(|&(node, &d)| node != d as usize)
+        .count();
+    let mut children = vec![0u32; children_count];
     for (node, &d) in idom.iter().enumerate() {
         if node != d as usize {
-            children[cursor[d as usize] as usize] = node as u32;
-            cursor[d as usize] += 1;
+            let cursor = &mut first_child[d as usize + 1];
+            children[*cursor as usize] = node as u32;
+            *cursor += 1;
         }
     }
     (first_child, children)

@@ -11,6 +11,11 @@ use super::nodes::{NodeIdx, NodeTable, NodeView};
 use super::raw::{RawSnapshot, TraceTreeNode};
 use super::strings::StringTable;
 
+/// Flag bits of a `retainer` entry; the low bits are the retaining node.
+pub const RETAINED_WEAKLY: u32 = 1 << 31;
+pub const RETAINED_BY_SHORTCUT: u32 = 1 << 30;
+pub const RETAINER_NODE_MASK: u32 = RETAINED_BY_SHORTCUT - 1;
+
 /// Index of an edge (its position in `edges`, divided by the field count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EdgeIdx(pub u32);
@@ -57,11 +62,12 @@ pub struct HeapGraph {
     edge_name: Vec<u32>,
     /// Target node index (already divided by the node field count).
     edge_to: Vec<u32>,
-    /// `first_retainer[n]..first_retainer[n + 1]` index `retainer_edge`.
+    /// `first_retainer[n]..first_retainer[n + 1]` index `retainer`.
     first_retainer: Vec<u32>,
-    retainer_edge: Vec<u32>,
-    /// The retaining node of `retainer_edge[k]`.
-    retainer_node: Vec<u32>,
+    /// Node n's retainers: the retaining node, with `RETAINED_WEAKLY` / `RETAINED_BY_SHORTCUT`
+    /// set for weak and shortcut edges; in node order, then edge order. The edge itself is
+    /// found again among the retainer's edges when a path needs it (one column, not two).
+    retainer: Vec<u32>,
     /// Sorted by node.
     locations: Vec<RawLocation>,
     /// (script id, script name), sorted by id; learnt from closures.
@@ -78,25 +84,29 @@ impl HeapGraph {
                 "a light-mode parse has no edges; parse in full mode to build a graph".into(),
             ));
         }
-        // Node columns (with the id sort) are built on the second core while this one splits
-        // the edge records into columns.
+        // Memory is what limits large snapshots, so the node records are turned into columns
+        // and freed before the edge records are split. The id index is sorted on the second
+        // core meanwhile.
         let edge_records = std::mem::take(&mut raw.edges);
+        let mut nodes = NodeTable::columns_from_raw(&raw)?;
+        let first_edge = first_edges(&raw, edge_records.len())?;
+        raw.nodes = Vec::new();
         let (nodes, edges) = std::thread::scope(|scope| {
-            let nodes = scope.spawn(|| NodeTable::from_raw(&raw));
-            let edges = split_edge_records(&raw, edge_records);
-            let nodes = match nodes.join() {
-                Ok(result) => result,
+            let indexed = scope.spawn(move || {
+                nodes.build_id_index();
+                nodes
+            });
+            let edges = split_edges(&raw, edge_records, first_edge.len() - 1);
+            let nodes = match indexed.join() {
+                Ok(nodes) => nodes,
                 Err(panic) => std::panic::resume_unwind(panic),
             };
             (nodes, edges)
         });
-        let nodes = nodes?;
-        let (first_edge, (edge_type, edge_name, edge_to)) = edges?;
-        // The flat records are no longer needed: free them before the retainer index is
-        // allocated, so the two never sit in memory together (the peak of a load).
-        raw.nodes = Vec::new();
-        let (first_retainer, retainer_edge, retainer_node) =
-            build_retainers(&first_edge, &edge_to, nodes.len());
+        let (edge_type, edge_name, edge_to) = edges?;
+        let ids = raw.meta.edge_type_ids;
+        let (first_retainer, retainer) =
+            build_retainers(&first_edge, &edge_type, &edge_to, ids.weak, ids.shortcut);
         let locations = resolve_locations(&raw, nodes.len());
 
         let mut graph = HeapGraph {
@@ -106,8 +116,7 @@ impl HeapGraph {
             edge_name,
             edge_to,
             first_retainer,
-            retainer_edge,
-            retainer_node,
+            retainer,
             locations,
             scripts: Vec::new(),
             trace_function_infos: raw.trace_function_infos,
@@ -233,16 +242,28 @@ impl HeapGraph {
         start..end
     }
 
-    /// Incoming edges of a node as (edge, retaining node).
+    /// Incoming edges of a node as (edge, retaining node), in retaining node order.
     pub fn retainers_of(&self, node: NodeIdx) -> impl Iterator<Item = (EdgeIdx, NodeIdx)> + '_ {
         let i = node.index();
         let start = self.first_retainer.get(i).copied().unwrap_or(0) as usize;
         let end = self.first_retainer.get(i + 1).copied().unwrap_or(0) as usize;
-        let range = start..end.max(start);
-        self.retainer_edge[range.clone()]
+        // Entries of one retainer are adjacent and in edge order: each resumes the scan of the
+        // retainer's edges where the previous one stopped.
+        let mut resume: Option<(u32, u32)> = None;
+        self.retainer
+            .get(start..end.max(start))
+            .unwrap_or(&[])
             .iter()
-            .zip(&self.retainer_node[range])
-            .map(|(&e, &n)| (EdgeIdx(e), NodeIdx(n)))
+            .filter_map(move |&entry| {
+                let from = entry & RETAINER_NODE_MASK;
+                let (begin, stop) = match (resume, self.edges_of(NodeIdx(from))) {
+                    (Some((f, next)), edges) if f == from => (next, edges.end),
+                    (_, edges) => (edges.start, edges.end),
+                };
+                let e = (begin..stop).find(|&e| self.edge_to.get(e as usize) == Some(&node.0))?;
+                resume = Some((from, e + 1));
+                Some((EdgeIdx(e), NodeIdx(from)))
+            })
     }
 
     pub fn edge_type(&self, edge: EdgeIdx) -> u8 {
@@ -290,25 +311,30 @@ impl HeapGraph {
         &self.first_edge
     }
 
-    /// Reverse CSR: (first_retainer, retainer_edge, retainer_node).
-    pub fn retainer_columns(&self) -> (&[u32], &[u32], &[u32]) {
-        (
-            &self.first_retainer,
-            &self.retainer_edge,
-            &self.retainer_node,
-        )
+    /// Reverse CSR: (first_retainer, retainer entries with their flag bits).
+    pub fn retainer_columns(&self) -> (&[u32], &[u32]) {
+        (&self.first_retainer, &self.retainer)
     }
 }
 
 type EdgeColumns = (Vec<u8>, Vec<u32>, Vec<u32>);
 
-/// Per-node first-edge offsets (validated against the declared edge count) and the edge columns.
-fn split_edge_records(raw: &RawSnapshot, records: Vec<u32>) -> Result<(Vec<u32>, EdgeColumns)> {
+/// Per-node first-edge offsets, validated against the number of edge records (`edge_numbers`
+/// numbers of `meta.edge.count` fields each).
+fn first_edges(raw: &RawSnapshot, edge_numbers: usize) -> Result<Vec<u32>> {
     let meta = &raw.meta;
     let node_fields = meta.node.count.max(1);
     let n = raw.nodes.len() / node_fields;
     if n == 0 {
         return Err(SnapshotError::NoNodes);
+    }
+    // Retainer entries keep two flag bits above the node index.
+    if n > RETAINER_NODE_MASK as usize {
+        return Err(SnapshotError::TooLarge {
+            what: "node_count",
+            value: n as u64,
+            limit: u64::from(RETAINER_NODE_MASK),
+        });
     }
     let edge_count_field = meta.node.edge_count;
     let mut first_edge = Vec::with_capacity(n + 1);
@@ -320,7 +346,7 @@ fn split_edge_records(raw: &RawSnapshot, records: Vec<u32>) -> Result<(Vec<u32>,
             break;
         }
     }
-    let declared_edges = (records.len() / meta.edge.count.max(1)) as u64;
+    let declared_edges = (edge_numbers / meta.edge.count.max(1)) as u64;
     if sum != declared_edges {
         return Err(SnapshotError::EdgeCountSum {
             sum,
@@ -328,7 +354,7 @@ fn split_edge_records(raw: &RawSnapshot, records: Vec<u32>) -> Result<(Vec<u32>,
         });
     }
     first_edge.push(sum as u32);
-    Ok((first_edge, split_edges(raw, records, n)?))
+    Ok(first_edge)
 }
 
 /// Validates the edge records and splits them into columns. The targets are compacted into the
@@ -387,13 +413,16 @@ fn split_edges(raw: &RawSnapshot, mut records: Vec<u32>, node_count: usize) -> R
     Ok((edge_type, edge_name, records))
 }
 
-/// Counting sort of edges by target; within a node, retainers stay in edge
-/// order (the order memlab and DevTools see them in).
+/// Counting sort of edges by target; within a node, retainers stay in edge order (the order
+/// memlab and DevTools see them in).
 fn build_retainers(
     first_edge: &[u32],
+    edge_type: &[u8],
     edge_to: &[u32],
-    n: usize,
-) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    weak: Option<u8>,
+    shortcut: Option<u8>,
+) -> (Vec<u32>, Vec<u32>) {
+    let n = first_edge.len() - 1;
     // Counts land one slot up, so that after the prefix sum `first_retainer[to + 1]` is node
     // to's start and serves as its fill cursor; once filled it is node to's end.
     let mut first_retainer = vec![0u32; n + 1];
@@ -405,18 +434,22 @@ fn build_retainers(
     for i in 1..n {
         first_retainer[i + 1] += first_retainer[i];
     }
-    let mut retainer_edge = vec![0u32; edge_to.len()];
-    let mut retainer_node = vec![0u32; edge_to.len()];
+    let mut retainer = vec![0u32; edge_to.len()];
     for from in 0..n {
-        for e in first_edge[from]..first_edge[from + 1] {
-            let cursor = &mut first_retainer[edge_to[e as usize] as usize + 1];
-            let slot = *cursor as usize;
+        for e in first_edge[from] as usize..first_edge[from + 1] as usize {
+            let cursor = &mut first_retainer[edge_to[e] as usize + 1];
+            let t = Some(edge_type[e]);
+            let flags = if t == weak { RETAINED_WEAKLY } else { 0 }
+                | if t == shortcut {
+                    RETAINED_BY_SHORTCUT
+                } else {
+                    0
+                };
+            retainer[*cursor as usize] = from as u32 | flags;
             *cursor += 1;
-            retainer_edge[slot] = e;
-            retainer_node[slot] = from as u32;
         }
     }
-    (first_retainer, retainer_edge, retainer_node)
+    (first_retainer, retainer)
 }
 
 /// Records whose object index is not a valid node offset are dropped:

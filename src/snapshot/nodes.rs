@@ -38,6 +38,13 @@ pub struct NodeTable {
 impl NodeTable {
     /// Builds the columns from full or light records, validating indices.
     pub fn from_raw(raw: &RawSnapshot) -> Result<NodeTable> {
+        let mut table = Self::columns_from_raw(raw)?;
+        table.build_id_index();
+        Ok(table)
+    }
+
+    /// The columns without the id index: call `build_id_index` before looking ids up.
+    pub(crate) fn columns_from_raw(raw: &RawSnapshot) -> Result<NodeTable> {
         let layout = raw.node_layout;
         let stride = layout.stride.max(1);
         let n = raw.nodes.len() / stride;
@@ -86,11 +93,10 @@ impl NodeTable {
             table.id.push(field(layout.id));
             table.self_size.push(field(layout.self_size));
         }
-        table.build_id_index();
         Ok(table)
     }
 
-    fn build_id_index(&mut self) {
+    pub(crate) fn build_id_index(&mut self) {
         // Sorting packed (id, index) words is far faster than sorting indices
         // by a looked-up key (no cache misses in the comparisons).
         let mut packed: Vec<u64> = self
