@@ -152,6 +152,7 @@ test('monitor: one per process, stop() twice is harmless, a stopped monitor refu
 
 test('monitor: signals arriving during a snapshot are rate limited, not lost or fatal', async (t) => {
   const dir = tempDir(t);
+  // The child ends shortly after its first refusal (or after 20 s, which fails the test).
   const child = spawn(
     process.execPath,
     [
@@ -159,26 +160,33 @@ test('monitor: signals arriving during a snapshot are rate limited, not lost or 
       `const lh = require('./');
        const keep = Array.from({ length: 3e5 }, (_, i) => ({ i, s: 'v' + i }));
        const m = lh.monitor({ dir: ${JSON.stringify(dir)}, signal: 'SIGUSR2', minIntervalMs: 60000 });
+       const end = () => { m.stop(); console.log('end', keep.length > 0); };
+       const safety = setTimeout(end, 20000);
        m.on('snapshot', (e) => console.log('snapshot', e.trigger));
-       m.on('refused', (e) => console.log('refused', e.trigger, e.reason));
-       console.log('ready');
-       setTimeout(() => { m.stop(); console.log('end', keep.length > 0) }, 3500);`,
+       m.on('refused', (e) => {
+         console.log('refused', e.trigger, e.reason);
+         if (e.reason === 'rate-limit') { clearTimeout(safety); setTimeout(end, 300); }
+       });
+       console.log('ready');`,
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   let err = '';
   child.stderr.on('data', (d) => (err += d));
-  const timers = [];
+  let stream = null;
   child.stdout.on('data', (d) => {
     out += d;
-    if (out.includes('ready') && timers.length === 0) {
-      // A stream of signals: the first starts a (synchronous) snapshot, the next ones arrive during
-      // it (the kernel may merge those) and after it.
-      for (let i = 0; i < 20; i++) timers.push(setTimeout(() => child.kill('SIGUSR2'), i * 100));
+    if (out.includes('ready') && stream === null) {
+      // A stream of signals, every 100 ms until one is refused: the first starts a (synchronous)
+      // snapshot, the next ones arrive during it (the kernel may merge those) and after it.
+      stream = setInterval(() => child.kill('SIGUSR2'), 100);
     }
+    // Stopped before the child stops its monitor: after that a SIGUSR2 would end it.
+    if (out.includes('refused signal rate-limit')) clearInterval(stream);
   });
   const code = await new Promise((resolve) => child.on('exit', resolve));
+  clearInterval(stream);
   assert.equal(code, 0, err);
   const lines = out.trim().split('\n');
   assert.equal(lines.filter((l) => l === 'snapshot signal').length, 1, out);
