@@ -72,6 +72,9 @@ test('report errors name the problem', () => {
   r = run(files.baseline, files.target);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /three snapshot files/);
+  const top = run(files.baseline, files.target, files.final, '--html', path.join(dir, 'top.html'), '--top', '5', '--json');
+  assert.equal(top.status, 0, top.stderr);
+  assert.equal(JSON.parse(top.stdout).leakGroups, 5);
   const bad = path.join(dir, 'bad-samples.json');
   fs.writeFileSync(bad, JSON.stringify([{ timestamp: 1, heapUsed: -5 }]));
   r = run(files.baseline, files.target, files.final, '--html', path.join(dir, 'x.html'), '--timeline', bad);

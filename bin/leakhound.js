@@ -41,13 +41,14 @@ location); each group shows its count, the memory it retains (nothing counted tw
 path that keeps its largest member alive. Groups held by another group's objects are folded
 into it. --json prints a LeakReport.`,
   report: `Usage: leakhound report <baseline> <target> <final> --html <out.html>
-                       [--timeline <samples.json>] [--title <text>] [--json]
+                       [--timeline <samples.json>] [--title <text>] [--top N] [--json]
 
 Runs find-leaks and writes one self-contained HTML file (no network needed) with the leak
 groups (count, retained size, share of the heap, the retainer chain from a GC root with closure
 locations and allocation sites), growing collections, and a sortable per-class table of what
 changed from baseline to final. --timeline adds a memory chart from samples saved as JSON
-(e.g. JSON.stringify(sampler.samples())). --json prints a summary of what was written.`,
+(e.g. JSON.stringify(sampler.samples())). --top N keeps the N largest groups, collections and
+class rows (default: all). --json prints a summary of what was written.`,
   path: `Usage: leakhound path <file> <nodeId> [--json]
 
 Prints the shortest chain of references from a GC root to the object with this id (the @id
@@ -225,6 +226,10 @@ async function reportCommand(args, paint) {
     report = await lh.findLeaks(files, { classDiff: true, ...progressFor([baseline, target, final], paint) });
   } finally {
     clearProgress();
+  }
+  if (args.top !== undefined) {
+    const top = (list) => list?.slice(0, args.top);
+    report = { ...report, leaks: top(report.leaks), collections: top(report.collections), classDiff: top(report.classDiff) };
   }
   let html;
   try {
