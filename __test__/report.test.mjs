@@ -84,6 +84,7 @@ test('report errors name the problem', () => {
   assert.throws(() => lh.renderHtmlReport({ leaks: 'none' }), /expected a leak report/);
   assert.throws(() => lh.renderHtmlReport({ leaks: [] }, { samples: 'lots' }), /samples must be an array/);
   assert.throws(() => lh.renderHtmlReport({ leaks: [] }, { sampler: {} }), /sampler must be a Sampler/);
+  assert.throws(() => lh.renderHtmlReport({ leaks: [] }, { files: { final: 7 } }), /files must be \{ baseline, target, final \} file paths/);
 });
 
 test('an in-process report (assertNoLeak) renders the same way', () => {

@@ -1,4 +1,5 @@
-// The leak report's page script: runs in the browser, inlined into the report by report.js.
+// The leak report's page script: runs in the browser, inlined into the report by report.js,
+// which defines `bytes` (lib/format.js's, so the page and the CLI print sizes alike) before it.
 // Everything from the data is inserted as text, never as markup. Lists render one page at a time.
 (function () {
   'use strict';
@@ -6,16 +7,6 @@
   var GROUPS_PER_PAGE = 20;
   var ROWS_PER_PAGE = 50;
 
-  function bytes(n) {
-    var units = ['B', 'kB', 'MB', 'GB', 'TB'];
-    var v = Math.abs(n);
-    var u = 0;
-    while (v >= 1000 && u < units.length - 1) {
-      v /= 1000;
-      u++;
-    }
-    return (n < 0 ? '-' : '') + (u === 0 ? v : v.toFixed(v < 10 ? 2 : 1)) + ' ' + units[u];
-  }
   function count(n) {
     return Number(n).toLocaleString('en-US');
   }

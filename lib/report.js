@@ -8,6 +8,7 @@ const path = require('node:path');
 const check = require('./validate');
 const { Sampler } = require('./sampler');
 const { findLeaks } = require('./snapshot');
+const { bytes } = require('./format');
 
 // Read on first use, not when leakhound is required.
 let assets = null;
@@ -47,6 +48,13 @@ function timelineSvg(where, o) {
   return replay.toSVG(size);
 }
 
+function checkFiles(where, files) {
+  if (files === undefined) return null;
+  const ok = files !== null && typeof files === 'object' && Object.values(files).every((f) => f === undefined || typeof f === 'string');
+  if (!ok) throw new TypeError(`${where}: files must be { baseline, target, final } file paths, got ${check.describe(files)}`);
+  return files;
+}
+
 function checkReport(where, report) {
   if (report === null || typeof report !== 'object' || !Array.isArray(report.leaks)) {
     throw new TypeError(`${where}: expected a leak report ({ leaks, collections, ... }), got ${check.describe(report)}`);
@@ -68,7 +76,7 @@ function pageOptions(where, opts) {
   const o = check.options(where, opts);
   return {
     title: check.optionalString(where, 'title', o.title) ?? 'leakhound leak report',
-    files: o.files ?? null,
+    files: checkFiles(where, o.files),
     baseDir: check.optionalString(where, 'baseDir', o.baseDir) ?? null,
     svg: timelineSvg(where, o),
     rest: o,
@@ -109,7 +117,8 @@ function render(report, { title, files, baseDir, svg }) {
 </main>
 <noscript><p>This report draws its tables with JavaScript; the data is in the leakhound-data element of this file.</p></noscript>
 <script id="leakhound-data" type="application/json">${scriptJson(data)}</script>
-<script>${script}</script>
+<script>const bytes = ${bytes};
+${script}</script>
 </body>
 </html>
 `;
