@@ -18,7 +18,9 @@ fn main() {
         writeln!(
             out,
             "{} {} {}",
-            graph.nodes.id[i], dom.retained_size[i], graph.nodes.id[d]
+            graph.nodes.id[i],
+            dom.retained_size.get(i),
+            graph.nodes.id[d]
         )
         .unwrap();
     }

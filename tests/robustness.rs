@@ -135,7 +135,36 @@ fn graphs_with_odd_shapes_work() {
     // 3 and 4 only hold each other. memlab 2.0.5 puts all of them directly
     // under the root (checked by running it on this very snapshot).
     assert_eq!(dom.idom, [0, 0, 0, 0, 0]);
-    assert_eq!(dom.retained_size, [100, 10, 20, 30, 40]);
+    assert_eq!(dom.retained_size.to_vec(), [100, 10, 20, 30, 40]);
     assert_eq!(dom.stats.reached_from_root, 2);
     assert_eq!(dom.stats.unreached, 3);
+}
+
+#[test]
+fn retained_sizes_past_four_gib_are_exact() {
+    // Three 4 GB objects under one holder: 32-bit sums would wrap.
+    let big = 4_000_000_000;
+    let text = tiny_snapshot(
+        &[
+            (9, 0, 1, 0, 1),
+            (3, 1, 3, 16, 3),
+            (3, 2, 5, big, 0),
+            (3, 2, 7, big, 0),
+            (3, 2, 9, big, 0),
+        ],
+        &[(2, 3, 7), (1, 0, 14), (1, 1, 21), (1, 2, 28)],
+        &["", "Holder", "Blob", "h"],
+    );
+    let mut p = SnapshotParser::new();
+    p.push(text.as_bytes()).unwrap();
+    let graph = HeapGraph::from_raw(p.finish().unwrap()).unwrap();
+    let dom = Dominators::compute(&graph).unwrap();
+    let total = 16 + 3 * u64::from(big);
+    assert_eq!(
+        dom.retained_size.to_vec(),
+        [total, total, 4e9 as u64, 4e9 as u64, 4e9 as u64]
+    );
+    let summary = class_summary(&graph, &dom, None);
+    let blob = summary.iter().find(|c| c.class_name == "Blob").unwrap();
+    assert_eq!((blob.count, blob.retained_size), (3, 3 * u64::from(big)));
 }

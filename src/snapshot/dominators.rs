@@ -13,17 +13,19 @@
 //!   then the rest one by one, all as children of the root;
 //! - a node with no counted retainer is dominated by the root.
 //!
-//! Everything is flat `Vec<u32>`s with explicit stacks (no recursion).
+//! Everything is flat `Vec<u32>`s with explicit stacks (no recursion). The immediate dominators
+//! come from Semi-NCA rather than memlab's buckets: the same (unique) tree, in less memory.
 
 use super::error::{Result, SnapshotError};
 use super::graph::{HeapGraph, RETAINED_BY_SHORTCUT, RETAINED_WEAKLY, RETAINER_NODE_MASK};
 use super::nodes::NodeIdx;
+use super::retained::RetainedSizes;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dominators {
     /// Immediate dominator of every node; the root dominates itself.
     pub idom: Vec<u32>,
-    pub retained_size: Vec<u64>,
+    pub retained_size: RetainedSizes,
     /// Dominator-tree children CSR: `children[first_child[n]..first_child[n + 1]]`.
     first_child: Vec<u32>,
     children: Vec<u32>,
@@ -73,7 +75,7 @@ impl Dominators {
     }
 
     pub fn retained_size(&self, node: NodeIdx) -> u64 {
-        self.retained_size.get(node.index()).copied().unwrap_or(0)
+        self.retained_size.get(node.index())
     }
 
     /// Nodes immediately dominated by `node`.
@@ -192,16 +194,18 @@ impl<'a> EdgeRules<'a> {
 
 /// Lengauer–Tarjan over vertices numbered 1..=n (0 means "none"), vertex v
 /// being node v-1. Returns (idom by node, retained size by node).
-fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>, DominatorStats) {
+fn lengauer_tarjan(
+    graph: &HeapGraph,
+    rules: &EdgeRules,
+) -> (Vec<u32>, RetainedSizes, DominatorStats) {
     let n = graph.node_count();
     let len = n + 1;
     let (edge_type, _, edge_to) = graph.edge_columns();
     let first_edge = graph.first_edge();
     let (first_retainer, retainer) = graph.retainer_columns();
 
-    // Memory is the limit on large snapshots: seven arrays at most are alive at once. `parent`
-    // doubles as `dom` (a vertex's parent is last read when it is processed, and its dominator
-    // is first written after that), and the DFS cursor is freed before the buckets exist.
+    // Memory is the limit on large snapshots: five arrays at most are alive at once. `parent`
+    // becomes `dom`, `label` the preorder, and the DFS cursor is freed before `ancestor` exists.
     let mut parent = vec![0u32; len];
     let mut vertex = vec![0u32; len];
     let mut label = vec![0u32; len];
@@ -300,14 +304,12 @@ fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>,
     }
 
     drop(next_edge);
+    // Semi-NCA (Georgiadis): the semidominators as Lengauer–Tarjan computes them, then each
+    // immediate dominator as the nearest common ancestor of the parent and the semidominator.
+    // Dominators are unique, so this equals memlab's Lengauer–Tarjan result, with no buckets:
+    // five arrays alive at once instead of seven.
     let mut ancestor = vec![0u32; len];
-    // Buckets are stacks: the order a bucket is drained in does not change the dominators,
-    // which are unique.
-    let mut bucket_head = vec![0u32; len];
-    let mut bucket_next = vec![0u32; len];
     let mut compress_stack: Vec<u32> = Vec::new();
-
-    let dom = &mut parent;
     let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
         if ancestor[v as usize] == 0 {
             return v;
@@ -348,51 +350,42 @@ fn lengauer_tarjan(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, Vec<u64>,
         if orphan {
             semi[w as usize] = semi[root as usize];
         }
-        let semidominator = vertex[semi[w as usize] as usize] as usize;
-        bucket_next[w as usize] = bucket_head[semidominator];
-        bucket_head[semidominator] = w;
-
-        let p = dom[w as usize];
-        ancestor[w as usize] = p;
-
-        let mut v = bucket_head[p as usize];
-        while v != 0 {
-            let u = evaluate(v, &mut ancestor, &mut label, &semi);
-            // v was processed before w, so parent[v] is free to hold dom(v).
-            dom[v as usize] = if semi[u as usize] < semi[v as usize] {
-                u
-            } else {
-                p
-            };
-            v = bucket_next[v as usize];
-        }
-        bucket_head[p as usize] = 0;
+        // Link w to its parent: later evaluations see through it.
+        ancestor[w as usize] = parent[w as usize];
     }
-    drop((ancestor, bucket_head, bucket_next, label));
+    drop(ancestor);
 
+    // `label` now holds each vertex's preorder number; `parent` becomes `dom` in preorder, where
+    // every ancestor's dominator is final before its descendants ask for it.
+    let preorder = &mut label;
+    for i in 1..=numbered {
+        preorder[vertex[i as usize] as usize] = i;
+    }
+    let dom = &mut parent;
     dom[0] = root;
     dom[root as usize] = root;
     for i in 2..=numbered {
         let w = vertex[i as usize] as usize;
-        if dom[w] != vertex[semi[w] as usize] {
-            dom[w] = dom[dom[w] as usize];
+        let mut d = dom[w];
+        while preorder[d as usize] > semi[w] {
+            d = dom[d as usize];
         }
+        dom[w] = d;
     }
-
-    drop(semi);
+    drop((semi, label));
     // In place: idom by node index is dom by vertex number, shifted down by one.
     let mut idom = parent;
     idom.remove(0);
     for d in idom.iter_mut() {
         *d = d.saturating_sub(1);
     }
-    let mut retained: Vec<u64> = graph.nodes.self_size.iter().map(|&s| s as u64).collect();
+    let mut retained = RetainedSizes::from_self_sizes(&graph.nodes.self_size);
     // Reverse DFS order: a node is added to its dominator before the
     // dominator itself is added further up.
     for i in (2..=numbered).rev() {
         let o = vertex[i as usize] as usize - 1;
         let d = idom[o] as usize;
-        retained[d] += retained[o];
+        retained.add(d, retained.get(o));
     }
     (idom, retained, stats)
 }

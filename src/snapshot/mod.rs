@@ -17,6 +17,7 @@ pub mod nodes;
 pub mod parser;
 pub mod paths;
 pub mod raw;
+pub mod retained;
 pub mod strings;
 pub mod summary;
 
@@ -39,5 +40,6 @@ pub use paths::{
     retainer_path,
 };
 pub use raw::{NodeLayout, RawSnapshot, TraceTreeNode};
+pub use retained::RetainedSizes;
 pub use strings::StringTable;
 pub use summary::{ClassSummary, class_summary};
