@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::dominators::Dominators;
 use super::graph::HeapGraph;
-use super::nodes::{NodeIdx, class_key, class_name};
+use super::nodes::{NodeIdx, class_name};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassSummary {
@@ -18,6 +18,48 @@ pub struct ClassSummary {
 }
 
 const NO_CLASS: u32 = u32::MAX;
+/// Node indices stay below 2^30 (the graph refuses more), so bit 31 is free.
+const LEAVING: u32 = 1 << 31;
+
+/// A node's class from its type and name, without a column per node: objects by name,
+/// natives (rare) through a map, every other type as one class.
+struct ClassIndex {
+    by_object_name: Vec<u32>,
+    by_native_name: HashMap<u32, u32>,
+    by_type: Vec<u32>,
+}
+
+impl ClassIndex {
+    fn new(graph: &HeapGraph) -> ClassIndex {
+        ClassIndex {
+            by_object_name: vec![NO_CLASS; graph.strings.len()],
+            by_native_name: HashMap::new(),
+            by_type: vec![NO_CLASS; graph.meta.node_types.len()],
+        }
+    }
+
+    /// The class slot of node `i` (`NO_CLASS` until assigned); `None` for nodes the summary
+    /// leaves out (zero self size, unless native) and out-of-range indices.
+    fn slot(&mut self, graph: &HeapGraph, i: usize) -> Option<&mut u32> {
+        let nodes = &graph.nodes;
+        let ids = graph.meta.node_type_ids;
+        let (&t, &name, &size) = (
+            nodes.node_type.get(i)?,
+            nodes.name.get(i)?,
+            nodes.self_size.get(i)?,
+        );
+        if size == 0 && Some(t) != ids.native {
+            return None;
+        }
+        if Some(t) == ids.object {
+            self.by_object_name.get_mut(name as usize)
+        } else if Some(t) == ids.native {
+            Some(self.by_native_name.entry(name).or_insert(NO_CLASS))
+        } else {
+            self.by_type.get_mut(t as usize)
+        }
+    }
+}
 
 /// Classes sorted by retained size (then self size, then name), at most
 /// `top` of them if given. Like DevTools, nodes with a zero self size are
@@ -30,17 +72,14 @@ pub fn class_summary(
 ) -> Vec<ClassSummary> {
     let meta = &graph.meta;
     let nodes = &graph.nodes;
-    let native = meta.node_type_ids.native;
-    let mut class_ids: HashMap<(u8, u32), u32> = HashMap::new();
+    let mut index = ClassIndex::new(graph);
     let mut classes: Vec<ClassSummary> = Vec::new();
-    let mut class_of = vec![NO_CLASS; nodes.len()];
-    for (i, slot) in class_of.iter_mut().enumerate() {
-        let (t, name, size) = (nodes.node_type[i], nodes.name[i], nodes.self_size[i]);
-        if size == 0 && Some(t) != native {
+    for i in 0..nodes.len() {
+        let Some(slot) = index.slot(graph, i) else {
             continue;
-        }
-        let key = class_key(meta, t, name);
-        let c = *class_ids.entry(key).or_insert_with(|| {
+        };
+        if *slot == NO_CLASS {
+            let (t, name) = (nodes.node_type[i], nodes.name[i]);
             classes.push(ClassSummary {
                 node_type: meta.node_type_name(t).to_string(),
                 class_name: class_name(meta, &graph.strings, t, name).into_owned(),
@@ -48,37 +87,36 @@ pub fn class_summary(
                 self_size: 0,
                 retained_size: 0,
             });
-            (classes.len() - 1) as u32
-        });
-        *slot = c;
-        let class = &mut classes[c as usize];
+            *slot = (classes.len() - 1) as u32;
+        }
+        let class = &mut classes[*slot as usize];
         class.count += 1;
-        class.self_size += size as u64;
+        class.self_size += u64::from(nodes.self_size[i]);
     }
 
-    // One DFS over the dominator tree; `active[c]` counts open ancestors of
-    // class c, so only the outermost member of a class adds its size.
+    // One DFS over the dominator tree; `active[c]` counts open ancestors of class c, so only the
+    // outermost member of a class adds its size. Stack entries are node indices, with
+    // `LEAVING` set on the entry that closes a node.
     let mut active = vec![0u32; classes.len()];
-    let mut stack: Vec<(u32, bool)> = vec![(0, false)];
-    while let Some((node, leaving)) = stack.pop() {
+    let mut stack: Vec<u32> = vec![0];
+    while let Some(entry) = stack.pop() {
+        let node = entry & !LEAVING;
         // Checked lookups: dominators of a different graph must not panic.
-        let c = class_of.get(node as usize).copied().unwrap_or(NO_CLASS);
-        if leaving {
-            if c != NO_CLASS {
-                active[c as usize] -= 1;
+        let c = index.slot(graph, node as usize).map_or(NO_CLASS, |c| *c);
+        if entry & LEAVING != 0 {
+            if let Some(a) = active.get_mut(c as usize) {
+                *a -= 1;
             }
             continue;
         }
-        if c != NO_CLASS {
-            if active[c as usize] == 0 {
+        if let Some(a) = active.get_mut(c as usize) {
+            if *a == 0 {
                 classes[c as usize].retained_size += dominators.retained_size(NodeIdx(node));
             }
-            active[c as usize] += 1;
+            *a += 1;
         }
-        stack.push((node, true));
-        for &child in dominators.children(NodeIdx(node)) {
-            stack.push((child, false));
-        }
+        stack.push(node | LEAVING);
+        stack.extend_from_slice(dominators.children(NodeIdx(node)));
     }
 
     classes.sort_by(|a, b| {
