@@ -6,28 +6,11 @@
 //!   cargo run --release --example summary_bench -- FILE [TOP]
 use std::time::Instant;
 
+#[path = "support/mod.rs"]
+mod support;
+use support::phase;
+
 use leakhound::snapshot::{Dominators, HeapGraph, class_summary, parse_file};
-
-/// (current, peak) resident set in MiB, from /proc on Linux; zeros elsewhere.
-fn rss_mib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or(0, |kib| kib / 1024)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn phase(name: &str, started: Instant) {
-    let (rss, peak) = rss_mib();
-    eprintln!(
-        "{name:<11} {:>8.2} s  rss {rss:>6} MiB  peak {peak:>6} MiB",
-        started.elapsed().as_secs_f64()
-    );
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -91,15 +91,20 @@ impl AnalysedSnapshot {
         let graph = HeapGraph::from_raw(raw)?;
         progress.enter(Phase::Analysis);
         let analysis = Analysis::compute(&graph)?;
+        progress.enter(Phase::Done);
+        Ok(Self::from_parts(graph, analysis))
+    }
+
+    /// Joins a graph and the analysis computed from it.
+    pub fn from_parts(graph: HeapGraph, analysis: Analysis) -> AnalysedSnapshot {
         let total_size = (0..graph.node_count() as u32)
             .map(|i| u64::from(graph.self_size(NodeIdx(i))))
             .sum();
-        progress.enter(Phase::Done);
-        Ok(AnalysedSnapshot {
+        AnalysedSnapshot {
             graph,
             analysis,
             total_size,
-        })
+        }
     }
 
     /// Sum of all nodes' self sizes.
