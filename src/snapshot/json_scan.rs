@@ -280,7 +280,82 @@ fn check_integer_end(st: &NumberState, b: u8, offset: u64) -> Result<()> {
     }
 }
 
-// The hot loop of the parser: digit runs are consumed in a tight inner loop.
+/// How many of the bytes of `w` (in input order) are ASCII digits before the first that is not;
+/// 8 if all are. A byte that is no digit may carry into the bytes after it, never before.
+#[inline(always)]
+fn digit_run(w: u64) -> u32 {
+    let x = w ^ 0x3030_3030_3030_3030;
+    let not_digit = (x.wrapping_add(0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080;
+    not_digit.trailing_zeros() / 8
+}
+
+/// The value of the first `len` (1..=8) digits of `w`: moved to the top bytes (the rest fall
+/// out, zeros come in as leading digits), then pairs, quads and halves are combined.
+#[inline(always)]
+fn digits_value(w: u64, len: u32) -> u64 {
+    const PAIRS: u64 = 0x0000_00FF_0000_00FF;
+    let mut v = (w ^ 0x3030_3030_3030_3030) << (8 * (8 - len));
+    v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    ((v & PAIRS)
+        .wrapping_mul(100 + (1_000_000 << 32))
+        .wrapping_add(((v >> 16) & PAIRS).wrapping_mul(1 + (10_000 << 32))))
+        >> 32
+}
+
+const POW10: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+
+fn word_at(buf: &[u8], i: usize) -> Option<u64> {
+    let bytes: [u8; 8] = buf.get(i..i + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(bytes))
+}
+
+/// The fast path for what V8 writes, `12,345\n,6`: numbers of up to 15 digits read eight bytes
+/// at a time, each followed by `,` or `\n,`. Stops at anything else (the end of the array, an
+/// error, the last bytes of the chunk) and returns where, for the general loop to go on.
+#[inline(always)]
+fn scan_plain_run<F: FnMut(u32)>(
+    st: &mut NumberState,
+    buf: &[u8],
+    mut i: usize,
+    push: &mut F,
+) -> usize {
+    while i + 18 <= buf.len() {
+        let Some(w) = word_at(buf, i) else { break };
+        let mut len = digit_run(w);
+        if len == 0 {
+            break;
+        }
+        let mut value = digits_value(w, len);
+        if len == 8 {
+            let Some(w2) = word_at(buf, i + 8) else { break };
+            let more = digit_run(w2);
+            if more == 8 {
+                break;
+            }
+            if more > 0 {
+                value = value * POW10[more as usize] + digits_value(w2, more);
+            }
+            len += more;
+        }
+        if value > u64::from(u32::MAX) {
+            break;
+        }
+        let end = i + len as usize;
+        let step = match (buf.get(end), buf.get(end + 1)) {
+            (Some(b','), _) => 1,
+            (Some(b'\n'), Some(b',')) => 2,
+            _ => break,
+        };
+        push(value as u32);
+        st.count += 1;
+        st.phase = NumberPhase::Value;
+        i = end + step;
+    }
+    i
+}
+
+// The hot loop of the parser: plain runs go through `scan_plain_run`, everything else (and
+// every error) through the byte-at-a-time state machine.
 #[inline(always)]
 fn scan_numbers<F: FnMut(u32)>(
     st: &mut NumberState,
@@ -291,6 +366,12 @@ fn scan_numbers<F: FnMut(u32)>(
     let n = buf.len();
     let mut i = 0;
     while i < n {
+        if matches!(st.phase, NumberPhase::Value | NumberPhase::FirstOrClose) {
+            i = scan_plain_run(st, buf, i, &mut push);
+            if i >= n {
+                break;
+            }
+        }
         let b = buf[i];
         match st.phase {
             NumberPhase::InNumber | NumberPhase::FirstOrClose | NumberPhase::Value
