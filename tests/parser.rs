@@ -2,8 +2,8 @@ mod common;
 
 use common::{Rng, TempDir, default_snapshot, read, tiny_snapshot, tiny_valid};
 use leakhound::snapshot::{
-    HeapGraph, LightSnapshot, NodeTable, ParseOptions, RawSnapshot, SnapshotError, SnapshotParser,
-    parse_file, parse_file_with, parse_file_with_progress,
+    HeapGraph, LightSnapshot, NodeIdx, NodeTable, ParseOptions, RawSnapshot, SnapshotError,
+    SnapshotParser, parse_file, parse_file_with, parse_file_with_progress,
 };
 
 fn parse_bytes(bytes: &[u8]) -> Result<RawSnapshot, SnapshotError> {
@@ -317,6 +317,29 @@ fn light_mode_keeps_the_same_node_columns() {
         NodeTable::from_raw(&light).unwrap()
     );
     assert!(HeapGraph::from_raw(light).is_err());
+}
+
+#[test]
+fn light_mode_keeps_only_the_strings_class_names_use() {
+    let dir = TempDir::new("light-strings");
+    let file = default_snapshot(&dir);
+    let full = LightSnapshot::from_raw(parse_file(&file).unwrap()).unwrap();
+    let light =
+        LightSnapshot::from_raw(parse_file_with(&file, ParseOptions::light()).unwrap()).unwrap();
+    assert_eq!(light.strings.len(), full.strings.len());
+    for i in 0..full.nodes.len() as u32 {
+        assert_eq!(
+            light.view().class_name(NodeIdx(i)),
+            full.view().class_name(NodeIdx(i))
+        );
+    }
+    // String contents (the names of string nodes) are dropped.
+    assert!(
+        light.strings.total_bytes() * 2 < full.strings.total_bytes(),
+        "{} of {} bytes kept",
+        light.strings.total_bytes(),
+        full.strings.total_bytes()
+    );
 }
 
 #[test]

@@ -477,6 +477,8 @@ pub struct StringArray {
     phase: StringsPhase,
     decoder: StrDecoder,
     pub table: StringTableBuilder,
+    /// When set, only the strings with these (sorted) indices are kept; the others read as empty.
+    keep: Option<Vec<u32>>,
 }
 
 impl Default for StringArray {
@@ -485,11 +487,20 @@ impl Default for StringArray {
             phase: StringsPhase::BeforeOpen,
             decoder: StrDecoder::default(),
             table: StringTableBuilder::default(),
+            keep: None,
         }
     }
 }
 
 impl StringArray {
+    /// Keeps only the strings whose index is in `keep`, sorted.
+    pub fn keeping(keep: Vec<u32>) -> StringArray {
+        StringArray {
+            keep: Some(keep),
+            ..StringArray::default()
+        }
+    }
+
     pub fn feed(&mut self, buf: &[u8], base: u64) -> Result<Progress> {
         let mut i = 0;
         while i < buf.len() {
@@ -506,7 +517,13 @@ impl StringArray {
                         Progress::NeedMore => return Ok(Progress::NeedMore),
                         Progress::Done(used) => {
                             i += used;
-                            self.table.end_string();
+                            let index = self.table.count();
+                            match &self.keep {
+                                Some(keep) if keep.binary_search(&(index as u32)).is_err() => {
+                                    self.table.discard_string()
+                                }
+                                _ => self.table.end_string(),
+                            }
                             self.phase = StringsPhase::AfterValue;
                         }
                     }

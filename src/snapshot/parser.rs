@@ -335,7 +335,10 @@ impl SnapshotParser {
                 NumberArray::new(number_section_name(key), NumberSink::All(Vec::new())),
             ),
             SectionKey::TraceTree => Section::Nested(NestedNumbers::default()),
-            SectionKey::Strings => Section::Strings(StringArray::default()),
+            SectionKey::Strings => match self.light_names_used() {
+                Some(keep) => Section::Strings(StringArray::keeping(keep)),
+                None => Section::Strings(StringArray::default()),
+            },
             SectionKey::Other => {
                 Section::Skipped(ValueSkipper::skipping(format!("`{}`", self.key_name())))
             }
@@ -343,6 +346,31 @@ impl SnapshotParser {
         self.section = Some((key, section));
         self.state = TopState::Value;
         Ok(())
+    }
+
+    /// In light mode, once the nodes are in, the strings a light snapshot can use: the names of
+    /// objects and natives (class names). The others, string contents mostly, are skipped.
+    fn light_names_used(&self) -> Option<Vec<u32>> {
+        let (meta, nodes) = (self.meta.as_ref()?, self.nodes.as_ref()?);
+        if !self.options.light || !nodes.filtered {
+            return None;
+        }
+        let layout = NodeLayout::light_from_file(meta);
+        let ids = meta.node_type_ids;
+        // Sorted indices rather than a flag per string: a bad index cannot make it huge.
+        let mut names: Vec<u32> = nodes
+            .kept
+            .chunks_exact(layout.stride.max(1))
+            .filter_map(|record| {
+                let t = u8::try_from(*record.get(layout.node_type)?).ok();
+                (t.is_some() && (t == ids.object || t == ids.native))
+                    .then(|| record.get(layout.name).copied())
+                    .flatten()
+            })
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        Some(names)
     }
 
     fn feed_section(&mut self, buf: &[u8], at: u64) -> Result<Progress> {

@@ -76,6 +76,12 @@ impl StringTableBuilder {
         self.offsets.push(self.bytes.len() as u64);
     }
 
+    /// Closes the current string as an empty one: a light parse keeps only the strings it uses.
+    pub fn discard_string(&mut self) {
+        self.bytes.truncate(self.current_start);
+        self.offsets.push(self.bytes.len() as u64);
+    }
+
     pub fn count(&self) -> usize {
         self.offsets.len() - 1
     }
