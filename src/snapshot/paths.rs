@@ -2,6 +2,8 @@
 //! memlab's trace finder would consider meaningful, preferring user-level
 //! edges at equal length. One BFS (`Distances`) serves every query.
 
+use std::collections::VecDeque;
+
 use super::dominators::Dominators;
 use super::graph::{EdgeIdx, EdgeName, HeapGraph};
 use super::nodes::NodeIdx;
@@ -124,12 +126,13 @@ impl Distances {
         let (_, _, edge_to) = graph.edge_columns();
         let first_edge = graph.first_edge();
         let mut dist = vec![UNREACHED; n];
-        let mut queue: Vec<u32> = Vec::with_capacity(n.min(1 << 20));
+        // Only the frontier is queued, not every node reached.
+        let mut queue: VecDeque<u32> = VecDeque::new();
         let gc_roots = find_gc_roots(graph);
-        let mut head = 0;
-        let mut bfs = |dist: &mut Vec<u32>, queue: &mut Vec<u32>, skip: Option<u32>| {
-            while let Some(&v) = queue.get(head) {
-                head += 1;
+        // Returns the farthest distance it gave.
+        let bfs = |dist: &mut Vec<u32>, queue: &mut VecDeque<u32>, skip: Option<u32>| {
+            let mut farthest = 0;
+            while let Some(v) = queue.pop_front() {
                 let next = dist[v as usize] + 1;
                 for e in first_edge[v as usize]..first_edge[v as usize + 1] {
                     let to = edge_to[e as usize];
@@ -138,21 +141,22 @@ impl Distances {
                         && rules.allows(graph, v, e, to)
                     {
                         dist[to as usize] = next;
-                        queue.push(to);
+                        farthest = next;
+                        queue.push_back(to);
                     }
                 }
             }
+            farthest
         };
         if n > 0 {
             dist[0] = 0;
-            queue.push(0);
+            queue.push_back(0);
         }
-        bfs(&mut dist, &mut queue, gc_roots);
+        let farthest = bfs(&mut dist, &mut queue, gc_roots);
         let mut deferred = None;
         if let Some(g) = gc_roots.filter(|&g| dist[g as usize] == UNREACHED) {
-            let last = queue.last().map_or(0, |&v| dist[v as usize]);
-            dist[g as usize] = last + 1;
-            queue.push(g);
+            dist[g as usize] = farthest + 1;
+            queue.push_back(g);
             deferred = Some(g);
             bfs(&mut dist, &mut queue, None);
         }
