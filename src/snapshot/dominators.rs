@@ -16,19 +16,21 @@
 //! Everything is flat `Vec<u32>`s with explicit stacks (no recursion). The immediate dominators
 //! come from Semi-NCA rather than memlab's buckets: the same (unique) tree, in less memory.
 
+use std::sync::OnceLock;
+
 use super::error::{Result, SnapshotError};
 use super::graph::{HeapGraph, RETAINED_BY_SHORTCUT, RETAINED_WEAKLY, RETAINER_NODE_MASK};
 use super::nodes::NodeIdx;
 use super::retained::RetainedSizes;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Dominators {
     /// Immediate dominator of every node; the root dominates itself.
     pub idom: Vec<u32>,
     pub retained_size: RetainedSizes,
-    /// Dominator-tree children CSR: `children[first_child[n]..first_child[n + 1]]`.
-    first_child: Vec<u32>,
-    children: Vec<u32>,
+    /// Dominator-tree children, built on first use (a leak search never needs them):
+    /// `children[first_child[n]..first_child[n + 1]]`.
+    children: OnceLock<(Vec<u32>, Vec<u32>)>,
     pub stats: DominatorStats,
 }
 
@@ -60,12 +62,10 @@ impl Dominators {
         let page = page_owned_nodes(graph);
         let rules = EdgeRules::new(graph, &page);
         let (idom, retained_size, stats) = lengauer_tarjan(graph, &rules);
-        let (first_child, children) = children_csr(&idom);
         Ok(Dominators {
             idom,
             retained_size,
-            first_child,
-            children,
+            children: OnceLock::new(),
             stats,
         })
     }
@@ -80,10 +80,11 @@ impl Dominators {
 
     /// Nodes immediately dominated by `node`.
     pub fn children(&self, node: NodeIdx) -> &[u32] {
+        let (first_child, children) = self.children.get_or_init(|| children_csr(&self.idom));
         let i = node.index();
-        let start = self.first_child.get(i).copied().unwrap_or(0) as usize;
-        let end = self.first_child.get(i + 1).copied().unwrap_or(0) as usize;
-        self.children.get(start..end).unwrap_or(&[])
+        let start = first_child.get(i).copied().unwrap_or(0) as usize;
+        let end = first_child.get(i + 1).copied().unwrap_or(0) as usize;
+        children.get(start..end).unwrap_or(&[])
     }
 
     /// True if `a` dominates `b` (every node dominates itself).
