@@ -11,13 +11,13 @@ mod support;
 use support::phase;
 
 use leakhound::snapshot::{
-    AnalysedSnapshot, Analysis, HeapGraph, LightSnapshot, NodeIdx, ParseOptions, find_leaks,
-    parse_file_with,
+    AnalysedSnapshot, Analysis, HeapGraph, NewObjects, NodeIdx, ObjectIds, ParseOptions,
+    find_leaks, parse_file_with,
 };
 
-fn light(path: &str) -> LightSnapshot {
+fn object_ids(path: &str) -> ObjectIds {
     let raw = parse_file_with(Path::new(path), ParseOptions::light()).expect("parse");
-    LightSnapshot::from_raw(raw).expect("light snapshot")
+    ObjectIds::from_raw(raw).expect("object ids")
 }
 
 fn main() {
@@ -26,11 +26,16 @@ fn main() {
         panic!("usage: leaks_bench BASELINE TARGET FINAL");
     };
     let t = Instant::now();
-    let baseline = light(baseline);
+    let baseline = object_ids(baseline);
     phase("baseline", t);
     let t = Instant::now();
-    let target = light(target);
+    let target = object_ids(target);
     phase("target", t);
+
+    let t = Instant::now();
+    let new = NewObjects::between(&baseline, &target).expect("comparable snapshots");
+    drop((baseline, target));
+    phase("new objects", t);
 
     let t = Instant::now();
     let raw = parse_file_with(Path::new(last), ParseOptions::full()).expect("parse");
@@ -46,7 +51,7 @@ fn main() {
     phase("distances", t);
     let last = AnalysedSnapshot::from_parts(graph, analysis);
     let t = Instant::now();
-    let report = find_leaks(&baseline.view(), &target.view(), &last).expect("find leaks");
+    let report = find_leaks(&new, &last).expect("find leaks");
     phase("find leaks", t);
     for g in &report.leaks {
         println!(

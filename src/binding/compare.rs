@@ -12,8 +12,8 @@ use super::guard::guarded;
 use super::records::{ClassDeltaRecord, LeakReportRecord, leak_report_record, snapshot_error};
 use super::snapshot::{LoadProgress, NativeLightSnapshot, NativeSnapshot};
 use crate::snapshot::{
-    AnalysedSnapshot, ClassDiff, LeakReport, LightSnapshot, ParseOptions, Progress, SnapshotError,
-    diff_snapshots, find_leaks, parse_file_with_progress,
+    AnalysedSnapshot, ClassDiff, LeakReport, LightSnapshot, NewObjects, ObjectIds, ParseOptions,
+    Progress, SnapshotError, diff_snapshots, find_leaks, parse_file_with_progress,
 };
 
 pub struct DiffTask {
@@ -67,6 +67,12 @@ fn light_snapshot(path: &Path, progress: &Progress) -> crate::snapshot::Result<L
         .map_err(|e| e.with_path(path))
 }
 
+fn object_ids(path: &Path, progress: &Progress) -> crate::snapshot::Result<ObjectIds> {
+    parse_file_with_progress(path, ParseOptions::light(), progress.bytes_counter())
+        .and_then(ObjectIds::from_raw)
+        .map_err(|e| e.with_path(path))
+}
+
 pub struct FindLeaksTask {
     baseline: PathBuf,
     target: PathBuf,
@@ -81,28 +87,31 @@ impl Task for FindLeaksTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded("findLeaks", || {
-            // Baseline and target need ids only (light parses, on a second thread) while the
-            // final snapshot is loaded with its full graph. `progress` counts all three files.
-            let (earlier, last) = std::thread::scope(|s| {
-                let earlier = s.spawn(|| {
-                    Ok::<_, SnapshotError>((
-                        light_snapshot(&self.baseline, &self.progress)?,
-                        light_snapshot(&self.target, &self.progress)?,
-                    ))
+            // Baseline and target need ids and class names only: light parses, side by side.
+            // Only the new objects' ids are kept while the final snapshot loads with its full
+            // graph, so the peak is that of the final snapshot alone. `progress` counts all
+            // three files.
+            let keep_baseline = self.class_diff;
+            let (baseline, target) = std::thread::scope(|s| {
+                let baseline = s.spawn(|| {
+                    let light = light_snapshot(&self.baseline, &self.progress)?;
+                    let ids = ObjectIds::from_view(&light.view());
+                    Ok::<_, SnapshotError>((ids, keep_baseline.then_some(light)))
                 });
-                let last = AnalysedSnapshot::load(&self.last, &self.progress);
-                (earlier.join(), last)
+                let target = object_ids(&self.target, &self.progress);
+                (baseline.join(), target)
             });
-            let (baseline, target) = earlier
+            let (baseline_ids, baseline) = baseline
                 .map_err(|_| napi::Error::from_reason("parser thread failed"))?
                 .map_err(snapshot_error)?;
-            let last = last.map_err(snapshot_error)?;
-            let report =
-                find_leaks(&baseline.view(), &target.view(), &last).map_err(snapshot_error)?;
-            // The per-class diff for reports: baseline's light parse is already here.
-            let diff = self
-                .class_diff
-                .then(|| diff_snapshots(&baseline.view(), &last.graph.view()));
+            let target = target.map_err(snapshot_error)?;
+            let new = NewObjects::between(&baseline_ids, &target).map_err(snapshot_error)?;
+            drop((baseline_ids, target));
+            let last =
+                AnalysedSnapshot::load(&self.last, &self.progress).map_err(snapshot_error)?;
+            let report = find_leaks(&new, &last).map_err(snapshot_error)?;
+            // The per-class diff for reports, from the baseline's light parse.
+            let diff = baseline.map(|b| diff_snapshots(&b.view(), &last.graph.view()));
             Ok((report, diff))
         })
     }
@@ -137,7 +146,8 @@ pub fn find_leaks_in_snapshots(
     last: &NativeSnapshot,
 ) -> Result<LeakReportRecord> {
     guarded("assertNoLeak", || {
-        find_leaks(&baseline.inner.view(), &target.inner.view(), &last.inner)
+        NewObjects::between(&baseline.inner, &target.inner)
+            .and_then(|new| find_leaks(&new, &last.inner))
             .map(|r| leak_report_record(r, None))
             .map_err(snapshot_error)
     })

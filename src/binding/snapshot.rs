@@ -13,7 +13,7 @@ use super::records::{
     ClassSummaryRecord, MarkedRecord, NodeRecord, PathStepRecord, path_records, snapshot_error,
 };
 use crate::snapshot::{
-    AnalysedSnapshot, LightSnapshot, ParseOptions, Phase, Progress, SnapshotParser, marked_objects,
+    AnalysedSnapshot, ObjectIds, ParseOptions, Phase, Progress, SnapshotParser, marked_objects,
 };
 
 /// An analysed snapshot held by JavaScript.
@@ -195,7 +195,7 @@ impl SnapshotStream {
         }
     }
 
-    /// Ends a light stream: the node table only, no graph.
+    /// Ends a light stream: its objects' ids and class fingerprints, no graph.
     #[napi]
     pub fn finish_light(&mut self) -> AsyncTask<LightTask> {
         AsyncTask::new(LightTask {
@@ -224,10 +224,11 @@ impl SnapshotStream {
     }
 }
 
-/// A snapshot's nodes without a graph: enough to tell which objects existed when it was taken.
+/// A snapshot's object ids and class fingerprints without a graph: enough to tell which objects
+/// existed when it was taken (8 bytes per node).
 #[napi]
 pub struct NativeLightSnapshot {
-    pub(super) inner: LightSnapshot,
+    pub(super) inner: ObjectIds,
 }
 
 pub struct LightTask {
@@ -235,7 +236,7 @@ pub struct LightTask {
 }
 
 impl Task for LightTask {
-    type Output = LightSnapshot;
+    type Output = ObjectIds;
     type JsValue = NativeLightSnapshot;
 
     fn compute(&mut self) -> Result<Self::Output> {
@@ -246,7 +247,7 @@ impl Task for LightTask {
                 .ok_or_else(|| napi::Error::from_reason("snapshot stream already finished"))?;
             parser
                 .finish()
-                .and_then(LightSnapshot::from_raw)
+                .and_then(ObjectIds::from_raw)
                 .map_err(snapshot_error)
         })
     }

@@ -3,21 +3,26 @@
 //! with retained sizes that never count an object twice and one representative retainer path
 //! per root cause.
 //!
-//! Only `final` needs a full graph: baseline and target are read for their ids and class names.
+//! Only `final` needs a full graph: baseline and target are read for their ids and class names,
+//! and only the new objects' ids (plus a sample of the target) are kept while `final` loads.
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use super::allocation::{Frame, allocation_stack};
 use super::analysed::AnalysedSnapshot;
+use super::dominators::Dominators;
 use super::error::{Result, SnapshotError};
 use super::graph::HeapGraph;
-use super::nodes::{NodeIdx, NodeView};
+use super::meta::SnapshotMeta;
+use super::nodes::NodeIdx;
+use super::object_ids::{ObjectIds, class_fingerprint};
 use super::paths::{Location, PathStep, node_location};
 
 /// Below this share of ids naming the same class in two snapshots, they are not from one process.
 const SAME_PROCESS_MIN_AGREEMENT: f64 = 0.9;
-/// Ids compared for the same-process check (evenly spread over the common ids).
-const AGREEMENT_SAMPLE: usize = 20_000;
+/// Target objects kept (evenly spread over its ids) to check the final snapshot against.
+const TARGET_SAMPLE: usize = 65_536;
 
 /// A class of leaked objects, or several folded into the one whose objects hold them.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,8 +90,8 @@ const HOLDER_SEARCH_DEPTH: usize = 8;
 /// elements) are dominated by their collection, so the walk passes through them.
 fn holding_collection(
     graph: &HeapGraph,
-    dom: &super::dominators::Dominators,
-    leaked: &[bool],
+    dom: &Dominators,
+    leaked: &Leaked,
     node: NodeIdx,
 ) -> Option<NodeIdx> {
     let mut at = node;
@@ -95,7 +100,7 @@ fn holding_collection(
         if up == at || up == NodeIdx::ROOT {
             return None;
         }
-        if leaked[up.index()] {
+        if leaked.contains(up) {
             return None; // held through another leak, which is reported instead
         }
         if reportable(graph, up) && Some(graph.node_type(up)) == graph.meta.node_type_ids.object {
@@ -106,12 +111,12 @@ fn holding_collection(
     None
 }
 
-fn growing_collections(last: &AnalysedSnapshot, leaked: &[bool]) -> Vec<GrowingCollection> {
+fn growing_collections(last: &AnalysedSnapshot, leaked: &Leaked) -> Vec<GrowingCollection> {
     let graph = &last.graph;
     let dom = &last.analysis.dominators;
     let mut added: HashMap<u32, u64> = HashMap::new();
-    for (i, _) in leaked.iter().enumerate().filter(|(_, l)| **l) {
-        if let Some(c) = holding_collection(graph, dom, leaked, NodeIdx(i as u32)) {
+    for node in leaked.nodes() {
+        if let Some(c) = holding_collection(graph, dom, leaked, node) {
             *added.entry(c.0).or_default() += 1;
         }
     }
@@ -134,41 +139,114 @@ fn growing_collections(last: &AnalysedSnapshot, leaked: &[bool]) -> Vec<GrowingC
     out
 }
 
-/// One of the three snapshots, as the comparisons need it. Ids are looked up through the node
-/// table's own sorted index, so no side copies its ids.
-struct Side<'a> {
-    name: &'static str,
-    view: NodeView<'a>,
+/// What leak isolation needs of the baseline and target snapshots: the heap objects the target
+/// holds that the baseline did not (by id), and enough of the target to check the final
+/// snapshot against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewObjects {
+    /// Odd (heap object) ids, ascending.
+    ids: Vec<u32>,
+    target_meta: SnapshotMeta,
+    /// (id, class fingerprint) of target objects, evenly spread over its ids.
+    target_sample: Vec<(u32, u32)>,
+    target_newest: Option<u32>,
 }
 
-impl<'a> Side<'a> {
-    fn new(name: &'static str, view: NodeView<'a>) -> Self {
-        Side { name, view }
+impl NewObjects {
+    /// Refuses snapshot pairs that cannot be compared (see `check_layout`, `check_same_process`
+    /// and `check_order`).
+    pub fn between(baseline: &ObjectIds, target: &ObjectIds) -> Result<NewObjects> {
+        check_layout(("baseline", &baseline.meta), ("target", &target.meta))?;
+        let mut ids = Vec::new();
+        let (mut compared, mut agreed) = (0usize, 0usize);
+        let mut earlier = baseline.iter().peekable();
+        for (id, fingerprint) in target.iter() {
+            while earlier.next_if(|&(e, _)| e < id).is_some() {}
+            match earlier.peek() {
+                Some(&(e, earlier_fingerprint)) if e == id => {
+                    compared += 1;
+                    agreed += usize::from(earlier_fingerprint == fingerprint);
+                }
+                // Only heap objects (odd ids, given in allocation order) can be told new;
+                // embedder nodes' even ids are hashes, and a native leak shows through its
+                // JS wrappers anyway.
+                _ if id % 2 == 1 => ids.push(id),
+                _ => {}
+            }
+        }
+        check_same_process(("baseline", "target"), compared, agreed)?;
+        let target_newest = target.newest_heap_id();
+        check_order(
+            ("baseline", baseline.newest_heap_id()),
+            ("target", target_newest),
+        )?;
+        let step = (target.len() / TARGET_SAMPLE).max(1);
+        Ok(NewObjects {
+            ids,
+            target_meta: target.meta.clone(),
+            target_sample: target.iter().step_by(step).collect(),
+            target_newest,
+        })
     }
 
-    fn has(&self, id: u32) -> bool {
-        self.view.nodes.find_by_id(id).is_some()
+    /// How many objects the target holds that the baseline did not.
+    pub fn len(&self) -> usize {
+        self.ids.len()
     }
 
-    /// Ids in ascending order.
-    fn ids(&self) -> impl DoubleEndedIterator<Item = u32> + '_ {
-        let nodes = self.view.nodes;
-        nodes.indices_by_id().iter().map(|&i| nodes.id[i as usize])
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
     }
 
-    /// The newest JavaScript object's id. V8 numbers heap objects with odd ids in allocation
-    /// order; native (embedder) nodes get even ids derived from hashes, which say nothing about age.
-    fn newest_heap_id(&self) -> Option<u32> {
-        self.ids().rev().find(|id| id % 2 == 1)
+    fn check_final(&self, last: &HeapGraph) -> Result<()> {
+        check_layout(("target", &self.target_meta), ("final", &last.meta))?;
+        let view = last.view();
+        let (mut compared, mut agreed) = (0usize, 0usize);
+        for &(id, fingerprint) in &self.target_sample {
+            if let Some(node) = last.find_by_id(id) {
+                compared += 1;
+                agreed += usize::from(class_fingerprint(&view, node) == fingerprint);
+            }
+        }
+        check_same_process(("target", "final"), compared, agreed)?;
+        let nodes = &last.nodes;
+        let final_newest = nodes
+            .indices_by_id()
+            .iter()
+            .rev()
+            .map(|&i| nodes.id[i as usize])
+            .find(|id| id % 2 == 1);
+        check_order(("target", self.target_newest), ("final", final_newest))
+    }
+
+    /// The final snapshot's nodes whose ids are new, in node order: a galloping merge of the new
+    /// ids with the final snapshot's id index.
+    fn nodes_in(&self, last: &HeapGraph) -> Vec<NodeIdx> {
+        let nodes = &last.nodes;
+        let by_id = nodes.indices_by_id();
+        let id_at = |k: usize| nodes.id[by_id[k] as usize];
+        let mut found = Vec::new();
+        let mut pos = 0;
+        for &id in &self.ids {
+            let mut step = 1;
+            while pos + step < by_id.len() && id_at(pos + step) < id {
+                step *= 2;
+            }
+            let end = (pos + step + 1).min(by_id.len());
+            pos += by_id[pos..end].partition_point(|&i| nodes.id[i as usize] < id);
+            if pos < by_id.len() && id_at(pos) == id {
+                found.push(NodeIdx(by_id[pos]));
+            }
+        }
+        found.sort_unstable();
+        found
     }
 }
 
-/// Refuses snapshot pairs that cannot be compared: written by different V8 versions (records
-/// laid out differently), taken from different processes (one id names the same object, so the
-/// same class, for the life of a process), or given out of order (newer objects get higher ids).
-fn check_comparable(earlier: &Side, later: &Side) -> Result<()> {
-    let (a, b) = (earlier.view.meta, later.view.meta);
-    let layout_differs = if a.node_fields != b.node_fields {
+/// Snapshots written by different V8 versions lay their records out differently.
+fn check_layout(earlier: (&str, &SnapshotMeta), later: (&str, &SnapshotMeta)) -> Result<()> {
+    let (a, b) = (earlier.1, later.1);
+    let differs = if a.node_fields != b.node_fields {
         Some("node fields")
     } else if a.node_types != b.node_types {
         Some("node types")
@@ -177,40 +255,37 @@ fn check_comparable(earlier: &Side, later: &Side) -> Result<()> {
     } else {
         None
     };
-    if let Some(what) = layout_differs {
-        return Err(SnapshotError::Incompatible(format!(
+    match differs {
+        Some(what) => Err(SnapshotError::Incompatible(format!(
             "the {} and {} snapshots were written by different V8 versions (their {what} \
              differ): take all three from one process",
-            earlier.name, later.name
-        )));
+            earlier.0, later.0
+        ))),
+        None => Ok(()),
     }
-    let common: Vec<u32> = earlier.ids().filter(|&id| later.has(id)).collect();
-    let step = (common.len() / AGREEMENT_SAMPLE).max(1);
-    let (mut compared, mut agreed) = (0usize, 0usize);
-    for &id in common.iter().step_by(step) {
-        let (Some(e), Some(l)) = (
-            earlier.view.nodes.find_by_id(id),
-            later.view.nodes.find_by_id(id),
-        ) else {
-            continue;
-        };
-        compared += 1;
-        agreed += usize::from(earlier.view.class_name(e) == later.view.class_name(l));
-    }
+}
+
+/// One id names the same object, so the same class, for the life of a process.
+fn check_same_process(names: (&str, &str), compared: usize, agreed: usize) -> Result<()> {
     if compared == 0 || (agreed as f64) < SAME_PROCESS_MIN_AGREEMENT * compared as f64 {
         return Err(SnapshotError::Incompatible(format!(
             "the {} and {} snapshots do not come from the same process (object ids are not \
              comparable: {agreed} of {compared} shared ids name the same class)",
-            earlier.name, later.name
+            names.0, names.1
         )));
     }
-    if let (Some(earlier_max), Some(later_max)) = (earlier.newest_heap_id(), later.newest_heap_id())
+    Ok(())
+}
+
+/// Newer objects get higher ids: an earlier snapshot cannot hold a newer object.
+fn check_order(earlier: (&str, Option<u32>), later: (&str, Option<u32>)) -> Result<()> {
+    if let (Some(earlier_max), Some(later_max)) = (earlier.1, later.1)
         && earlier_max > later_max
     {
         return Err(SnapshotError::Incompatible(format!(
             "the {} snapshot has newer objects (ids up to {earlier_max}) than the {} snapshot \
              (up to {later_max}): the snapshots are given in the wrong order",
-            earlier.name, later.name
+            earlier.0, later.0
         )));
     }
     Ok(())
@@ -263,78 +338,141 @@ fn group_key(graph: &HeapGraph, node: NodeIdx) -> GroupKey {
     }
 }
 
+/// Orders a group's members for the choice of its representative (greatest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Rank {
+    retained: u64,
+    distance: Reverse<u32>,
+    id: Reverse<u32>,
+}
+
 #[derive(Debug, Default)]
 struct Acc {
     count: u64,
     self_size: u64,
     retained_size: u64,
-    representative: Option<(u64, NodeIdx)>,
+    /// The member retaining the most; among equals the nearest to the root, then the oldest.
+    representative: Option<(Rank, NodeIdx)>,
     /// A member with an allocation trace, if any.
     traced: Option<NodeIdx>,
 }
 
-/// Finds the leaks: `baseline` and `target` need node ids and names only (light parses).
-pub fn find_leaks(
-    baseline: &NodeView,
-    target: &NodeView,
-    last: &AnalysedSnapshot,
-) -> Result<LeakReport> {
+// `Leaked` state bits: the node leaked; `dominated_by_leak` knows its answer; the answer is yes.
+const LEAKED: u8 = 1;
+const KNOWN: u8 = 2;
+const UNDER_LEAK: u8 = 4;
+
+/// The leaked nodes of the final snapshot, one byte per node, which also remembers which nodes
+/// a leaked object dominates.
+struct Leaked {
+    state: Vec<u8>,
+    chain: Vec<u32>,
+}
+
+impl Leaked {
+    fn new(node_count: usize) -> Leaked {
+        Leaked {
+            state: vec![0; node_count],
+            chain: Vec::new(),
+        }
+    }
+
+    fn insert(&mut self, node: NodeIdx) {
+        if let Some(s) = self.state.get_mut(node.index()) {
+            *s |= LEAKED;
+        }
+    }
+
+    fn contains(&self, node: NodeIdx) -> bool {
+        self.state
+            .get(node.index())
+            .is_some_and(|s| s & LEAKED != 0)
+    }
+
+    fn nodes(&self) -> impl Iterator<Item = NodeIdx> + '_ {
+        (0..self.state.len() as u32)
+            .map(NodeIdx)
+            .filter(|&n| self.contains(n))
+    }
+
+    /// Whether `node` or one of its dominators leaked. Answers are remembered along the way,
+    /// so all questions together walk every node at most once.
+    fn dominated_by_leak(&mut self, dom: &Dominators, node: NodeIdx) -> bool {
+        self.chain.clear();
+        let mut at = node;
+        let answer = loop {
+            let Some(&s) = self.state.get(at.index()) else {
+                break false;
+            };
+            if s & KNOWN != 0 {
+                break s & UNDER_LEAK != 0;
+            }
+            if s & LEAKED != 0 {
+                break true;
+            }
+            self.chain.push(at.0);
+            let up = dom.idom(at);
+            if up == at {
+                break false;
+            }
+            at = up;
+        };
+        let mark = KNOWN | if answer { UNDER_LEAK } else { 0 };
+        for &c in &self.chain {
+            self.state[c as usize] |= mark;
+        }
+        answer
+    }
+}
+
+/// Finds the leaks among `new` objects still alive in `last`.
+pub fn find_leaks(new: &NewObjects, last: &AnalysedSnapshot) -> Result<LeakReport> {
     let graph = &last.graph;
     let dom = &last.analysis.dominators;
-    let baseline = Side::new("baseline", *baseline);
-    let target = Side::new("target", *target);
-    check_comparable(&baseline, &target)?;
-    check_comparable(&target, &Side::new("final", graph.view()))?;
+    new.check_final(graph)?;
 
-    let n = graph.node_count();
-    let mut leaked = vec![false; n];
+    let mut leaked = Leaked::new(graph.node_count());
     let mut leaked_objects = 0u64;
-    for i in 0..n as u32 {
-        let node = NodeIdx(i);
-        let id = graph.node_id(node);
-        // Only heap objects (odd ids, given in allocation order) can be told new; embedder
-        // nodes' even ids are hashes, and a native leak shows through its JS wrappers anyway.
-        if id % 2 == 1
-            && target.has(id)
-            && !baseline.has(id)
-            && reportable(graph, node)
-            && last.analysis.distance(graph, node).is_some()
-        {
-            leaked[i as usize] = true;
+    for node in new.nodes_in(graph) {
+        if reportable(graph, node) && last.analysis.distance(graph, node).is_some() {
+            leaked.insert(node);
             leaked_objects += 1;
         }
     }
 
-    // One walk over the dominator tree: a leaked object's retained size counts only when no
-    // leaked object above it already holds it.
+    // A leaked object's retained size counts only when no leaked object above it in the
+    // dominator tree already holds it.
     let mut groups: HashMap<GroupKey, Acc> = HashMap::new();
-    let mut stack: Vec<(u32, bool)> = vec![(0, false)];
-    while let Some((v, inside)) = stack.pop() {
+    for v in 0..graph.node_count() as u32 {
         let node = NodeIdx(v);
-        let is_leaked = leaked[v as usize];
-        if is_leaked {
-            let acc = groups.entry(group_key(graph, node)).or_default();
-            let retained = dom.retained_size(node);
-            acc.count += 1;
-            acc.self_size += u64::from(graph.self_size(node));
-            if !inside {
-                acc.retained_size += retained;
-            }
-            if acc.representative.is_none_or(|(r, _)| retained > r) {
-                acc.representative = Some((retained, node));
-            }
-            if acc.traced.is_none()
-                && graph
-                    .nodes
-                    .trace_node
-                    .get(v as usize)
-                    .is_some_and(|&t| t != 0)
-            {
-                acc.traced = Some(node);
-            }
+        if !leaked.contains(node) {
+            continue;
         }
-        for &child in dom.children(node) {
-            stack.push((child, inside || is_leaked));
+        let up = dom.idom(node);
+        let inside = up != node && leaked.dominated_by_leak(dom, up);
+        let acc = groups.entry(group_key(graph, node)).or_default();
+        let retained = dom.retained_size(node);
+        acc.count += 1;
+        acc.self_size += u64::from(graph.self_size(node));
+        if !inside {
+            acc.retained_size += retained;
+        }
+        let rank = Rank {
+            retained,
+            distance: Reverse(last.analysis.distance(graph, node).unwrap_or(u32::MAX)),
+            id: Reverse(graph.node_id(node)),
+        };
+        if acc.representative.is_none_or(|(r, _)| rank > r) {
+            acc.representative = Some((rank, node));
+        }
+        if acc.traced.is_none()
+            && graph
+                .nodes
+                .trace_node
+                .get(v as usize)
+                .is_some_and(|&t| t != 0)
+        {
+            acc.traced = Some(node);
         }
     }
 
@@ -348,7 +486,7 @@ pub fn find_leaks(
         let holder = trace
             .iter()
             .map(|s| s.node.index)
-            .find(|&i| leaked[i.index()] && i != rep);
+            .find(|&i| leaked.contains(i) && i != rep);
         built.push(Built {
             key,
             holder: holder.map(|h| group_key(graph, h)),

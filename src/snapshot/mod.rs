@@ -14,6 +14,7 @@ pub mod leaks;
 pub mod markers;
 pub mod meta;
 pub mod nodes;
+pub mod object_ids;
 pub mod parser;
 pub mod paths;
 pub mod raw;
@@ -28,10 +29,11 @@ pub use diff::{ClassDiff, diff_snapshots};
 pub use dominators::Dominators;
 pub use error::{Result, SnapshotError};
 pub use graph::{EdgeIdx, EdgeName, HeapGraph};
-pub use leaks::{FoldedGroup, GrowingCollection, LeakGroup, LeakReport, find_leaks};
+pub use leaks::{FoldedGroup, GrowingCollection, LeakGroup, LeakReport, NewObjects, find_leaks};
 pub use markers::marked_objects;
 pub use meta::SnapshotMeta;
 pub use nodes::{LightSnapshot, NodeIdx, NodeTable, NodeView, class_name};
+pub use object_ids::ObjectIds;
 pub use parser::{
     ParseOptions, SnapshotParser, parse_file, parse_file_with, parse_file_with_progress,
 };
