@@ -85,24 +85,12 @@ impl HeapGraph {
             ));
         }
         // Memory is what limits large snapshots, so the node records are turned into columns
-        // and freed before the edge records are split. The id index is sorted on the second
-        // core meanwhile.
+        // and freed before the edge records are split. The id index is built on first use.
         let edge_records = std::mem::take(&mut raw.edges);
-        let mut nodes = NodeTable::columns_from_raw(&raw)?;
+        let nodes = NodeTable::columns_from_raw(&raw)?;
         let first_edge = first_edges(&raw, edge_records.len())?;
         raw.nodes = Vec::new();
-        let (nodes, edges) = std::thread::scope(|scope| {
-            let indexed = scope.spawn(move || {
-                nodes.build_id_index();
-                nodes
-            });
-            let edges = split_edges(&raw, edge_records, first_edge.len() - 1);
-            let nodes = match indexed.join() {
-                Ok(nodes) => nodes,
-                Err(panic) => std::panic::resume_unwind(panic),
-            };
-            (nodes, edges)
-        });
+        let edges = split_edges(&raw, edge_records, first_edge.len() - 1);
         let (edge_type, edge_name, edge_to) = edges?;
         let ids = raw.meta.edge_type_ids;
         let (first_retainer, retainer) =

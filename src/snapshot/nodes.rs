@@ -2,6 +2,7 @@
 //! id→index lookup, and DevTools' class naming.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use super::error::{Result, SnapshotError};
 use super::meta::SnapshotMeta;
@@ -31,19 +32,20 @@ pub struct NodeTable {
     /// Allocation trace node of every node; empty unless the snapshot was taken while allocations
     /// were tracked (otherwise every value is 0 and the column is not kept).
     pub trace_node: Vec<u32>,
-    /// Node indices ordered by id: binary search instead of a hash map.
-    by_id: Vec<u32>,
+    /// Node indices ordered by id, for binary search instead of a hash map; built on first
+    /// use (a class summary never looks an id up).
+    by_id: OnceLock<Vec<u32>>,
 }
 
 impl NodeTable {
-    /// Builds the columns from full or light records, validating indices.
+    /// Builds the columns from full or light records, validating indices, and the id index.
     pub fn from_raw(raw: &RawSnapshot) -> Result<NodeTable> {
-        let mut table = Self::columns_from_raw(raw)?;
-        table.build_id_index();
+        let table = Self::columns_from_raw(raw)?;
+        table.indices_by_id();
         Ok(table)
     }
 
-    /// The columns without the id index: call `build_id_index` before looking ids up.
+    /// The columns; the id index is built when an id is first looked up.
     pub(crate) fn columns_from_raw(raw: &RawSnapshot) -> Result<NodeTable> {
         let layout = raw.node_layout;
         let stride = layout.stride.max(1);
@@ -59,7 +61,7 @@ impl NodeTable {
             id: Vec::with_capacity(n),
             self_size: Vec::with_capacity(n),
             trace_node: Vec::new(),
-            by_id: Vec::new(),
+            by_id: OnceLock::new(),
         };
         if let Some(offset) = layout.trace_node_id {
             let traces = raw
@@ -96,7 +98,7 @@ impl NodeTable {
         Ok(table)
     }
 
-    pub(crate) fn build_id_index(&mut self) {
+    fn build_id_index(&self) -> Vec<u32> {
         // Sorting packed (id, index) words is far faster than sorting indices
         // by a looked-up key (no cache misses in the comparisons).
         let mut packed: Vec<u64> = self
@@ -106,7 +108,7 @@ impl NodeTable {
             .map(|(i, &id)| ((id as u64) << 32) | i as u64)
             .collect();
         packed.sort_unstable();
-        self.by_id = packed.into_iter().map(|p| p as u32).collect();
+        packed.into_iter().map(|p| p as u32).collect()
     }
 
     pub fn len(&self) -> usize {
@@ -119,15 +121,14 @@ impl NodeTable {
 
     /// Node indices sorted by object id.
     pub fn indices_by_id(&self) -> &[u32] {
-        &self.by_id
+        self.by_id.get_or_init(|| self.build_id_index())
     }
 
     pub fn find_by_id(&self, id: u32) -> Option<NodeIdx> {
         let ids = &self.id;
-        let pos = self
-            .by_id
-            .partition_point(|&i| ids.get(i as usize).copied().unwrap_or(u32::MAX) < id);
-        let &index = self.by_id.get(pos)?;
+        let by_id = self.indices_by_id();
+        let pos = by_id.partition_point(|&i| ids.get(i as usize).copied().unwrap_or(u32::MAX) < id);
+        let &index = by_id.get(pos)?;
         (ids.get(index as usize) == Some(&id)).then_some(NodeIdx(index))
     }
 }
