@@ -3,6 +3,7 @@
 // Test builds compile out napi's registration code, so exports look unused there.
 #![cfg_attr(test, allow(dead_code))]
 
+mod allocator;
 mod compare;
 mod guard;
 mod process_lock;
