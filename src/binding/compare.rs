@@ -91,12 +91,14 @@ impl Task for FindLeaksTask {
             // Only the new objects' ids are kept while the final snapshot loads with its full
             // graph, so the peak is that of the final snapshot alone. `progress` counts all
             // three files.
-            let keep_baseline = self.class_diff;
+            // The per-class diff for reports needs the baseline's light snapshot too.
             let (baseline, target) = std::thread::scope(|s| {
                 let baseline = s.spawn(|| {
+                    if !self.class_diff {
+                        return Ok((object_ids(&self.baseline, &self.progress)?, None));
+                    }
                     let light = light_snapshot(&self.baseline, &self.progress)?;
-                    let ids = ObjectIds::from_view(&light.view());
-                    Ok::<_, SnapshotError>((ids, keep_baseline.then_some(light)))
+                    Ok::<_, SnapshotError>((ObjectIds::from_view(&light.view()), Some(light)))
                 });
                 let target = object_ids(&self.target, &self.progress);
                 (baseline.join(), target)
@@ -110,7 +112,6 @@ impl Task for FindLeaksTask {
             let last =
                 AnalysedSnapshot::load(&self.last, &self.progress).map_err(snapshot_error)?;
             let report = find_leaks(&new, &last).map_err(snapshot_error)?;
-            // The per-class diff for reports, from the baseline's light parse.
             let diff = baseline.map(|b| diff_snapshots(&b.view(), &last.graph.view()));
             Ok((report, diff))
         })

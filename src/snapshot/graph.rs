@@ -87,7 +87,7 @@ impl HeapGraph {
         // Memory is what limits large snapshots, so the node records are turned into columns
         // and freed before the edge records are split. The id index is built on first use.
         let edge_records = std::mem::take(&mut raw.edges);
-        let nodes = NodeTable::columns_from_raw(&raw)?;
+        let nodes = NodeTable::from_raw(&raw)?;
         let first_edge = first_edges(&raw, edge_records.len())?;
         raw.nodes = Vec::new();
         let edges = split_edges(&raw, edge_records, first_edge.len() - 1);

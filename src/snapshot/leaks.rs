@@ -366,20 +366,24 @@ const UNDER_LEAK: u8 = 4;
 /// a leaked object dominates.
 struct Leaked {
     state: Vec<u8>,
+    /// The leaked nodes, in node order.
+    nodes: Vec<NodeIdx>,
     chain: Vec<u32>,
 }
 
 impl Leaked {
-    fn new(node_count: usize) -> Leaked {
-        Leaked {
-            state: vec![0; node_count],
-            chain: Vec::new(),
+    /// `nodes` in node order.
+    fn new(node_count: usize, nodes: Vec<NodeIdx>) -> Leaked {
+        let mut state = vec![0; node_count];
+        for n in &nodes {
+            if let Some(s) = state.get_mut(n.index()) {
+                *s |= LEAKED;
+            }
         }
-    }
-
-    fn insert(&mut self, node: NodeIdx) {
-        if let Some(s) = self.state.get_mut(node.index()) {
-            *s |= LEAKED;
+        Leaked {
+            state,
+            nodes,
+            chain: Vec::new(),
         }
     }
 
@@ -390,9 +394,7 @@ impl Leaked {
     }
 
     fn nodes(&self) -> impl Iterator<Item = NodeIdx> + '_ {
-        (0..self.state.len() as u32)
-            .map(NodeIdx)
-            .filter(|&n| self.contains(n))
+        self.nodes.iter().copied()
     }
 
     /// Whether `node` or one of its dominators leaked. Answers are remembered along the way,
@@ -431,23 +433,20 @@ pub fn find_leaks(new: &NewObjects, last: &AnalysedSnapshot) -> Result<LeakRepor
     let dom = &last.analysis.dominators;
     new.check_final(graph)?;
 
-    let mut leaked = Leaked::new(graph.node_count());
-    let mut leaked_objects = 0u64;
-    for node in new.nodes_in(graph) {
-        if reportable(graph, node) && last.analysis.distance(graph, node).is_some() {
-            leaked.insert(node);
-            leaked_objects += 1;
-        }
-    }
+    let leaked_nodes: Vec<NodeIdx> = new
+        .nodes_in(graph)
+        .into_iter()
+        .filter(|&n| reportable(graph, n) && last.analysis.distance(graph, n).is_some())
+        .collect();
+    let leaked_objects = leaked_nodes.len() as u64;
+    let mut leaked = Leaked::new(graph.node_count(), leaked_nodes);
 
     // A leaked object's retained size counts only when no leaked object above it in the
     // dominator tree already holds it.
     let mut groups: HashMap<GroupKey, Acc> = HashMap::new();
-    for v in 0..graph.node_count() as u32 {
-        let node = NodeIdx(v);
-        if !leaked.contains(node) {
-            continue;
-        }
+    for i in 0..leaked.nodes.len() {
+        let node = leaked.nodes[i];
+        let v = node.0;
         let up = dom.idom(node);
         let inside = up != node && leaked.dominated_by_leak(dom, up);
         let acc = groups.entry(group_key(graph, node)).or_default();

@@ -38,15 +38,9 @@ pub struct NodeTable {
 }
 
 impl NodeTable {
-    /// Builds the columns from full or light records, validating indices, and the id index.
+    /// Builds the columns from full or light records, validating indices; the id index is built
+    /// when an id is first looked up.
     pub fn from_raw(raw: &RawSnapshot) -> Result<NodeTable> {
-        let table = Self::columns_from_raw(raw)?;
-        table.indices_by_id();
-        Ok(table)
-    }
-
-    /// The columns; the id index is built when an id is first looked up.
-    pub(crate) fn columns_from_raw(raw: &RawSnapshot) -> Result<NodeTable> {
         let layout = raw.node_layout;
         let stride = layout.stride.max(1);
         let n = raw.nodes.len() / stride;

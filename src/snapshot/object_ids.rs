@@ -37,7 +37,7 @@ pub fn class_fingerprint(view: &NodeView, node: NodeIdx) -> u32 {
 impl ObjectIds {
     /// From a light (or full) parse; the records are validated as for a node table.
     pub fn from_raw(raw: RawSnapshot) -> Result<ObjectIds> {
-        let nodes = NodeTable::columns_from_raw(&raw)?;
+        let nodes = NodeTable::from_raw(&raw)?;
         let RawSnapshot { meta, strings, .. } = raw;
         let view = NodeView {
             meta: &meta,
