@@ -365,3 +365,83 @@ fn trace_tree_is_flattened_with_parents() {
         ]
     );
 }
+
+/// An `edges` section in V8's layout with, at random, what the fast paths hand to the byte loop:
+/// other whitespace, empty elements, long and out-of-range numbers, stray bytes.
+fn edges_text(rng: &mut Rng) -> (String, Vec<u64>) {
+    const ODD: &[&str] = &[
+        " ,", ", ", ",,", "\n", "\n\n,", "\t,", "\r\n,", ",\n", "x", "-", ".5", "]",
+    ];
+    const NUMBERS: &[&str] = &["4294967295", "4294967296", "1000000000", "99999999999"];
+    let (mut text, mut numbers) = (String::new(), Vec::new());
+    let total = 3 * (10 + rng.below(100));
+    // Half the sections are plain; the others have an odd spot every 150 numbers or so.
+    let odds = if rng.below(2) == 0 { 0 } else { 300 };
+    for i in 0..total {
+        let number = if rng.below(odds + 60) < odds / 300 {
+            NUMBERS[rng.below(NUMBERS.len() as u64) as usize].to_string()
+        } else {
+            let digits = 1 + rng.below(9) as u32;
+            rng.below(10u64.pow(digits)).to_string()
+        };
+        text.push_str(&number);
+        numbers.push(number.parse().unwrap());
+        if i + 1 < total {
+            match rng.below(80 + odds) {
+                0 if odds > 0 => text.push_str(ODD[rng.below(ODD.len() as u64) as usize]),
+                1..=20 => text.push_str("\n,"),
+                _ => text.push(','),
+            }
+        }
+    }
+    (text, numbers)
+}
+
+#[test]
+fn fast_paths_read_and_reject_exactly_what_the_byte_loop_does() {
+    let mut rng = Rng(0x5eed_cafe);
+    let base = tiny_valid();
+    let (start, end) = (
+        base.find("\"edges\":[").unwrap() + 9,
+        base.find("],\n\"trace").unwrap(),
+    );
+    let parse = |text: &[u8], options: ParseOptions, rng: &mut Rng| {
+        let mut p = SnapshotParser::with_options(options);
+        let mut at = 0;
+        while at < text.len() {
+            let len = (1 + rng.below(700) as usize).min(text.len() - at);
+            p.push(&text[at..at + len])?;
+            at += len;
+        }
+        p.finish()
+    };
+    let (mut accepted, mut rejected) = (0, 0);
+    for _ in 0..3000 {
+        let (edges, numbers) = edges_text(&mut rng);
+        let doc = format!("{}{}{}", &base[..start], edges, &base[end..]).replace(
+            "\"edge_count\":3",
+            &format!("\"edge_count\":{}", numbers.len().div_ceil(3)),
+        );
+        let seed = rng.next();
+        let full = parse(doc.as_bytes(), ParseOptions::full(), &mut Rng(seed));
+        let valid = serde_json::from_str::<Vec<u32>>(&format!("[{edges}]")).is_ok();
+        assert_eq!(full.is_ok(), valid, "{edges}");
+        let light = parse(doc.as_bytes(), ParseOptions::light(), &mut Rng(seed));
+        match (&full, &light) {
+            (Ok(full), Ok(_)) => {
+                let read: Vec<u64> = full.edges.iter().map(|&v| u64::from(v)).collect();
+                assert_eq!(read, numbers, "{edges}");
+                accepted += 1;
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string(), "{edges}");
+                rejected += 1;
+            }
+            _ => panic!("full {full:?} but light {light:?} for {edges}"),
+        }
+    }
+    assert!(
+        accepted > 300 && rejected > 300,
+        "{accepted} accepted, {rejected} rejected"
+    );
+}

@@ -5,6 +5,7 @@
 pub mod allocation;
 pub mod analysed;
 pub mod analysis;
+mod byte_blocks;
 pub mod diff;
 pub mod dominators;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod leaks;
 pub mod markers;
 pub mod meta;
 pub mod nodes;
+mod number_array;
 pub mod object_ids;
 pub mod parser;
 pub mod paths;
@@ -21,6 +23,7 @@ pub mod raw;
 pub mod retained;
 pub mod strings;
 pub mod summary;
+mod swar;
 
 pub use allocation::{Frame, allocation_stack};
 pub use analysed::{AnalysedSnapshot, NodeFacts, Phase, Progress};

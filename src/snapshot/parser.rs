@@ -9,10 +9,10 @@ use std::sync::mpsc;
 
 use super::error::{Result, SnapshotError};
 use super::json_scan::{
-    NestedNumbers, NumberArray, NumberSink, Progress, StrDecoder, StringArray, ValueSkipper, is_ws,
-    syntax,
+    NestedNumbers, Progress, StrDecoder, StringArray, ValueSkipper, is_ws, syntax,
 };
 use super::meta::SnapshotMeta;
+use super::number_array::{NumberArray, NumberSink};
 use super::raw::{NodeLayout, RawSnapshot, flatten_trace_tree};
 use super::strings::StringTable;
 

@@ -1,0 +1,319 @@
+//! Flat arrays of unsigned integers (nodes, edges, locations, ...), fed in slices split
+//! anywhere. V8's plain layout goes through a 64-byte-block fast path; everything else, and every
+//! error, through a byte-at-a-time state machine that the fast path hands over to exactly.
+
+use super::byte_blocks::{BLOCK, BlockClasses, count_bits};
+use super::error::{Result, SnapshotError};
+use super::json_scan::{Progress, describe, is_ws, syntax};
+use super::swar::{digits_value, word_at};
+
+/// Where the numbers of a flat array go.
+#[derive(Debug)]
+pub enum NumberSink {
+    /// Keep every number.
+    All(Vec<u32>),
+    /// Keep only the record fields whose `keep` flag is set (light mode).
+    Fields {
+        out: Vec<u32>,
+        keep: Vec<bool>,
+        position: usize,
+    },
+    /// Validate and count only.
+    CountOnly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NumberPhase {
+    BeforeOpen,
+    FirstOrClose,
+    Value,
+    InNumber,
+    AfterValue,
+}
+
+#[derive(Debug)]
+struct NumberState {
+    section: &'static str,
+    phase: NumberPhase,
+    partial: u64,
+    count: u64,
+}
+
+#[derive(Debug)]
+pub struct NumberArray {
+    state: NumberState,
+    pub sink: NumberSink,
+}
+
+impl NumberArray {
+    pub fn new(section: &'static str, sink: NumberSink) -> NumberArray {
+        NumberArray {
+            state: NumberState {
+                section,
+                phase: NumberPhase::BeforeOpen,
+                partial: 0,
+                count: 0,
+            },
+            sink,
+        }
+    }
+
+    /// Numbers seen so far (kept or not).
+    pub fn count(&self) -> u64 {
+        self.state.count
+    }
+
+    pub fn feed(&mut self, buf: &[u8], base: u64) -> Result<Progress> {
+        match &mut self.sink {
+            NumberSink::All(out) => {
+                scan_numbers::<false, _>(&mut self.state, buf, base, |v| out.push(v))
+            }
+            NumberSink::Fields {
+                out,
+                keep,
+                position,
+            } => {
+                let width = keep.len().max(1);
+                scan_numbers::<false, _>(&mut self.state, buf, base, |v| {
+                    if keep.get(*position).copied().unwrap_or(false) {
+                        out.push(v);
+                    }
+                    *position += 1;
+                    if *position == width {
+                        *position = 0;
+                    }
+                })
+            }
+            NumberSink::CountOnly => scan_numbers::<true, _>(&mut self.state, buf, base, |_| {}),
+        }
+    }
+}
+
+fn bad_number(st: &NumberState, offset: u64, problem: &'static str) -> SnapshotError {
+    SnapshotError::BadNumber {
+        offset,
+        section: st.section,
+        index: st.count,
+        problem,
+    }
+}
+
+fn check_integer_end(st: &NumberState, b: u8, offset: u64) -> Result<()> {
+    if matches!(b, b'.' | b'e' | b'E') {
+        Err(bad_number(st, offset, "is not an integer"))
+    } else {
+        Ok(())
+    }
+}
+
+/// The fast path for what V8 writes, `12,345\n,6`: 64 bytes classified at once, then every
+/// number that ends in the block read from its own position (no byte-to-byte dependency, so the
+/// CPU reads several at a time). Each block starts just after a comma, so nothing carries over
+/// from the one before. Stops before anything else, including runs of ten digits or more (they
+/// may not fit a u32), and returns the position just after the last comma it read: the byte
+/// loop goes on from there exactly as if it had read everything itself, errors included.
+#[inline(always)]
+fn read_plain_blocks<F: FnMut(u32)>(
+    st: &mut NumberState,
+    buf: &[u8],
+    mut i: usize,
+    push: &mut F,
+) -> usize {
+    // A number starting at the block's last byte is read eight bytes on: keep them in `buf`.
+    while i + BLOCK + 8 <= buf.len() {
+        let Some(classes) = BlockClasses::at(buf, i) else {
+            break;
+        };
+        let (stop, commas) = plain_prefix(classes);
+        if commas == 0 {
+            break;
+        }
+        let last_comma = 63 - commas.leading_zeros();
+        let before_last = (1u64 << last_comma) - 1;
+        let digits = classes.digits;
+        let mut starts = digits & !(digits << 1) & before_last;
+        let mut ends = digits & !(digits >> 1) & before_last;
+        while starts != 0 {
+            let (first, last) = (starts.trailing_zeros(), ends.trailing_zeros());
+            starts &= starts - 1;
+            ends &= ends - 1;
+            let at = i + first as usize;
+            let len = last - first + 1;
+            let Some(w) = word_at(buf, at) else {
+                return i;
+            };
+            let mut value = digits_value(w, len.min(8));
+            if len > 8 {
+                value = value * 10 + u64::from(buf.get(at + 8).map_or(0, |d| d - b'0'));
+            }
+            push(value as u32);
+        }
+        st.count += count_bits(commas);
+        st.phase = NumberPhase::Value;
+        i += last_comma as usize + 1;
+        if stop < 64 {
+            break;
+        }
+    }
+    i
+}
+
+/// For a block that starts just after a comma (or `[`): where V8's plain layout stops (64 if it
+/// does not), and the commas before that point. Plain means digit runs of at most nine, each
+/// followed by `,` or `\n,`.
+#[inline(always)]
+fn plain_prefix(classes: BlockClasses) -> (u32, u64) {
+    let BlockClasses {
+        digits,
+        commas,
+        newlines,
+    } = classes;
+    let odd = !(digits | commas | newlines)
+        | (commas << 1 | 1) & (commas | newlines)
+        | (newlines << 1) & (digits | newlines);
+    // Bit k of `tenth` is set when bytes k-9..=k are all digits.
+    let two = digits & digits << 1;
+    let four = two & two << 2;
+    let eight = four & four << 4;
+    let tenth = eight & two << 8;
+    let stop = (odd | tenth).trailing_zeros();
+    let before = if stop >= 64 {
+        commas
+    } else {
+        commas & ((1u64 << stop) - 1)
+    };
+    (stop, before)
+}
+
+/// The count-only fast path (light parses skip edges and locations): V8's layout eight bytes at
+/// a time, digits then `,` or `\n,`, every comma ending one number. Stops before anything else,
+/// including runs of ten digits or more (they may not fit a u32), and returns the position just
+/// after the last comma it counted: the byte loop goes on from there exactly as if it had read
+/// everything itself, errors included.
+#[inline(always)]
+fn count_plain_run(st: &mut NumberState, buf: &[u8], mut i: usize) -> usize {
+    while let Some(classes) = BlockClasses::at(buf, i) {
+        let (stop, commas) = plain_prefix(classes);
+        if commas == 0 {
+            break;
+        }
+        st.count += count_bits(commas);
+        st.phase = NumberPhase::Value;
+        i += (64 - commas.leading_zeros()) as usize;
+        if stop < 64 {
+            break;
+        }
+    }
+    i
+}
+
+// The hot loop of the parser: plain runs go through `scan_plain_run` (or `count_plain_run` when
+// the numbers are only counted), everything else (and every error) through the byte-at-a-time
+// state machine.
+#[inline(always)]
+fn scan_numbers<const COUNT_ONLY: bool, F: FnMut(u32)>(
+    st: &mut NumberState,
+    buf: &[u8],
+    base: u64,
+    mut push: F,
+) -> Result<Progress> {
+    let n = buf.len();
+    let mut i = 0;
+    while i < n {
+        if matches!(st.phase, NumberPhase::Value | NumberPhase::FirstOrClose) {
+            i = if COUNT_ONLY {
+                count_plain_run(st, buf, i)
+            } else {
+                read_plain_blocks(st, buf, i, &mut push)
+            };
+            if i >= n {
+                break;
+            }
+        }
+        let b = buf[i];
+        match st.phase {
+            NumberPhase::InNumber | NumberPhase::FirstOrClose | NumberPhase::Value
+                if b.is_ascii_digit() =>
+            {
+                let mut acc = if st.phase == NumberPhase::InNumber {
+                    st.partial
+                } else {
+                    0
+                };
+                let mut j = i;
+                while j < n {
+                    let d = buf[j].wrapping_sub(b'0');
+                    if d > 9 {
+                        break;
+                    }
+                    acc = acc * 10 + d as u64;
+                    if acc > u32::MAX as u64 {
+                        return Err(bad_number(st, base + j as u64, "exceeds u32"));
+                    }
+                    j += 1;
+                }
+                if j == n {
+                    st.partial = acc;
+                    st.phase = NumberPhase::InNumber;
+                    return Ok(Progress::NeedMore);
+                }
+                check_integer_end(st, buf[j], base + j as u64)?;
+                push(acc as u32);
+                st.count += 1;
+                st.phase = NumberPhase::AfterValue;
+                i = j;
+            }
+            NumberPhase::InNumber => {
+                // The number ended exactly at the previous chunk boundary.
+                check_integer_end(st, b, base + i as u64)?;
+                push(st.partial as u32);
+                st.count += 1;
+                st.phase = NumberPhase::AfterValue;
+            }
+            NumberPhase::AfterValue => {
+                i += 1;
+                match b {
+                    b',' => st.phase = NumberPhase::Value,
+                    b']' => return Ok(Progress::Done(i)),
+                    _ if is_ws(b) => {}
+                    _ => {
+                        return Err(syntax(
+                            base + i as u64 - 1,
+                            &format!("`{}`", st.section),
+                            format!("expected `,` or `]`, found {}", describe(b)),
+                        ));
+                    }
+                }
+            }
+            NumberPhase::FirstOrClose | NumberPhase::Value => {
+                if b == b']' && st.phase == NumberPhase::FirstOrClose {
+                    return Ok(Progress::Done(i + 1));
+                }
+                if b == b'-' {
+                    return Err(bad_number(st, base + i as u64, "is negative"));
+                }
+                if !is_ws(b) {
+                    return Err(syntax(
+                        base + i as u64,
+                        &format!("`{}`", st.section),
+                        format!("expected an unsigned integer, found {}", describe(b)),
+                    ));
+                }
+                i += 1;
+            }
+            NumberPhase::BeforeOpen => {
+                if b == b'[' {
+                    st.phase = NumberPhase::FirstOrClose;
+                } else if !is_ws(b) {
+                    return Err(syntax(
+                        base + i as u64,
+                        &format!("`{}`", st.section),
+                        format!("expected `[`, found {}", describe(b)),
+                    ));
+                }
+                i += 1;
+            }
+        }
+    }
+    Ok(Progress::NeedMore)
+}
