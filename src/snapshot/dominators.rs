@@ -107,32 +107,32 @@ impl Dominators {
 /// memlab's `flagReachableNodesFromWindow`: nodes reachable from the root's
 /// edges (minus shortcuts and the "(Document DOM trees)" element), then
 /// along every non-weak edge.
-fn page_owned_nodes(graph: &HeapGraph) -> Vec<bool> {
+fn page_owned_nodes(graph: &HeapGraph) -> NodeBits {
     let n = graph.node_count();
     let ids = graph.meta.edge_type_ids;
-    let (edge_type, _, edge_to) = graph.edge_columns();
+    let edges = graph.edge_columns();
     let first_edge = graph.first_edge();
     let dom_trees_root = dom_trees_root_marker(graph);
-    let mut flags = vec![false; n];
+    let mut flags = NodeBits::new(n);
     let mut stack: Vec<u32> = Vec::new();
     for e in graph.edges_of(NodeIdx::ROOT) {
-        let t = Some(edge_type[e as usize]);
-        let to = edge_to[e as usize];
+        let t = Some(edges.edge_type(e as usize));
+        let to = edges.to(e as usize);
         if (t == ids.element && dom_trees_root == Some(to)) || t == ids.shortcut {
             continue;
         }
         stack.push(to);
-        flags[to as usize] = true;
+        flags.set(to);
     }
     while let Some(v) = stack.pop() {
         let v = v as usize;
         for e in first_edge[v]..first_edge[v + 1] {
-            let to = edge_to[e as usize];
-            if flags[to as usize] || Some(edge_type[e as usize]) == ids.weak {
+            let to = edges.to(e as usize);
+            if flags.get(to) || Some(edges.edge_type(e as usize)) == ids.weak {
                 continue;
             }
             stack.push(to);
-            flags[to as usize] = true;
+            flags.set(to);
         }
     }
     flags
@@ -151,16 +151,35 @@ fn dom_trees_root_marker(graph: &HeapGraph) -> Option<u32> {
         .map(|to| to.0)
 }
 
+/// One bit per node (an eighth of a `Vec<bool>`: this one is alive at the dominators' peak).
+struct NodeBits(Vec<u64>);
+
+impl NodeBits {
+    fn new(n: usize) -> NodeBits {
+        NodeBits(vec![0; n.div_ceil(64)])
+    }
+
+    #[inline]
+    fn get(&self, node: u32) -> bool {
+        self.0[node as usize / 64] >> (node % 64) & 1 != 0
+    }
+
+    #[inline]
+    fn set(&mut self, node: u32) {
+        self.0[node as usize / 64] |= 1 << (node % 64);
+    }
+}
+
 /// memlab's `isEssential` edge predicate, shared by the forward DFS and the
 /// backward retainer scan.
 struct EdgeRules<'a> {
-    page: &'a [bool],
+    page: &'a NodeBits,
     weak: Option<u8>,
     shortcut: Option<u8>,
 }
 
 impl<'a> EdgeRules<'a> {
-    fn new(graph: &HeapGraph, page: &'a [bool]) -> Self {
+    fn new(graph: &HeapGraph, page: &'a NodeBits) -> Self {
         EdgeRules {
             page,
             weak: graph.meta.edge_type_ids.weak,
@@ -176,7 +195,7 @@ impl<'a> EdgeRules<'a> {
         if from != 0 && Some(edge_type) == self.shortcut {
             return false;
         }
-        !(from != 0 && self.page[to as usize] && !self.page[from as usize])
+        !(from != 0 && self.page.get(to) && !self.page.get(from))
     }
 
     /// The same predicate for a retainer entry (retaining node plus edge-kind flags).
@@ -189,56 +208,69 @@ impl<'a> EdgeRules<'a> {
         if from != 0 && entry & RETAINED_BY_SHORTCUT != 0 {
             return false;
         }
-        !(from != 0 && self.page[to as usize] && !self.page[from as usize])
+        !(from != 0 && self.page.get(to) && !self.page.get(from))
     }
 }
 
-/// Lengauer–Tarjan over vertices numbered 1..=n (0 means "none"), vertex v
-/// being node v-1. Returns (idom by node, retained size by node).
+/// Semi-NCA over vertices numbered 1..=n (0 means "none"), vertex v being node v-1. Returns
+/// (idom by node, retained size by node).
+///
+/// Memory is the limit on large snapshots, so four arrays of n + 1 words are all it holds at
+/// once (plus the result's sizes at the end), each reused as the phases go:
+/// - `pre`: preorder number by vertex, for good;
+/// - `tree`: the DFS parent by vertex, then the link forest's ancestors (path compression
+///   rewrites them), then the immediate dominator by preorder number;
+/// - `order`: the vertex by preorder number, then the semidominator by preorder number, then the
+///   immediate dominator by vertex (the result);
+/// - `scratch`: the DFS edge cursor by node, then the least semidominator on the compressed
+///   path by vertex, then the vertex by preorder number again.
+///
+/// Linking is implicit: vertices are processed in reverse preorder and a vertex is linked once
+/// processed, so "linked" is `pre > i`, and `tree` holds the DFS parent until then. Path
+/// compression loses the parents, which the NCA phase finds again: a vertex's DFS parent is its
+/// counted retainer with the greatest preorder number below its own (every such retainer is a
+/// DFS ancestor, and the parent is the deepest); vertices numbered after the DFS runs hang under
+/// the root.
 fn lengauer_tarjan(
     graph: &HeapGraph,
     rules: &EdgeRules,
 ) -> (Vec<u32>, RetainedSizes, DominatorStats) {
     let n = graph.node_count();
     let len = n + 1;
-    let (edge_type, _, edge_to) = graph.edge_columns();
+    let edges = graph.edge_columns();
     let first_edge = graph.first_edge();
     let (first_retainer, retainer) = graph.retainer_columns();
 
-    // Memory is the limit on large snapshots: five arrays at most are alive at once. `parent`
-    // becomes `dom`, `label` the preorder, and the DFS cursor is freed before `ancestor` exists.
-    let mut parent = vec![0u32; len];
-    let mut vertex = vec![0u32; len];
-    let mut label = vec![0u32; len];
-    let mut semi = vec![0u32; len];
+    let mut tree = vec![0u32; len];
+    let mut order = vec![0u32; len];
+    let mut pre = vec![0u32; len];
     // Per-node (ordinal-indexed) resumable edge cursor of the iterative DFS.
-    let mut next_edge = vec![0u32; n];
+    let mut scratch = vec![0u32; len];
     let mut numbered: u32 = 0;
 
-    let mut dfs = |start: u32,
-                   parent: &mut [u32],
-                   semi: &mut [u32],
-                   vertex: &mut [u32],
-                   label: &mut [u32],
-                   numbered: &mut u32| {
+    let dfs = |start: u32,
+               parent: &mut [u32],
+               pre: &mut [u32],
+               order: &mut [u32],
+               next_edge: &mut [u32],
+               numbered: &mut u32| {
         next_edge[start as usize - 1] = first_edge[start as usize - 1];
         let mut v = start;
         while v != 0 {
-            if semi[v as usize] == 0 {
+            if pre[v as usize] == 0 {
                 *numbered += 1;
-                semi[v as usize] = *numbered;
-                vertex[*numbered as usize] = v;
-                label[v as usize] = v;
+                pre[v as usize] = *numbered;
+                order[*numbered as usize] = v;
             }
             let mut v_next = parent[v as usize];
             let vo = v as usize - 1;
             let end = first_edge[vo + 1];
             while next_edge[vo] < end {
                 let e = next_edge[vo] as usize;
-                let wo = edge_to[e];
-                if rules.is_essential(vo as u32, edge_type[e], wo) {
+                let wo = edges.to(e);
+                if rules.is_essential(vo as u32, edges.edge_type(e), wo) {
                     let w = wo + 1;
-                    if semi[w as usize] == 0 {
+                    if pre[w as usize] == 0 {
                         parent[w as usize] = v;
                         next_edge[wo as usize] = first_edge[wo as usize];
                         v_next = w;
@@ -254,10 +286,10 @@ fn lengauer_tarjan(
     let root: u32 = 1;
     dfs(
         root,
-        &mut parent,
-        &mut semi,
-        &mut vertex,
-        &mut label,
+        &mut tree,
+        &mut pre,
+        &mut order,
+        &mut scratch,
         &mut numbered,
     );
     let mut stats = DominatorStats {
@@ -268,7 +300,7 @@ fn lengauer_tarjan(
     // Orphans kept alive only by weak/shortcut references, each with its DFS.
     if (numbered as usize) < n {
         for v in 1..=n as u32 {
-            if semi[v as usize] != 0 {
+            if pre[v as usize] != 0 {
                 continue;
             }
             let vo = v as usize - 1;
@@ -278,110 +310,108 @@ fn lengauer_tarjan(
                 .all(|&entry| entry & (RETAINED_WEAKLY | RETAINED_BY_SHORTCUT) != 0);
             if only_weak {
                 stats.weak_orphans += 1;
-                parent[v as usize] = root;
+                tree[v as usize] = root;
                 dfs(
                     v,
-                    &mut parent,
-                    &mut semi,
-                    &mut vertex,
-                    &mut label,
+                    &mut tree,
+                    &mut pre,
+                    &mut order,
+                    &mut scratch,
                     &mut numbered,
                 );
             }
         }
     }
     // Whatever is left only retains itself in cycles: hang it under the root.
+    let first_hung = numbered + 1;
     if (numbered as usize) < n {
         for v in 1..=n as u32 {
-            if semi[v as usize] == 0 {
+            if pre[v as usize] == 0 {
                 stats.unreached += 1;
-                parent[v as usize] = root;
+                tree[v as usize] = root;
                 numbered += 1;
-                semi[v as usize] = numbered;
-                vertex[numbered as usize] = v;
-                label[v as usize] = v;
+                pre[v as usize] = numbered;
+                order[numbered as usize] = v;
             }
         }
     }
 
-    drop(next_edge);
-    // Semi-NCA (Georgiadis): the semidominators as Lengauer–Tarjan computes them, then each
-    // immediate dominator as the nearest common ancestor of the parent and the semidominator.
-    // Dominators are unique, so this equals memlab's Lengauer–Tarjan result, with no buckets:
-    // five arrays alive at once instead of seven.
-    let mut ancestor = vec![0u32; len];
+    // Semidominators as Lengauer–Tarjan computes them, with path compression over the implicit
+    // link forest; `least[v]` is the least semidominator on v's compressed path.
+    let (ancestor, least, semi) = (&mut tree, &mut scratch, &mut order);
     let mut compress_stack: Vec<u32> = Vec::new();
-    let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
-        if ancestor[v as usize] == 0 {
-            return v;
-        }
-        // Path compression, iteratively.
-        let mut x = v;
-        compress_stack.clear();
-        while ancestor[ancestor[x as usize] as usize] != 0 {
-            compress_stack.push(x);
-            x = ancestor[x as usize];
-        }
-        while let Some(w) = compress_stack.pop() {
-            let a = ancestor[w as usize] as usize;
-            if semi[label[a] as usize] < semi[label[w as usize] as usize] {
-                label[w as usize] = label[a];
-            }
-            ancestor[w as usize] = ancestor[a];
-        }
-        label[v as usize]
-    };
-
     for i in (2..=numbered).rev() {
-        let w = vertex[i as usize];
+        let w = semi[i as usize];
         let wo = w as usize - 1;
+        let mut sdom = i;
         let mut orphan = true;
         let range = first_retainer[wo] as usize..first_retainer[wo + 1] as usize;
         for &entry in &retainer[range] {
             if !rules.is_essential_retainer(entry, wo as u32) {
                 continue;
             }
-            let from = entry & RETAINER_NODE_MASK;
             orphan = false;
-            let u = evaluate(from + 1, &mut ancestor, &mut label, &semi);
-            if semi[u as usize] < semi[w as usize] {
-                semi[w as usize] = semi[u as usize];
-            }
+            let v = (entry & RETAINER_NODE_MASK) + 1;
+            let candidate = if pre[v as usize] <= i {
+                // Not linked yet: its semidominator is still its own number.
+                pre[v as usize]
+            } else {
+                let mut x = v;
+                compress_stack.clear();
+                while pre[ancestor[x as usize] as usize] > i {
+                    compress_stack.push(x);
+                    x = ancestor[x as usize];
+                }
+                while let Some(y) = compress_stack.pop() {
+                    let a = ancestor[y as usize] as usize;
+                    if least[a] < least[y as usize] {
+                        least[y as usize] = least[a];
+                    }
+                    ancestor[y as usize] = ancestor[a];
+                }
+                least[v as usize]
+            };
+            sdom = sdom.min(candidate);
         }
         if orphan {
-            semi[w as usize] = semi[root as usize];
+            sdom = 1;
         }
-        // Link w to its parent: later evaluations see through it.
-        ancestor[w as usize] = parent[w as usize];
+        least[w as usize] = sdom;
+        semi[i as usize] = sdom;
     }
-    drop(ancestor);
 
-    // `label` now holds each vertex's preorder number; `parent` becomes `dom` in preorder, where
-    // every ancestor's dominator is final before its descendants ask for it.
-    let preorder = &mut label;
-    for i in 1..=numbered {
-        preorder[vertex[i as usize] as usize] = i;
+    // Each immediate dominator is the nearest common ancestor of the DFS parent and the
+    // semidominator, walked in preorder (every ancestor's dominator is final by then), all in
+    // preorder numbers. Dominators are unique, so this equals memlab's Lengauer–Tarjan result.
+    let (dom, vertex) = (&mut tree, &mut scratch);
+    for v in 1..=n as u32 {
+        vertex[pre[v as usize] as usize] = v;
     }
-    let dom = &mut parent;
-    dom[0] = root;
-    dom[root as usize] = root;
+    dom[0] = 0;
+    dom[1] = 1;
     for i in 2..=numbered {
-        let w = vertex[i as usize] as usize;
-        let mut d = dom[w];
-        while preorder[d as usize] > semi[w] {
+        let mut d = if i >= first_hung {
+            1
+        } else {
+            dfs_parent(rules, retainer, first_retainer, &pre, vertex[i as usize], i)
+        };
+        while d > semi[i as usize] {
             d = dom[d as usize];
         }
-        dom[w] = d;
+        dom[i as usize] = d;
     }
-    drop((semi, label));
-    // In place: idom by node index is dom by vertex number, shifted down by one.
-    let mut idom = parent;
-    idom.remove(0);
-    for d in idom.iter_mut() {
-        *d = d.saturating_sub(1);
+    // The immediate dominator by node index, in the semidominators' place.
+    let idom = &mut order;
+    for v in 1..=n {
+        idom[v - 1] = vertex[dom[pre[v] as usize] as usize].saturating_sub(1);
     }
+    idom.truncate(n);
+    drop((tree, pre));
+    let mut idom = order;
+    idom.shrink_to_fit();
+    let vertex = scratch;
     let mut retained = RetainedSizes::from_self_sizes(&graph.nodes.self_size);
-    // Reverse DFS order: a node is added to its dominator before the
+    // Reverse preorder: a node is added to its dominator before the
     // dominator itself is added further up.
     for i in (2..=numbered).rev() {
         let o = vertex[i as usize] as usize - 1;
@@ -389,6 +419,27 @@ fn lengauer_tarjan(
         retained.add(d, retained.get(o));
     }
     (idom, retained, stats)
+}
+
+/// The DFS parent of vertex `w` (preorder number `i`, numbered by a DFS run) as a preorder
+/// number: its counted retainer numbered last before it, or the root when none is.
+fn dfs_parent(
+    rules: &EdgeRules,
+    retainer: &[u32],
+    first_retainer: &[u32],
+    pre: &[u32],
+    w: u32,
+    i: u32,
+) -> u32 {
+    let wo = w as usize - 1;
+    let range = first_retainer[wo] as usize..first_retainer[wo + 1] as usize;
+    retainer[range]
+        .iter()
+        .filter(|&&entry| rules.is_essential_retainer(entry, wo as u32))
+        .map(|&entry| pre[(entry & RETAINER_NODE_MASK) as usize + 1])
+        .filter(|&p| p < i)
+        .max()
+        .unwrap_or(1)
 }
 
 fn children_csr(idom: &[u32]) -> (Vec<u32>, Vec<u32>) {

@@ -15,6 +15,12 @@ use super::strings::StringTable;
 pub const RETAINED_WEAKLY: u32 = 1 << 31;
 pub const RETAINED_BY_SHORTCUT: u32 = 1 << 30;
 pub const RETAINER_NODE_MASK: u32 = RETAINED_BY_SHORTCUT - 1;
+/// An edge's target keeps the edge type in its top three bits (one byte less per edge, the
+/// biggest column there is); the low bits are the target node.
+const EDGE_TYPE_SHIFT: u32 = 29;
+const EDGE_TARGET_MASK: u32 = (1 << EDGE_TYPE_SHIFT) - 1;
+/// Edge types that fit those three bits (V8 has seven).
+const EDGE_TYPE_LIMIT: usize = 1 << (32 - EDGE_TYPE_SHIFT);
 
 /// Index of an edge (its position in `edges`, divided by the field count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,10 +64,9 @@ pub struct HeapGraph {
     pub nodes: NodeTable,
     /// `first_edge[n]..first_edge[n + 1]` are node n's outgoing edges.
     first_edge: Vec<u32>,
-    edge_type: Vec<u8>,
     edge_name: Vec<u32>,
-    /// Target node index (already divided by the node field count).
-    edge_to: Vec<u32>,
+    /// Target node index (already divided by the node field count), type in the top bits.
+    edge_target: Vec<u32>,
     /// `first_retainer[n]..first_retainer[n + 1]` index `retainer`.
     first_retainer: Vec<u32>,
     /// Node n's retainers: the retaining node, with `RETAINED_WEAKLY` / `RETAINED_BY_SHORTCUT`
@@ -84,25 +89,31 @@ impl HeapGraph {
                 "a light-mode parse has no edges; parse in full mode to build a graph".into(),
             ));
         }
-        // Memory is what limits large snapshots, so the node records are turned into columns
-        // and freed before the edge records are split. The id index is built on first use.
+        // Memory is what limits large snapshots. The edge records, the biggest array, are split
+        // in their own buffer first (shrinking by a third), then the node records are turned
+        // into columns and freed. The id index is built on first use.
         let edge_records = std::mem::take(&mut raw.edges);
-        let nodes = NodeTable::from_raw(&raw)?;
         let first_edge = first_edges(&raw, edge_records.len())?;
+        let (edge_name, edge_target) = split_edges(&raw, edge_records, first_edge.len() - 1)?;
+        let nodes = NodeTable::from_raw(&raw)?;
         raw.nodes = Vec::new();
-        let edges = split_edges(&raw, edge_records, first_edge.len() - 1);
-        let (edge_type, edge_name, edge_to) = edges?;
         let ids = raw.meta.edge_type_ids;
-        let (first_retainer, retainer) =
-            build_retainers(&first_edge, &edge_type, &edge_to, ids.weak, ids.shortcut);
+        let (first_retainer, retainer) = build_retainers(
+            &first_edge,
+            EdgeColumns {
+                name: &edge_name,
+                target: &edge_target,
+            },
+            ids.weak,
+            ids.shortcut,
+        );
         let locations = resolve_locations(&raw, nodes.len());
 
         let mut graph = HeapGraph {
             nodes,
             first_edge,
-            edge_type,
             edge_name,
-            edge_to,
+            edge_target,
             first_retainer,
             retainer,
             locations,
@@ -182,7 +193,7 @@ impl HeapGraph {
     }
 
     pub fn edge_count(&self) -> usize {
-        self.edge_to.len()
+        self.edge_target.len()
     }
 
     pub fn view(&self) -> NodeView<'_> {
@@ -248,14 +259,16 @@ impl HeapGraph {
                     (Some((f, next)), edges) if f == from => (next, edges.end),
                     (_, edges) => (edges.start, edges.end),
                 };
-                let e = (begin..stop).find(|&e| self.edge_to.get(e as usize) == Some(&node.0))?;
+                let edges = self.edge_columns();
+                let e = (begin..stop).find(|&e| edges.to(e as usize) == node.0)?;
                 resume = Some((from, e + 1));
                 Some((EdgeIdx(e), NodeIdx(from)))
             })
     }
 
     pub fn edge_type(&self, edge: EdgeIdx) -> u8 {
-        self.edge_type.get(edge.index()).copied().unwrap_or(0)
+        let target = self.edge_target.get(edge.index()).copied().unwrap_or(0);
+        (target >> EDGE_TYPE_SHIFT) as u8
     }
 
     pub fn edge_type_name(&self, edge: EdgeIdx) -> &str {
@@ -263,7 +276,8 @@ impl HeapGraph {
     }
 
     pub fn edge_to(&self, edge: EdgeIdx) -> NodeIdx {
-        NodeIdx(self.edge_to.get(edge.index()).copied().unwrap_or(0))
+        let target = self.edge_target.get(edge.index()).copied().unwrap_or(0);
+        NodeIdx(target & EDGE_TARGET_MASK)
     }
 
     /// The node an edge starts from (binary search over `first_edge`).
@@ -290,9 +304,12 @@ impl HeapGraph {
             .copied()
     }
 
-    /// Flat edge columns for the analyses (type, name, target index).
-    pub fn edge_columns(&self) -> (&[u8], &[u32], &[u32]) {
-        (&self.edge_type, &self.edge_name, &self.edge_to)
+    /// Flat edge columns for the analyses' inner loops.
+    pub fn edge_columns(&self) -> EdgeColumns<'_> {
+        EdgeColumns {
+            name: &self.edge_name,
+            target: &self.edge_target,
+        }
     }
 
     pub fn first_edge(&self) -> &[u32] {
@@ -305,7 +322,30 @@ impl HeapGraph {
     }
 }
 
-type EdgeColumns = (Vec<u8>, Vec<u32>, Vec<u32>);
+/// The edge columns, indexed by edge; in range for every edge of the graph they come from.
+#[derive(Debug, Clone, Copy)]
+pub struct EdgeColumns<'a> {
+    name: &'a [u32],
+    target: &'a [u32],
+}
+
+impl EdgeColumns<'_> {
+    #[inline]
+    pub fn to(&self, e: usize) -> u32 {
+        self.target[e] & EDGE_TARGET_MASK
+    }
+
+    #[inline]
+    pub fn edge_type(&self, e: usize) -> u8 {
+        (self.target[e] >> EDGE_TYPE_SHIFT) as u8
+    }
+
+    /// A string index, or an element/hidden index (see `SnapshotMeta::edge_name_is_index`).
+    #[inline]
+    pub fn name(&self, e: usize) -> u32 {
+        self.name[e]
+    }
+}
 
 /// Per-node first-edge offsets, validated against the number of edge records (`edge_numbers`
 /// numbers of `meta.edge.count` fields each).
@@ -316,12 +356,12 @@ fn first_edges(raw: &RawSnapshot, edge_numbers: usize) -> Result<Vec<u32>> {
     if n == 0 {
         return Err(SnapshotError::NoNodes);
     }
-    // Retainer entries keep two flag bits above the node index.
-    if n > RETAINER_NODE_MASK as usize {
+    // Edge targets keep the edge type above the node index (and retainer entries two flags).
+    if n > EDGE_TARGET_MASK as usize {
         return Err(SnapshotError::TooLarge {
             what: "node_count",
             value: n as u64,
-            limit: u64::from(RETAINER_NODE_MASK),
+            limit: u64::from(EDGE_TARGET_MASK),
         });
     }
     let edge_count_field = meta.node.edge_count;
@@ -345,18 +385,28 @@ fn first_edges(raw: &RawSnapshot, edge_numbers: usize) -> Result<Vec<u32>> {
     Ok(first_edge)
 }
 
-/// Validates the edge records and splits them into columns. The targets are compacted into the
-/// front of the records' own buffer (record e is read before slot e <= its start is written),
-/// so only the type and name columns are new memory.
-fn split_edges(raw: &RawSnapshot, mut records: Vec<u32>, node_count: usize) -> Result<EdgeColumns> {
+/// Validates the edge records and splits them into (name, target) columns inside the records' own
+/// buffer, so that the peak stays at the size of the records: each record becomes a (target with
+/// type, name) pair in place (record e is read before slots 2e and 2e + 1 <= its start + 1 are
+/// written), the freed third is returned, the names are copied out and the targets compacted.
+fn split_edges(
+    raw: &RawSnapshot,
+    mut records: Vec<u32>,
+    node_count: usize,
+) -> Result<(Vec<u32>, Vec<u32>)> {
     let meta = &raw.meta;
     let fields = meta.edge.count.max(1);
     let node_fields = meta.node.count as u64;
     let m = records.len() / fields;
     let type_count = meta.edge_types.len();
+    if type_count > EDGE_TYPE_LIMIT {
+        return Err(SnapshotError::TooLarge {
+            what: "the number of edge types",
+            value: type_count as u64,
+            limit: EDGE_TYPE_LIMIT as u64,
+        });
+    }
     let string_count = raw.strings.len() as u64;
-    let mut edge_type = Vec::with_capacity(m);
-    let mut edge_name = Vec::with_capacity(m);
     for e in 0..m {
         let record = &records[e * fields..(e + 1) * fields];
         let field = |offset: usize| record.get(offset).copied().unwrap_or(0);
@@ -392,41 +442,46 @@ fn split_edges(raw: &RawSnapshot, mut records: Vec<u32>, node_count: usize) -> R
                 nodes: node_count as u64,
             });
         }
-        edge_type.push(t as u8);
-        edge_name.push(name);
-        records[e] = to as u32;
+        records[2 * e] = to as u32 | t << EDGE_TYPE_SHIFT;
+        records[2 * e + 1] = name;
+    }
+    records.truncate(2 * m);
+    records.shrink_to_fit();
+    let edge_name: Vec<u32> = records.iter().skip(1).step_by(2).copied().collect();
+    for e in 0..m {
+        records[e] = records[2 * e];
     }
     records.truncate(m);
     records.shrink_to_fit();
-    Ok((edge_type, edge_name, records))
+    Ok((edge_name, records))
 }
 
 /// Counting sort of edges by target; within a node, retainers stay in edge order (the order
 /// memlab and DevTools see them in).
 fn build_retainers(
     first_edge: &[u32],
-    edge_type: &[u8],
-    edge_to: &[u32],
+    edges: EdgeColumns,
     weak: Option<u8>,
     shortcut: Option<u8>,
 ) -> (Vec<u32>, Vec<u32>) {
     let n = first_edge.len() - 1;
+    let m = edges.target.len();
     // Counts land one slot up, so that after the prefix sum `first_retainer[to + 1]` is node
     // to's start and serves as its fill cursor; once filled it is node to's end.
     let mut first_retainer = vec![0u32; n + 1];
-    for &to in edge_to {
-        if let Some(c) = first_retainer.get_mut(to as usize + 2) {
+    for e in 0..m {
+        if let Some(c) = first_retainer.get_mut(edges.to(e) as usize + 2) {
             *c += 1;
         }
     }
     for i in 1..n {
         first_retainer[i + 1] += first_retainer[i];
     }
-    let mut retainer = vec![0u32; edge_to.len()];
+    let mut retainer = vec![0u32; m];
     for from in 0..n {
         for e in first_edge[from] as usize..first_edge[from + 1] as usize {
-            let cursor = &mut first_retainer[edge_to[e] as usize + 1];
-            let t = Some(edge_type[e]);
+            let cursor = &mut first_retainer[edges.to(e) as usize + 1];
+            let t = Some(edges.edge_type(e));
             let flags = if t == weak { RETAINED_WEAKLY } else { 0 }
                 | if t == shortcut {
                     RETAINED_BY_SHORTCUT

@@ -70,8 +70,8 @@ impl PathRules {
             return false;
         }
         let ids = graph.meta.edge_type_ids;
-        let (edge_type, edge_name, _) = graph.edge_columns();
-        let t = Some(edge_type[e as usize]);
+        let edges = graph.edge_columns();
+        let t = Some(edges.edge_type(e as usize));
         if t == ids.weak || (t == ids.shortcut && from != 0) {
             return false;
         }
@@ -81,8 +81,8 @@ impl PathRules {
         {
             return false;
         }
-        if !graph.meta.edge_name_is_index(edge_type[e as usize]) {
-            let flags = self.flags(edge_name[e as usize]);
+        if !graph.meta.edge_name_is_index(edges.edge_type(e as usize)) {
+            let flags = self.flags(edges.name(e as usize));
             if flags & EDGE_NAME_BLOCKED != 0 {
                 return false;
             }
@@ -123,7 +123,7 @@ pub struct Distances {
 impl Distances {
     pub fn compute(graph: &HeapGraph, rules: &PathRules) -> Distances {
         let n = graph.node_count();
-        let (_, _, edge_to) = graph.edge_columns();
+        let edges = graph.edge_columns();
         let first_edge = graph.first_edge();
         let mut dist = vec![UNREACHED; n];
         // Only the frontier is queued, not every node reached.
@@ -135,7 +135,7 @@ impl Distances {
             while let Some(v) = queue.pop_front() {
                 let next = dist[v as usize] + 1;
                 for e in first_edge[v as usize]..first_edge[v as usize + 1] {
-                    let to = edge_to[e as usize];
+                    let to = edges.to(e as usize);
                     if dist[to as usize] == UNREACHED
                         && Some(to) != skip
                         && rules.allows(graph, v, e, to)
@@ -230,7 +230,7 @@ pub struct PathStep {
 /// Lower is better: user-level edges first, then their sources' kinds.
 fn preference(graph: &HeapGraph, from: u32, e: u32) -> u8 {
     let ids = graph.meta.edge_type_ids;
-    let t = Some(graph.edge_columns().0[e as usize]);
+    let t = Some(graph.edge_columns().edge_type(e as usize));
     let edge_rank = if t == ids.property || t == ids.element || t == ids.context {
         0
     } else if t == ids.hidden {
@@ -249,10 +249,10 @@ fn preference(graph: &HeapGraph, from: u32, e: u32) -> u8 {
 /// The synthetic "(GC roots)" node, if the root points at one.
 fn find_gc_roots(graph: &HeapGraph) -> Option<u32> {
     let synthetic = graph.meta.node_type_ids.synthetic?;
-    let (_, _, edge_to) = graph.edge_columns();
+    let edges = graph.edge_columns();
     let first_edge = graph.first_edge();
     let (start, end) = (*first_edge.first()?, *first_edge.get(1)?);
-    (start..end).map(|e| edge_to[e as usize]).find(|&to| {
+    (start..end).map(|e| edges.to(e as usize)).find(|&to| {
         graph.nodes.node_type[to as usize] == synthetic
             && graph.node_name(NodeIdx(to)) == "(GC roots)"
     })
