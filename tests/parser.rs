@@ -45,10 +45,13 @@ fn real_snapshot_counts_match_meta() {
         graph.node_type_name(leakhound::snapshot::NodeIdx::ROOT),
         "synthetic"
     );
+    // The first lookups scan the id column, the later ones use the index they then build.
+    assert_eq!(graph.find_by_id(u32::MAX), None);
     for i in (0..graph.node_count() as u32).step_by(97) {
         let idx = leakhound::snapshot::NodeIdx(i);
         assert_eq!(graph.find_by_id(graph.node_id(idx)), Some(idx));
     }
+    assert_eq!(graph.find_by_id(u32::MAX), None);
     // Every retainer entry really is an edge of its retaining node.
     for i in (0..graph.node_count() as u32).step_by(13) {
         let idx = leakhound::snapshot::NodeIdx(i);

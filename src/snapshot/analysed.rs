@@ -91,9 +91,6 @@ impl AnalysedSnapshot {
         let graph = HeapGraph::from_raw(raw)?;
         progress.enter(Phase::Analysis);
         let analysis = Analysis::compute(&graph)?;
-        // The id index, built after the dominators' scratch is gone (so outside the peak) and
-        // off the JS thread, where id lookups would otherwise build it.
-        graph.nodes.indices_by_id();
         progress.enter(Phase::Done);
         Ok(Self::from_parts(graph, analysis))
     }

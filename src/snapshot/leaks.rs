@@ -201,6 +201,8 @@ impl NewObjects {
     fn check_final(&self, last: &HeapGraph) -> Result<()> {
         check_layout(("target", &self.target_meta), ("final", &last.meta))?;
         let view = last.view();
+        // Many lookups follow: index the ids first.
+        last.nodes.indices_by_id();
         let (mut compared, mut agreed) = (0usize, 0usize);
         for &(id, fingerprint) in &self.target_sample {
             if let Some(node) = last.find_by_id(id) {

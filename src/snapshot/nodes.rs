@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::error::{Result, SnapshotError};
 use super::meta::SnapshotMeta;
@@ -32,10 +33,34 @@ pub struct NodeTable {
     /// Allocation trace node of every node; empty unless the snapshot was taken while allocations
     /// were tracked (otherwise every value is 0 and the column is not kept).
     pub trace_node: Vec<u32>,
-    /// Node indices ordered by id, for binary search instead of a hash map; built on first
-    /// use (a class summary never looks an id up).
+    /// Node indices ordered by id, for binary search instead of a hash map; built when a bulk
+    /// user asks for it or after `LINEAR_LOOKUPS` single lookups (a class summary never looks an
+    /// id up, and its memory peak should not pay for the index).
     by_id: OnceLock<Vec<u32>>,
+    linear_lookups: LookupCount,
 }
+
+/// Single id lookups scan the id column (milliseconds on millions of nodes) this many times
+/// before the index is built.
+const LINEAR_LOOKUPS: u32 = 16;
+
+/// How many lookups scanned the id column; not part of a table's value.
+#[derive(Debug, Default)]
+struct LookupCount(AtomicU32);
+
+impl Clone for LookupCount {
+    fn clone(&self) -> Self {
+        LookupCount(AtomicU32::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+impl PartialEq for LookupCount {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for LookupCount {}
 
 impl NodeTable {
     /// Builds the columns from full or light records, validating indices; the id index is built
@@ -56,6 +81,7 @@ impl NodeTable {
             self_size: Vec::with_capacity(n),
             trace_node: Vec::new(),
             by_id: OnceLock::new(),
+            linear_lookups: LookupCount::default(),
         };
         if let Some(offset) = layout.trace_node_id {
             let traces = raw
@@ -93,16 +119,24 @@ impl NodeTable {
     }
 
     fn build_id_index(&self) -> Vec<u32> {
-        // Sorting packed (id, index) words is far faster than sorting indices
-        // by a looked-up key (no cache misses in the comparisons).
-        let mut packed: Vec<u64> = self
+        // Sorting (id, index) pairs is far faster than sorting indices by a looked-up key (no
+        // cache misses in the comparisons). The pairs are sorted in one buffer that then keeps
+        // the indices only, so the peak is 8 bytes per node rather than 12.
+        let mut pairs: Vec<[u32; 2]> = self
             .id
             .iter()
             .enumerate()
-            .map(|(i, &id)| ((id as u64) << 32) | i as u64)
+            .map(|(i, &id)| [id, i as u32])
             .collect();
-        packed.sort_unstable();
-        packed.into_iter().map(|p| p as u32).collect()
+        pairs.sort_unstable_by_key(|&[id, index]| (u64::from(id) << 32) | u64::from(index));
+        let mut words: Vec<u32> = pairs.into_flattened();
+        let n = words.len() / 2;
+        for i in 0..n {
+            words[i] = words[2 * i + 1];
+        }
+        words.truncate(n);
+        words.shrink_to_fit();
+        words
     }
 
     pub fn len(&self) -> usize {
@@ -120,7 +154,13 @@ impl NodeTable {
 
     pub fn find_by_id(&self, id: u32) -> Option<NodeIdx> {
         let ids = &self.id;
-        let by_id = self.indices_by_id();
+        let by_id = match self.by_id.get() {
+            Some(by_id) => by_id,
+            None if self.linear_lookups.0.fetch_add(1, Ordering::Relaxed) < LINEAR_LOOKUPS => {
+                return ids.iter().position(|&x| x == id).map(|i| NodeIdx(i as u32));
+            }
+            None => self.indices_by_id(),
+        };
         let pos = by_id.partition_point(|&i| ids.get(i as usize).copied().unwrap_or(u32::MAX) < id);
         let &index = by_id.get(pos)?;
         (ids.get(index as usize) == Some(&id)).then_some(NodeIdx(index))
