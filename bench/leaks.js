@@ -15,13 +15,15 @@
 // count the generator planted (bench/make-leak-snapshots.js).
 //
 // Sets are generated into bench/out/ (git-ignored) on first use. Wall time and
-// peak RSS come from GNU time (`apt-get install time`); one run per tool and
-// set, and the load averages are printed since the machine may be shared.
+// peak RSS come from GNU time (`apt-get install time`); each tool runs 3 times
+// per set (`--runs N`), reporting its best time and highest peak RSS, and the
+// load averages are printed since the machine may be shared.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { bestOf, runsFromArgv } = require('./best-of');
 const { makeLeakSnapshots } = require('./make-leak-snapshots');
 
 const ROOT = path.join(__dirname, '..');
@@ -208,6 +210,7 @@ function compare(set, expected, lh, ml) {
 }
 
 function main() {
+  const runs = runsFromArgv();
   if (!fs.existsSync(GNU_TIME)) {
     console.error(`${GNU_TIME} not found: install GNU time (apt-get install time)`);
     process.exit(2);
@@ -216,7 +219,7 @@ function main() {
   const ml = memlab();
   const tools = [leakhound, lhFinal, lhLight, ml].filter(Boolean);
 
-  console.log(`\nthree-snapshot leak finding; ${os.cpus().length} cores, load ${load()}`);
+  console.log(`\nthree-snapshot leak finding; ${os.cpus().length} cores, best of ${runs} runs, load ${load()}`);
   console.log(row(['tool', 'set', 'wall s', 'peak RSS MiB', 'RSS/largest', 'vs leakhound'], TIMING));
   const verdicts = [];
   const groups = [];
@@ -226,7 +229,7 @@ function main() {
     let base = null;
     const found = {};
     for (const tool of tools) {
-      const m = measure(tool, set.files);
+      const m = bestOf(runs, () => measure(tool, set.files));
       if (m.error) {
         console.log(`${pad(tool.name, TIMING[0])} ${lpad(set.name, TIMING[1])}  failed: ${m.error}`);
         continue;

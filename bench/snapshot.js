@@ -12,14 +12,15 @@
 //   node bench/snapshot.js --big    a > 1 GB, > 2^24-node file, leakhound only
 //
 // Snapshots are generated into bench/out/ (git-ignored) on first use. Wall
-// time and peak RSS come from GNU time (`apt-get install time`). One run per
-// tool and file: these runs take seconds to minutes, so noise is small next
-// to the ratios, but a busy machine shows up in the load averages printed.
+// time and peak RSS come from GNU time (`apt-get install time`). Each tool runs
+// 3 times per file (`--runs N`), reporting its best time and highest peak RSS;
+// a busy machine shows up in the load averages printed.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { bestOf, runsFromArgv } = require('./best-of');
 const { makeSnapshot, nodeCount } = require('./make-snapshot');
 
 const ROOT = path.join(__dirname, '..');
@@ -125,6 +126,7 @@ function printRow(cells) {
 }
 
 function main() {
+  const runs = runsFromArgv();
   if (!fs.existsSync(GNU_TIME)) {
     console.error(`${GNU_TIME} not found: install GNU time (apt-get install time)`);
     process.exit(2);
@@ -134,7 +136,7 @@ function main() {
   const files = specs.map(ensureSnapshot);
   const tools = [...leakhound(), ...(big ? [] : [v8HeapCli(), memlab()])].filter(Boolean);
 
-  console.log(`\nclass summary with retained sizes (top ${TOP}); ${os.cpus().length} cores, load ${load()}`);
+  console.log(`\nclass summary with retained sizes (top ${TOP}); ${os.cpus().length} cores, best of ${runs} runs, load ${load()}`);
   printRow(['tool', 'file MiB', 'seconds', 'peak RSS MiB', 'RSS/file', 'time vs lh', 'RSS vs lh']);
   const verdicts = [];
   for (const file of files) {
@@ -142,7 +144,7 @@ function main() {
     warmCache(file);
     let base = null;
     for (const tool of tools) {
-      const m = measure(tool, file);
+      const m = bestOf(runs, () => measure(tool, file));
       if (m.error) {
         console.log(`${pad(tool.name, 25)} ${lpad(fileMb.toFixed(0), 10)}  failed: ${m.error}`);
         continue;
