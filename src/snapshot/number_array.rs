@@ -119,9 +119,9 @@ fn read_plain_blocks<F: FnMut(u32)>(
     mut i: usize,
     push: &mut F,
 ) -> usize {
-    // A number starting at the block's last byte is read eight bytes on: keep them in `buf`.
-    while i + BLOCK + 8 <= buf.len() {
-        let Some(classes) = BlockClasses::at(buf, i) else {
+    // A number starting at the block's last byte is read eight bytes on: the window holds them.
+    while let Some(window) = buf.get(i..i + BLOCK + 8) {
+        let Some(classes) = BlockClasses::at(window, 0) else {
             break;
         };
         let (stop, commas) = plain_prefix(classes);
@@ -137,14 +137,12 @@ fn read_plain_blocks<F: FnMut(u32)>(
             let (first, last) = (starts.trailing_zeros(), ends.trailing_zeros());
             starts &= starts - 1;
             ends &= ends - 1;
-            let at = i + first as usize;
+            let at = first as usize;
             let len = last - first + 1;
-            let Some(w) = word_at(buf, at) else {
-                return i;
-            };
-            let mut value = digits_value(w, len.min(8));
+            // `at` < 64, so the window always has the eight bytes (and a ninth digit's byte).
+            let mut value = digits_value(word_at(window, at).unwrap_or(0), len.min(8));
             if len > 8 {
-                value = value * 10 + u64::from(buf.get(at + 8).map_or(0, |d| d - b'0'));
+                value = value * 10 + u64::from(window.get(at + 8).map_or(0, |d| d - b'0'));
             }
             push(value as u32);
         }
