@@ -168,3 +168,23 @@ fn retained_sizes_past_four_gib_are_exact() {
     let blob = summary.iter().find(|c| c.class_name == "Blob").unwrap();
     assert_eq!((blob.count, blob.retained_size), (3, 3 * u64::from(big)));
 }
+
+#[test]
+fn edge_types_beyond_what_an_edge_target_carries_are_refused() {
+    // The edge type rides in three bits of the edge target: eight types fit, a ninth does not.
+    let with_types = |extra: &str| {
+        let text = tiny_valid().replace(
+            r#""weak"],"string_or_number""#,
+            &format!(r#""weak"{extra}],"string_or_number""#),
+        );
+        let mut p = SnapshotParser::new();
+        p.push(text.as_bytes()).unwrap();
+        HeapGraph::from_raw(p.finish().unwrap())
+    };
+    assert!(with_types(r#","eighth""#).is_ok());
+    let err = with_types(r#","eighth","ninth""#).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the number of edge types is 9, which exceeds the supported limit of 8"
+    );
+}
