@@ -26,6 +26,32 @@ pub fn syntax(offset: u64, context: &str, message: impl Into<String>) -> Snapsho
     }
 }
 
+/// What the byte after an element of a flat array means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterElement {
+    /// `,`: another element follows.
+    Next,
+    /// `]`: the array ends.
+    End,
+    /// Whitespace.
+    Skip,
+}
+
+/// Reads the byte after an element of the top-level array `section`; anything but `,`, `]` or
+/// whitespace is an error at `offset`.
+pub fn after_element(b: u8, offset: u64, section: &str) -> Result<AfterElement> {
+    match b {
+        b',' => Ok(AfterElement::Next),
+        b']' => Ok(AfterElement::End),
+        _ if is_ws(b) => Ok(AfterElement::Skip),
+        _ => Err(syntax(
+            offset,
+            &format!("`{section}`"),
+            format!("expected `,` or `]`, found {}", describe(b)),
+        )),
+    }
+}
+
 pub fn describe(b: u8) -> String {
     if b.is_ascii_graphic() {
         format!("`{}`", b as char)
@@ -281,17 +307,10 @@ impl StringArray {
                 }
                 StringsPhase::AfterValue => {
                     i += 1;
-                    match b {
-                        b',' => self.phase = StringsPhase::Value,
-                        b']' => return Ok(Progress::Done(i)),
-                        _ if is_ws(b) => {}
-                        _ => {
-                            return Err(syntax(
-                                base + i as u64 - 1,
-                                "`strings`",
-                                format!("expected `,` or `]`, found {}", describe(b)),
-                            ));
-                        }
+                    match after_element(b, base + i as u64 - 1, "strings")? {
+                        AfterElement::Next => self.phase = StringsPhase::Value,
+                        AfterElement::End => return Ok(Progress::Done(i)),
+                        AfterElement::Skip => {}
                     }
                 }
             }

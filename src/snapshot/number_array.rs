@@ -4,7 +4,7 @@
 
 use super::byte_blocks::{BLOCK, BlockClasses, count_bits};
 use super::error::{Result, SnapshotError};
-use super::json_scan::{Progress, describe, is_ws, syntax};
+use super::json_scan::{AfterElement, Progress, after_element, describe, is_ws, syntax};
 use super::swar::{digits_value, word_at};
 
 /// Where the numbers of a flat array go.
@@ -270,17 +270,10 @@ fn scan_numbers<const COUNT_ONLY: bool, F: FnMut(u32)>(
             }
             NumberPhase::AfterValue => {
                 i += 1;
-                match b {
-                    b',' => st.phase = NumberPhase::Value,
-                    b']' => return Ok(Progress::Done(i)),
-                    _ if is_ws(b) => {}
-                    _ => {
-                        return Err(syntax(
-                            base + i as u64 - 1,
-                            &format!("`{}`", st.section),
-                            format!("expected `,` or `]`, found {}", describe(b)),
-                        ));
-                    }
+                match after_element(b, base + i as u64 - 1, st.section)? {
+                    AfterElement::Next => st.phase = NumberPhase::Value,
+                    AfterElement::End => return Ok(Progress::Done(i)),
+                    AfterElement::Skip => {}
                 }
             }
             NumberPhase::FirstOrClose | NumberPhase::Value => {
