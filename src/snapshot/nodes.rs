@@ -121,14 +121,16 @@ impl NodeTable {
     fn build_id_index(&self) -> Vec<u32> {
         // Sorting (id, index) pairs is far faster than sorting indices by a looked-up key (no
         // cache misses in the comparisons). The pairs are sorted in one buffer that then keeps
-        // the indices only, so the peak is 8 bytes per node rather than 12.
+        // the indices only, so the peak is 8 bytes per node rather than 12. V8 numbers objects
+        // in the order it first meets them, which is mostly node order: a stable sort finds those
+        // long sorted runs and merges them (0.02 s instead of 0.06 s on 4.5 M nodes).
         let mut pairs: Vec<[u32; 2]> = self
             .id
             .iter()
             .enumerate()
             .map(|(i, &id)| [id, i as u32])
             .collect();
-        pairs.sort_unstable_by_key(|&[id, index]| (u64::from(id) << 32) | u64::from(index));
+        pairs.sort_by_key(|&[id, index]| (u64::from(id) << 32) | u64::from(index));
         let mut words: Vec<u32> = pairs.into_flattened();
         let n = words.len() / 2;
         for i in 0..n {
@@ -210,10 +212,14 @@ pub struct NodeView<'a> {
 
 impl<'a> NodeView<'a> {
     pub fn class_name(&self, node: NodeIdx) -> Cow<'a, str> {
+        let (node_type, name) = self.type_and_name(node);
+        class_name(self.meta, self.strings, node_type, name)
+    }
+
+    /// A node's type and name index (0 and 0 past the end).
+    pub fn type_and_name(&self, node: NodeIdx) -> (u8, u32) {
         let i = node.index();
-        class_name(
-            self.meta,
-            self.strings,
+        (
             self.nodes.node_type.get(i).copied().unwrap_or(0),
             self.nodes.name.get(i).copied().unwrap_or(0),
         )
