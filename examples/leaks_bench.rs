@@ -16,7 +16,7 @@ use leakhound::snapshot::{
 };
 
 fn object_ids(path: &str) -> ObjectIds {
-    let raw = parse_file_with(Path::new(path), ParseOptions::light()).expect("parse");
+    let raw = parse_file_with(Path::new(path), ParseOptions::light_skipping()).expect("parse");
     ObjectIds::from_raw(raw).expect("object ids")
 }
 

@@ -62,15 +62,23 @@ pub fn diff_snapshot_files(
 }
 
 fn light_snapshot(path: &Path, progress: &Progress) -> crate::snapshot::Result<LightSnapshot> {
-    parse_file_with_progress(path, ParseOptions::light(), progress.bytes_counter())
-        .and_then(LightSnapshot::from_raw)
-        .map_err(|e| e.with_path(path))
+    parse_file_with_progress(
+        path,
+        ParseOptions::light_skipping(),
+        progress.bytes_counter(),
+    )
+    .and_then(LightSnapshot::from_raw)
+    .map_err(|e| e.with_path(path))
 }
 
 fn object_ids(path: &Path, progress: &Progress) -> crate::snapshot::Result<ObjectIds> {
-    parse_file_with_progress(path, ParseOptions::light(), progress.bytes_counter())
-        .and_then(ObjectIds::from_raw)
-        .map_err(|e| e.with_path(path))
+    parse_file_with_progress(
+        path,
+        ParseOptions::light_skipping(),
+        progress.bytes_counter(),
+    )
+    .and_then(ObjectIds::from_raw)
+    .map_err(|e| e.with_path(path))
 }
 
 pub struct FindLeaksTask {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod graph;
 mod json_scan;
 pub mod leaks;
+mod light_file;
 pub mod markers;
 pub mod meta;
 pub mod nodes;

@@ -2,7 +2,7 @@
 //! chunks split anywhere; only the small `snapshot` header is buffered whole.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -11,6 +11,7 @@ use super::error::{Result, SnapshotError};
 use super::json_scan::{
     NestedNumbers, Progress, StrDecoder, StringArray, ValueSkipper, is_ws, syntax,
 };
+use super::light_file::parse_skipping;
 use super::meta::SnapshotMeta;
 use super::number_array::{NumberArray, NumberSink};
 use super::raw::{NodeLayout, RawSnapshot, flatten_trace_tree};
@@ -34,6 +35,10 @@ pub struct ParseOptions {
     pub size_hint: Option<u64>,
     /// `parse_file_with` reads on a second thread while this one parses.
     pub reader_thread: bool,
+    /// Light file parses only: once the header and nodes are in, jump to the `strings` section
+    /// (found from the end of the file). Edges and locations are then neither read nor checked;
+    /// any error sends the parse back to reading the whole file, so errors are the same.
+    pub skip_to_strings: bool,
 }
 
 impl Default for ParseOptions {
@@ -42,6 +47,7 @@ impl Default for ParseOptions {
             light: false,
             size_hint: None,
             reader_thread: true,
+            skip_to_strings: false,
         }
     }
 }
@@ -55,6 +61,14 @@ impl ParseOptions {
         ParseOptions {
             light: true,
             ..Self::default()
+        }
+    }
+
+    /// Light, and from a file: skipping edges and locations (see `skip_to_strings`).
+    pub fn light_skipping() -> Self {
+        ParseOptions {
+            skip_to_strings: true,
+            ..Self::light()
         }
     }
 }
@@ -104,6 +118,8 @@ enum TopState {
     Colon,
     Value,
     AfterValue,
+    /// Skipping everything between the nodes and the strings (`skip_to_strings`).
+    Parked,
     Done,
 }
 
@@ -132,6 +148,10 @@ pub struct SnapshotParser {
     trace_function_infos: Option<NumberSection>,
     trace_tokens: Option<Vec<u64>>,
     strings: Option<StringTable>,
+    /// Sections were jumped over, so their counts cannot be checked.
+    skipped: bool,
+    /// Where the parser parked: it can resume at a key no earlier than this.
+    parked_at: u64,
 }
 
 impl Default for SnapshotParser {
@@ -161,7 +181,24 @@ impl SnapshotParser {
             trace_function_infos: None,
             trace_tokens: None,
             strings: None,
+            skipped: false,
+            parked_at: 0,
         }
+    }
+
+    /// Whether the parser waits to be moved to the strings (see `ParseOptions::skip_to_strings`).
+    pub fn is_parked(&self) -> bool {
+        matches!(self.state, TopState::Parked)
+    }
+
+    /// Continues a parked parse at `offset`, the opening quote of the `strings` key.
+    pub fn resume_at_key(&mut self, offset: u64) -> Result<()> {
+        if !self.is_parked() || offset < self.parked_at {
+            return unreachable_state();
+        }
+        self.offset = offset;
+        self.state = TopState::Key;
+        Ok(())
     }
 
     /// Bytes accepted so far.
@@ -190,6 +227,9 @@ impl SnapshotParser {
     fn push_inner(&mut self, chunk: &[u8]) -> Result<()> {
         let mut i = 0;
         while i < chunk.len() {
+            if let TopState::Parked = self.state {
+                return Ok(());
+            }
             let at = self.offset + i as u64;
             if let TopState::Value = self.state {
                 match self.feed_section(&chunk[i..], at)? {
@@ -242,7 +282,10 @@ impl SnapshotParser {
                 TopState::KeyOrClose | TopState::Key => {
                     return Err(syntax(at, "the top-level object", "expected a key"));
                 }
-                TopState::Colon if b == b':' => self.open_section()?,
+                TopState::Colon if b == b':' => {
+                    self.open_section()?;
+                    self.parked_at = at + 1;
+                }
                 TopState::Colon => {
                     return Err(syntax(at, "the top-level object", "expected `:`"));
                 }
@@ -258,7 +301,7 @@ impl SnapshotParser {
                         "trailing data after the snapshot",
                     ));
                 }
-                TopState::Value | TopState::InKey => unreachable_state()?,
+                TopState::Value | TopState::InKey | TopState::Parked => unreachable_state()?,
             }
         }
         Ok(())
@@ -300,6 +343,16 @@ impl SnapshotParser {
             return Err(SnapshotError::DuplicateSection(self.key_name()));
         }
         let light = self.options.light;
+        if light
+            && self.options.skip_to_strings
+            && self.meta.is_some()
+            && self.nodes.is_some()
+            && !matches!(key, SectionKey::Strings)
+        {
+            self.skipped = true;
+            self.state = TopState::Parked;
+            return Ok(());
+        }
         let meta = self.meta.as_ref();
         let section = match key {
             SectionKey::Snapshot => {
@@ -447,7 +500,7 @@ impl SnapshotParser {
             .ok_or(SnapshotError::MissingSection("strings"))?;
         let edges = match self.edges {
             Some(e) => e,
-            None if meta.edge_count == 0 => NumberSection {
+            None if meta.edge_count == 0 || self.skipped => NumberSection {
                 kept: Vec::new(),
                 total: 0,
                 filtered: false,
@@ -456,7 +509,9 @@ impl SnapshotParser {
         };
 
         check_count("nodes", meta.node_count, meta.node.count, nodes.total)?;
-        check_count("edges", meta.edge_count, meta.edge.count, edges.total)?;
+        if !self.skipped {
+            check_count("edges", meta.edge_count, meta.edge.count, edges.total)?;
+        }
         if meta.node_count > u32::MAX as u64 {
             return Err(SnapshotError::TooLarge {
                 what: "node_count",
@@ -514,6 +569,7 @@ impl SnapshotParser {
             trace_tree,
             strings,
             light: self.options.light,
+            edges_read: !self.skipped,
             bytes_read: self.offset,
             meta,
         })
@@ -576,17 +632,26 @@ fn parse_file_inner(
     if options.size_hint.is_none() {
         options.size_hint = file.metadata().ok().map(|m| m.len());
     }
-    let mut parser = SnapshotParser::with_options(options);
     let reported = AtomicU64::new(0);
     let report = |parser: &SnapshotParser| {
         if let Some(p) = progress {
             let seen = parser.bytes_seen();
             p.fetch_add(
-                seen - reported.swap(seen, Ordering::Relaxed),
+                // Saturating: a parse that starts over reports nothing until it passes the first.
+                seen.saturating_sub(reported.swap(seen, Ordering::Relaxed)),
                 Ordering::Relaxed,
             );
         }
     };
+    if options.light && options.skip_to_strings {
+        if let Some(raw) = parse_skipping(&mut file, options, &report) {
+            return Ok(raw);
+        }
+        // Read the whole file again: its error is the one to report.
+        file.seek(SeekFrom::Start(0))?;
+    }
+    options.skip_to_strings = false;
+    let mut parser = SnapshotParser::with_options(options);
     if options.reader_thread {
         read_on_helper_thread(&mut file, &mut parser, report)?;
     } else {
@@ -604,7 +669,7 @@ fn parse_file_inner(
 }
 
 /// Reads into `buf` until it is full or the file ends.
-fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(super) fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match file.read(&mut buf[filled..]) {

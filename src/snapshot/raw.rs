@@ -81,6 +81,9 @@ pub struct RawSnapshot {
     pub trace_tree: Vec<TraceTreeNode>,
     pub strings: StringTable,
     pub light: bool,
+    /// False when a light file parse jumped over the edges and locations
+    /// (`ParseOptions::skip_to_strings`), which were then not checked.
+    pub edges_read: bool,
     pub bytes_read: u64,
 }
 
