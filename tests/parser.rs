@@ -448,3 +448,62 @@ fn fast_paths_read_and_reject_exactly_what_the_byte_loop_does() {
         "{accepted} accepted, {rejected} rejected"
     );
 }
+
+#[test]
+fn long_slices_read_in_two_halves_give_what_one_pass_gives() {
+    // Slices of 1 MiB or more are parsed in two halves on two threads; small pieces never are.
+    const ODD: &[&str] = &[" ,", ",,", "\t,", "x", "-", ".5", "]", "99999999999,"];
+    let mut rng = Rng(0x5917_7eed);
+    let base = tiny_valid();
+    let (start, end) = (
+        base.find("\"edges\":[").unwrap() + 9,
+        base.find("],\n\"trace").unwrap(),
+    );
+    let parse = |doc: &[u8], piece: usize| {
+        let mut p = SnapshotParser::new();
+        for chunk in doc.chunks(piece) {
+            p.push(chunk)?;
+        }
+        p.finish()
+    };
+    let (mut accepted, mut rejected) = (0, 0);
+    for round in 0..12 {
+        let total = 3 * 250_000;
+        // Most rounds have one odd spot somewhere, in either half of some slice.
+        let odd_at = (round % 4 != 0).then(|| rng.below(total));
+        let mut edges = String::new();
+        for i in 0..total {
+            let digits = 1 + rng.below(9) as u32;
+            edges.push_str(&rng.below(10u64.pow(digits)).to_string());
+            if i + 1 < total {
+                if Some(i) == odd_at {
+                    edges.push_str(ODD[rng.below(ODD.len() as u64) as usize]);
+                }
+                edges.push_str(if rng.below(20) == 0 { "\n," } else { "," });
+            }
+        }
+        let doc = format!("{}{}{}", &base[..start], edges, &base[end..])
+            .replace("\"edge_count\":3", &format!("\"edge_count\":{}", total / 3));
+        let halves = parse(doc.as_bytes(), (1 << 20) + rng.below(1 << 20) as usize);
+        let one_pass = parse(doc.as_bytes(), 60_000);
+        match (&halves, &one_pass) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a.edges, b.edges);
+                accepted += 1;
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string());
+                rejected += 1;
+            }
+            _ => panic!(
+                "round {round}: halves {:?}, one pass {:?}",
+                halves.map(|_| ()),
+                one_pass.map(|_| ())
+            ),
+        }
+    }
+    assert!(
+        accepted >= 3 && rejected >= 3,
+        "{accepted} accepted, {rejected} rejected"
+    );
+}

@@ -43,7 +43,14 @@ struct NumberState {
 pub struct NumberArray {
     state: NumberState,
     pub sink: NumberSink,
+    /// Where the second half of a split slice is parsed, kept for the next slice.
+    spare: Vec<u32>,
 }
+
+/// Slices at least this long, kept whole, are parsed in two halves, the second on another
+/// thread: a file parse reads on one core and parses on the other, and the reader is idle most
+/// of the time.
+const SPLIT_AT_LEAST: usize = 1 << 20;
 
 impl NumberArray {
     pub fn new(section: &'static str, sink: NumberSink) -> NumberArray {
@@ -55,6 +62,7 @@ impl NumberArray {
                 count: 0,
             },
             sink,
+            spare: Vec::new(),
         }
     }
 
@@ -64,6 +72,66 @@ impl NumberArray {
     }
 
     pub fn feed(&mut self, buf: &[u8], base: u64) -> Result<Progress> {
+        if buf.len() >= SPLIT_AT_LEAST
+            && matches!(self.sink, NumberSink::All(_))
+            && let Some(split) = split_point(buf)
+        {
+            return self.feed_halves(buf, base, split);
+        }
+        self.feed_whole(buf, base)
+    }
+
+    /// The second half (after the comma at `split - 1`) is read on another thread from the
+    /// state just after a comma, then appended. When the halves do not join cleanly (the array
+    /// ends in the first, or the second has an error), the second half is read again here, so
+    /// values and errors are exactly those of one pass.
+    fn feed_halves(&mut self, buf: &[u8], base: u64, split: usize) -> Result<Progress> {
+        let (head, tail) = buf.split_at(split);
+        let tail_base = base + split as u64;
+        let mut spare = std::mem::take(&mut self.spare);
+        spare.clear();
+        let section = self.state.section;
+        let (first, second) = std::thread::scope(|scope| {
+            let helper = scope.spawn(|| {
+                let mut st = NumberState {
+                    section,
+                    phase: NumberPhase::Value,
+                    partial: 0,
+                    count: 0,
+                };
+                let result = scan_numbers::<false, _>(&mut st, tail, tail_base, |v| spare.push(v));
+                matches!(result, Ok(Progress::NeedMore)).then_some(st)
+            });
+            let first = self.feed_whole(head, base);
+            (first, helper.join().ok().flatten())
+        });
+        let joined = match (first?, second) {
+            (Progress::Done(used), _) => {
+                self.spare = spare;
+                return Ok(Progress::Done(used));
+            }
+            (Progress::NeedMore, Some(st)) if self.state.phase == NumberPhase::Value => {
+                if let NumberSink::All(out) = &mut self.sink {
+                    out.extend_from_slice(&spare);
+                }
+                self.state.count += st.count;
+                self.state.phase = st.phase;
+                self.state.partial = st.partial;
+                true
+            }
+            _ => false,
+        };
+        self.spare = spare;
+        if joined {
+            return Ok(Progress::NeedMore);
+        }
+        Ok(match self.feed_whole(tail, tail_base)? {
+            Progress::Done(used) => Progress::Done(split + used),
+            Progress::NeedMore => Progress::NeedMore,
+        })
+    }
+
+    fn feed_whole(&mut self, buf: &[u8], base: u64) -> Result<Progress> {
         match &mut self.sink {
             NumberSink::All(out) => {
                 scan_numbers::<false, _>(&mut self.state, buf, base, |v| out.push(v))
@@ -87,6 +155,14 @@ impl NumberArray {
             NumberSink::CountOnly => scan_numbers::<true, _>(&mut self.state, buf, base, |_| {}),
         }
     }
+}
+
+/// Just after a comma near the middle of `buf`, when no `]` follows (the array goes on past
+/// `buf`, so the second half is numbers only).
+fn split_point(buf: &[u8]) -> Option<usize> {
+    let mid = buf.len() / 2;
+    let split = mid + buf.get(mid..)?.iter().position(|&b| b == b',')? + 1;
+    (split < buf.len() && !buf.get(split..)?.contains(&b']')).then_some(split)
 }
 
 fn bad_number(st: &NumberState, offset: u64, problem: &'static str) -> SnapshotError {
