@@ -13,7 +13,7 @@ use super::records::{ClassDeltaRecord, LeakReportRecord, leak_report_record, sna
 use super::snapshot::{LoadProgress, NativeLightSnapshot, NativeSnapshot};
 use crate::snapshot::{
     AnalysedSnapshot, ClassDiff, LeakReport, LightSnapshot, NewObjects, ObjectIds, ParseOptions,
-    Progress, SnapshotError, diff_snapshots, find_leaks, parse_file_with_progress,
+    Progress, RawSnapshot, SnapshotError, diff_snapshots, find_leaks, parse_file_with_progress,
 };
 
 pub struct DiffTask {
@@ -61,24 +61,25 @@ pub fn diff_snapshot_files(
     })
 }
 
-fn light_snapshot(path: &Path, progress: &Progress) -> crate::snapshot::Result<LightSnapshot> {
+/// Baseline, target and both sides of a diff need node columns and class names only.
+fn light_parse(path: &Path, progress: &Progress) -> crate::snapshot::Result<RawSnapshot> {
     parse_file_with_progress(
         path,
         ParseOptions::light_skipping(),
         progress.bytes_counter(),
     )
-    .and_then(LightSnapshot::from_raw)
-    .map_err(|e| e.with_path(path))
+}
+
+fn light_snapshot(path: &Path, progress: &Progress) -> crate::snapshot::Result<LightSnapshot> {
+    light_parse(path, progress)
+        .and_then(LightSnapshot::from_raw)
+        .map_err(|e| e.with_path(path))
 }
 
 fn object_ids(path: &Path, progress: &Progress) -> crate::snapshot::Result<ObjectIds> {
-    parse_file_with_progress(
-        path,
-        ParseOptions::light_skipping(),
-        progress.bytes_counter(),
-    )
-    .and_then(ObjectIds::from_raw)
-    .map_err(|e| e.with_path(path))
+    light_parse(path, progress)
+        .and_then(ObjectIds::from_raw)
+        .map_err(|e| e.with_path(path))
 }
 
 pub struct FindLeaksTask {

@@ -72,8 +72,6 @@ impl NodeTable {
         if n == 0 {
             return Err(SnapshotError::NoNodes);
         }
-        let type_count = raw.meta.node_types.len();
-        let string_count = raw.strings.len();
         let mut table = NodeTable {
             node_type: Vec::with_capacity(n),
             name: Vec::with_capacity(n),
@@ -94,23 +92,9 @@ impl NodeTable {
         }
         for (i, record) in raw.nodes.chunks_exact(stride).enumerate() {
             let field = |offset: usize| record.get(offset).copied().unwrap_or(0);
-            let node_type = field(layout.node_type);
-            if node_type as usize >= type_count {
-                return Err(SnapshotError::TypeIndexOutOfRange {
-                    index: node_type as u64,
-                    count: type_count as u64,
-                    location: format!("node {i} field `type`"),
-                });
-            }
-            let name = field(layout.name);
-            if name as usize >= string_count {
-                return Err(SnapshotError::StringIndexOutOfRange {
-                    index: name as u64,
-                    count: string_count as u64,
-                    location: format!("node {i} field `name`"),
-                });
-            }
-            table.node_type.push(node_type as u8);
+            let (node_type, name) = (field(layout.node_type), field(layout.name));
+            let node_type = check_type_and_name(&raw.meta, &raw.strings, i, node_type, name)?;
+            table.node_type.push(node_type);
             table.name.push(name);
             table.id.push(field(layout.id));
             table.self_size.push(field(layout.self_size));
@@ -167,6 +151,34 @@ impl NodeTable {
         let &index = by_id.get(pos)?;
         (ids.get(index as usize) == Some(&id)).then_some(NodeIdx(index))
     }
+}
+
+/// Node `i`'s type (returned as the byte columns keep it) and name must index the snapshot's
+/// node types and strings.
+pub fn check_type_and_name(
+    meta: &SnapshotMeta,
+    strings: &StringTable,
+    i: usize,
+    node_type: u32,
+    name: u32,
+) -> Result<u8> {
+    let type_count = meta.node_types.len();
+    if node_type as usize >= type_count {
+        return Err(SnapshotError::TypeIndexOutOfRange {
+            index: node_type as u64,
+            count: type_count as u64,
+            location: format!("node {i} field `type`"),
+        });
+    }
+    let string_count = strings.len();
+    if name as usize >= string_count {
+        return Err(SnapshotError::StringIndexOutOfRange {
+            index: name as u64,
+            count: string_count as u64,
+            location: format!("node {i} field `name`"),
+        });
+    }
+    Ok(node_type as u8)
 }
 
 /// DevTools' class name (HeapSnapshot.ts `className`): hidden nodes are

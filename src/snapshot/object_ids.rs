@@ -6,7 +6,7 @@
 
 use super::error::{Result, SnapshotError};
 use super::meta::SnapshotMeta;
-use super::nodes::{NodeIdx, NodeView, class_name};
+use super::nodes::{NodeIdx, NodeView, check_type_and_name, class_name};
 use super::raw::RawSnapshot;
 use super::strings::StringTable;
 
@@ -100,7 +100,6 @@ impl ObjectIds {
         if n == 0 {
             return Err(SnapshotError::NoNodes);
         }
-        let (type_count, string_count) = (meta.node_types.len(), strings.len());
         let mut fingerprints = Fingerprints::new(&meta, &strings);
         for i in 0..n {
             let field = |offset: usize| words.get(i * stride + offset).copied().unwrap_or(0);
@@ -109,22 +108,9 @@ impl ObjectIds {
                 field(layout.name),
                 field(layout.id),
             );
-            if node_type as usize >= type_count {
-                return Err(SnapshotError::TypeIndexOutOfRange {
-                    index: node_type as u64,
-                    count: type_count as u64,
-                    location: format!("node {i} field `type`"),
-                });
-            }
-            if name as usize >= string_count {
-                return Err(SnapshotError::StringIndexOutOfRange {
-                    index: name as u64,
-                    count: string_count as u64,
-                    location: format!("node {i} field `name`"),
-                });
-            }
+            let node_type = check_type_and_name(&meta, &strings, i, node_type, name)?;
             words[2 * i] = id;
-            words[2 * i + 1] = fingerprints.of(node_type as u8, name);
+            words[2 * i + 1] = fingerprints.of(node_type, name);
         }
         drop(fingerprints);
         words.truncate(2 * n);
