@@ -109,7 +109,7 @@ function progressFor(files, paint) {
   const size = files.reduce((sum, f) => sum + (fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0);
   const label = files.length === 1 ? files[0] : `${files.length} snapshots`;
   const width = 28;
-  return {
+  const progress = {
     onProgress({ bytes: done, phase }) {
       let line;
       if (size > 0 && done < size) {
@@ -121,6 +121,9 @@ function progressFor(files, paint) {
     },
     progressIntervalMs: 100,
   };
+  // Drawn at once, so even a load done before the first tick shows what it was doing.
+  progress.onProgress({ bytes: 0, phase: 'parsing' });
+  return progress;
 }
 
 const clearProgress = () => process.stderr.isTTY && process.stderr.write('\r\x1b[K');
