@@ -284,7 +284,9 @@ impl SnapshotParser {
                 }
                 TopState::Colon if b == b':' => {
                     self.open_section()?;
-                    self.parked_at = at + 1;
+                    if self.is_parked() {
+                        self.parked_at = at + 1;
+                    }
                 }
                 TopState::Colon => {
                     return Err(syntax(at, "the top-level object", "expected `:`"));
