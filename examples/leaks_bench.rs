@@ -11,14 +11,9 @@ mod support;
 use support::phase;
 
 use leakhound::snapshot::{
-    AnalysedSnapshot, Analysis, HeapGraph, NewObjects, NodeIdx, ObjectIds, ParseOptions,
+    AnalysedSnapshot, Analysis, BaselineIds, HeapGraph, NewObjects, NodeIdx, ParseOptions,
     find_leaks, parse_file_with,
 };
-
-fn object_ids(path: &str) -> ObjectIds {
-    let raw = parse_file_with(Path::new(path), ParseOptions::light_skipping()).expect("parse");
-    ObjectIds::from_raw(raw).expect("object ids")
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,16 +21,12 @@ fn main() {
         panic!("usage: leaks_bench BASELINE TARGET FINAL");
     };
     let t = Instant::now();
-    let baseline = object_ids(baseline);
+    let baseline = BaselineIds::read(Path::new(baseline), None).expect("baseline");
     phase("baseline", t);
     let t = Instant::now();
-    let target = object_ids(target);
+    let new = NewObjects::read_target(Path::new(target), &baseline, None).expect("target");
+    drop(baseline);
     phase("target", t);
-
-    let t = Instant::now();
-    let new = NewObjects::between(&baseline, &target).expect("comparable snapshots");
-    drop((baseline, target));
-    phase("new objects", t);
 
     let t = Instant::now();
     let raw = parse_file_with(Path::new(last), ParseOptions::full()).expect("parse");

@@ -3,9 +3,10 @@ mod common;
 
 use common::{TempDir, default_snapshot, run_node_script};
 use leakhound::snapshot::{
-    AnalysedSnapshot, NewObjects, ObjectIds, ParseOptions, Progress, SnapshotError, find_leaks,
-    parse_file_with,
+    AnalysedSnapshot, BaselineIds, NewObjects, ObjectIds, ParseOptions, Progress, SnapshotError,
+    find_leaks, parse_file_with,
 };
+use std::path::Path;
 
 const SCRIPT: &str = r#"
 const v8 = require('v8');
@@ -64,6 +65,71 @@ fn new_objects_come_from_one_process_in_order() {
     let foreign = NewObjects::between(&baseline, &other).unwrap_err();
     assert!(
         matches!(&foreign, SnapshotError::Incompatible(m) if m.contains("same process")),
+        "{foreign}"
+    );
+}
+
+fn streamed(dir: &TempDir, baseline: &str, target: &str) -> Result<NewObjects, SnapshotError> {
+    let baseline = BaselineIds::read(&dir.file(baseline), None)?;
+    NewObjects::read_target(&dir.file(target), &baseline, None)
+}
+
+/// The same snapshot with its `snapshot` header moved after everything else (valid JSON, and
+/// the parser accepts it, but the node records can no longer be streamed).
+fn header_last(from: &Path, to: &Path) {
+    let text = std::fs::read_to_string(from).unwrap();
+    let nodes = text.find("\"nodes\"").unwrap();
+    let header = text[1..nodes].trim_end().trim_end_matches(',');
+    let rest = text[nodes..].trim_end().strip_suffix('}').unwrap();
+    std::fs::write(to, format!("{{{rest},\n{header}}}")).unwrap();
+}
+
+#[test]
+fn streamed_ids_find_what_whole_reads_find() {
+    let dir = TempDir::new("leaks-streamed");
+    run_node_script(&dir, "leak.js", SCRIPT);
+    let whole = NewObjects::between(
+        &ids(&dir, "baseline.heapsnapshot"),
+        &ids(&dir, "target.heapsnapshot"),
+    )
+    .unwrap();
+    let new = streamed(&dir, "baseline.heapsnapshot", "target.heapsnapshot").unwrap();
+    assert!(new.len() >= 1000, "{} new objects", new.len());
+    assert_eq!(new.ids(), whole.ids());
+    let last =
+        AnalysedSnapshot::load(&dir.file("final.heapsnapshot"), &Progress::default()).unwrap();
+    assert_eq!(
+        find_leaks(&new, &last).unwrap(),
+        find_leaks(&whole, &last).unwrap()
+    );
+
+    // Files that cannot be streamed are read whole, with the same outcome.
+    header_last(
+        &dir.file("baseline.heapsnapshot"),
+        &dir.file("baseline-header-last.heapsnapshot"),
+    );
+    assert_eq!(
+        BaselineIds::read(&dir.file("baseline-header-last.heapsnapshot"), None).unwrap(),
+        BaselineIds::read(&dir.file("baseline.heapsnapshot"), None).unwrap()
+    );
+    let reordered = streamed(
+        &dir,
+        "baseline-header-last.heapsnapshot",
+        "target.heapsnapshot",
+    )
+    .unwrap();
+    assert_eq!(reordered.ids(), whole.ids());
+
+    // Pairs that cannot be compared are refused as by whole reads.
+    let backwards = streamed(&dir, "target.heapsnapshot", "baseline.heapsnapshot").unwrap_err();
+    assert!(
+        matches!(backwards.root_cause(), SnapshotError::Incompatible(m) if m.contains("wrong order")),
+        "{backwards}"
+    );
+    default_snapshot(&dir);
+    let foreign = streamed(&dir, "baseline.heapsnapshot", "default.heapsnapshot").unwrap_err();
+    assert!(
+        matches!(foreign.root_cause(), SnapshotError::Incompatible(m) if m.contains("same process")),
         "{foreign}"
     );
 }

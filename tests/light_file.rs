@@ -5,7 +5,8 @@ mod common;
 
 use common::{TempDir, default_snapshot, read, tiny_snapshot, tiny_valid};
 use leakhound::snapshot::{
-    LightSnapshot, ObjectIds, ParseOptions, RawSnapshot, SnapshotError, parse_file, parse_file_with,
+    BaselineIds, LightSnapshot, ObjectIds, ParseOptions, RawSnapshot, SnapshotError, parse_file,
+    parse_file_with,
 };
 use std::path::Path;
 
@@ -81,9 +82,13 @@ fn damaged_files_give_the_errors_reading_every_byte_gives() {
         let (read_all, skipping) = both(&file);
         let error = |r: Result<RawSnapshot, SnapshotError>| match r.and_then(ObjectIds::from_raw) {
             Ok(_) => panic!("{what}: damage not reported"),
-            Err(e) => e.to_string(),
+            Err(e) => e.with_path(&file).to_string(),
         };
-        assert_eq!(error(read_all), error(skipping), "{what}");
+        let whole = error(read_all);
+        assert_eq!(whole, error(skipping), "{what}");
+        // Streaming the ids, as leak isolation reads baseline and target files.
+        let streamed = BaselineIds::read(&file, None).expect_err(what).to_string();
+        assert_eq!(whole, streamed, "{what}");
     };
     // Truncated in the nodes, the edges, the strings key, the strings, and by one byte.
     for cut in [edges / 2, edges + 10, (edges + strings) / 2, strings + 3] {

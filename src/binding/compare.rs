@@ -12,8 +12,9 @@ use super::guard::guarded;
 use super::records::{ClassDeltaRecord, LeakReportRecord, leak_report_record, snapshot_error};
 use super::snapshot::{LoadProgress, NativeLightSnapshot, NativeSnapshot};
 use crate::snapshot::{
-    AnalysedSnapshot, ClassDiff, LeakReport, LightSnapshot, NewObjects, ObjectIds, ParseOptions,
-    Progress, RawSnapshot, SnapshotError, diff_snapshots, find_leaks, parse_file_with_progress,
+    AnalysedSnapshot, BaselineIds, ClassDiff, LeakReport, LightSnapshot, NewObjects, ObjectIds,
+    ParseOptions, Progress, RawSnapshot, SnapshotError, diff_snapshots, find_leaks,
+    parse_file_with_progress,
 };
 
 pub struct DiffTask {
@@ -96,38 +97,61 @@ impl Task for FindLeaksTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded("findLeaks", || {
-            // Baseline and target need ids and class names only: light parses, side by side.
-            // Only the new objects' ids are kept while the final snapshot loads with its full
-            // graph, so the peak is that of the final snapshot alone. `progress` counts all
+            if self.class_diff {
+                return self.with_class_diff();
+            }
+            // Baseline and target are streamed for their ids on a second thread while the
+            // final snapshot loads with its full graph: they keep a few bytes per node, and
+            // most of the final snapshot's analysis leaves a core free. `progress` counts all
             // three files.
-            // The per-class diff for reports needs the baseline's light snapshot too.
-            let (baseline, target) = std::thread::scope(|s| {
-                let baseline = s.spawn(|| {
-                    if !self.class_diff {
-                        return Ok((object_ids(&self.baseline, &self.progress)?, None));
-                    }
-                    let light = light_snapshot(&self.baseline, &self.progress)?;
-                    Ok::<_, SnapshotError>((ObjectIds::from_view(&light.view()), Some(light)))
+            // A missing baseline or target is reported before the final snapshot is loaded.
+            for path in [&self.baseline, &self.target] {
+                std::fs::File::open(path)
+                    .map_err(|e| snapshot_error(SnapshotError::from(e).with_path(path)))?;
+            }
+            let (new, last) = std::thread::scope(|s| {
+                let new = s.spawn(|| {
+                    let counter = Some(self.progress.bytes_counter());
+                    let baseline = BaselineIds::read(&self.baseline, counter)?;
+                    NewObjects::read_target(&self.target, &baseline, counter)
                 });
-                let target = object_ids(&self.target, &self.progress);
-                (baseline.join(), target)
+                let last = AnalysedSnapshot::load(&self.last, &self.progress);
+                (new.join(), last)
             });
-            let (baseline_ids, baseline) = baseline
+            let new = new
                 .map_err(|_| napi::Error::from_reason("parser thread failed"))?
                 .map_err(snapshot_error)?;
-            let target = target.map_err(snapshot_error)?;
-            let new = NewObjects::between(&baseline_ids, &target).map_err(snapshot_error)?;
-            drop((baseline_ids, target));
-            let last =
-                AnalysedSnapshot::load(&self.last, &self.progress).map_err(snapshot_error)?;
+            let last = last.map_err(snapshot_error)?;
             let report = find_leaks(&new, &last).map_err(snapshot_error)?;
-            let diff = baseline.map(|b| diff_snapshots(&b.view(), &last.graph.view()));
-            Ok((report, diff))
+            Ok((report, None))
         })
     }
 
     fn resolve(&mut self, _env: Env, (report, diff): Self::Output) -> Result<Self::JsValue> {
         Ok(leak_report_record(report, diff))
+    }
+}
+
+impl FindLeaksTask {
+    /// Reports also show the per-class diff from baseline to final, which needs the baseline's
+    /// light snapshot: baseline and target are read first, side by side, then the final one.
+    fn with_class_diff(&self) -> Result<(LeakReport, Option<Vec<ClassDiff>>)> {
+        let (baseline, target) = std::thread::scope(|s| {
+            let baseline = s.spawn(|| light_snapshot(&self.baseline, &self.progress));
+            let target = object_ids(&self.target, &self.progress);
+            (baseline.join(), target)
+        });
+        let baseline = baseline
+            .map_err(|_| napi::Error::from_reason("parser thread failed"))?
+            .map_err(snapshot_error)?;
+        let target = target.map_err(snapshot_error)?;
+        let new = NewObjects::between(&ObjectIds::from_view(&baseline.view()), &target)
+            .map_err(snapshot_error)?;
+        drop(target);
+        let last = AnalysedSnapshot::load(&self.last, &self.progress).map_err(snapshot_error)?;
+        let report = find_leaks(&new, &last).map_err(snapshot_error)?;
+        let diff = diff_snapshots(&baseline.view(), &last.graph.view());
+        Ok((report, Some(diff)))
     }
 }
 

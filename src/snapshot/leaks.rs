@@ -14,6 +14,7 @@ use super::analysed::AnalysedSnapshot;
 use super::dominators::Dominators;
 use super::error::{Result, SnapshotError};
 use super::graph::HeapGraph;
+use super::id_scan::gallop;
 use super::meta::SnapshotMeta;
 use super::nodes::NodeIdx;
 use super::object_ids::{ObjectIds, class_fingerprint};
@@ -139,6 +140,20 @@ fn growing_collections(last: &AnalysedSnapshot, leaked: &Leaked) -> Vec<GrowingC
     out
 }
 
+/// Ids two snapshots both hold, and how many of them name the same class in both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct SharedIds {
+    compared: usize,
+    agreed: usize,
+}
+
+impl SharedIds {
+    pub(super) fn add(&mut self, same_class: bool) {
+        self.compared += 1;
+        self.agreed += usize::from(same_class);
+    }
+}
+
 /// What leak isolation needs of the baseline and target snapshots: the heap objects the target
 /// holds that the baseline did not (by id), and enough of the target to check the final
 /// snapshot against it.
@@ -156,16 +171,14 @@ impl NewObjects {
     /// Refuses snapshot pairs that cannot be compared (see `check_layout`, `check_same_process`
     /// and `check_order`).
     pub fn between(baseline: &ObjectIds, target: &ObjectIds) -> Result<NewObjects> {
-        check_layout(("baseline", &baseline.meta), ("target", &target.meta))?;
         let mut ids = Vec::new();
-        let (mut compared, mut agreed) = (0usize, 0usize);
+        let mut shared = SharedIds::default();
         let mut earlier = baseline.iter().peekable();
         for (id, fingerprint) in target.iter() {
             while earlier.next_if(|&(e, _)| e < id).is_some() {}
             match earlier.peek() {
                 Some(&(e, earlier_fingerprint)) if e == id => {
-                    compared += 1;
-                    agreed += usize::from(earlier_fingerprint == fingerprint);
+                    shared.add(earlier_fingerprint == fingerprint);
                 }
                 // Only heap objects (odd ids, given in allocation order) can be told new;
                 // embedder nodes' even ids are hashes, and a native leak shows through its
@@ -174,19 +187,41 @@ impl NewObjects {
                 _ => {}
             }
         }
-        check_same_process(("baseline", "target"), compared, agreed)?;
-        let target_newest = target.newest_heap_id();
-        check_order(
-            ("baseline", baseline.newest_heap_id()),
-            ("target", target_newest),
-        )?;
         let step = (target.len() / TARGET_SAMPLE).max(1);
+        Self::checked(
+            (&baseline.meta, baseline.newest_heap_id()),
+            (&target.meta, target.newest_heap_id()),
+            shared,
+            ids,
+            target.iter().step_by(step).collect(),
+        )
+    }
+
+    /// From a comparison made elsewhere (`id_scan`): `ids` are the new heap ids, ascending,
+    /// `shared` the class agreement over ids both snapshots hold (all, or a sample), and the
+    /// sample (id, fingerprint) pairs of target objects, ascending. Metas come with the newest
+    /// heap id of each snapshot.
+    pub(super) fn checked(
+        baseline: (&SnapshotMeta, Option<u32>),
+        target: (&SnapshotMeta, Option<u32>),
+        shared: SharedIds,
+        ids: Vec<u32>,
+        target_sample: Vec<(u32, u32)>,
+    ) -> Result<NewObjects> {
+        check_layout(("baseline", baseline.0), ("target", target.0))?;
+        check_same_process(("baseline", "target"), shared.compared, shared.agreed)?;
+        check_order(("baseline", baseline.1), ("target", target.1))?;
         Ok(NewObjects {
             ids,
-            target_meta: target.meta.clone(),
-            target_sample: target.iter().step_by(step).collect(),
-            target_newest,
+            target_meta: target.0.clone(),
+            target_sample,
+            target_newest: target.1,
         })
+    }
+
+    /// The heap ids of the objects the target holds that the baseline did not, ascending.
+    pub fn ids(&self) -> &[u32] {
+        &self.ids
     }
 
     /// How many objects the target holds that the baseline did not.
@@ -230,12 +265,7 @@ impl NewObjects {
         let mut found = Vec::new();
         let mut pos = 0;
         for &id in &self.ids {
-            let mut step = 1;
-            while pos + step < by_id.len() && id_at(pos + step) < id {
-                step *= 2;
-            }
-            let end = (pos + step + 1).min(by_id.len());
-            pos += by_id[pos..end].partition_point(|&i| nodes.id[i as usize] < id);
+            pos = gallop(pos, by_id.len(), |k| id_at(k) < id);
             if pos < by_id.len() && id_at(pos) == id {
                 found.push(NodeIdx(by_id[pos]));
             }

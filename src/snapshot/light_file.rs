@@ -28,6 +28,21 @@ pub(super) fn parse_skipping(
     options: ParseOptions,
     report: &impl Fn(&SnapshotParser),
 ) -> Option<RawSnapshot> {
+    let mut after_push = |parser: &mut SnapshotParser| {
+        report(parser);
+        true
+    };
+    parse_skipping_with(file, options, &mut after_push, |_| {})
+}
+
+/// The same, with hooks: `after_push` runs after every chunk (false gives up), and `at_strings`
+/// once the parser is parked, before it moves to the strings.
+pub(super) fn parse_skipping_with(
+    file: &mut File,
+    options: ParseOptions,
+    after_push: &mut impl FnMut(&mut SnapshotParser) -> bool,
+    at_strings: impl FnOnce(&mut SnapshotParser),
+) -> Option<RawSnapshot> {
     let mut parser = SnapshotParser::with_options(options);
     let mut buf = vec![0u8; READ_CHUNK];
     let mut push_until_parked = |file: &mut File, parser: &mut SnapshotParser| loop {
@@ -36,13 +51,16 @@ pub(super) fn parse_skipping(
             return Some(());
         }
         parser.push(&buf[..n]).ok()?;
-        report(parser);
+        if !after_push(parser) {
+            return None;
+        }
         if parser.is_parked() {
             return Some(());
         }
     };
     push_until_parked(file, &mut parser)?;
     if parser.is_parked() {
+        at_strings(&mut parser);
         let at = find_strings_key(file).ok()??;
         parser.resume_at_key(at).ok()?;
         file.seek(SeekFrom::Start(at)).ok()?;

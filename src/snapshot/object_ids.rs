@@ -24,7 +24,12 @@ pub fn class_fingerprint(view: &NodeView, node: NodeIdx) -> u32 {
     fingerprint(view.meta, view.strings, node_type, name)
 }
 
-fn fingerprint(meta: &SnapshotMeta, strings: &StringTable, node_type: u8, name: u32) -> u32 {
+pub(super) fn fingerprint(
+    meta: &SnapshotMeta,
+    strings: &StringTable,
+    node_type: u8,
+    name: u32,
+) -> u32 {
     let type_name = meta.node_type_name(node_type);
     let class = class_name(meta, strings, node_type, name);
     let mut hash: u32 = 0x811c_9dc5;

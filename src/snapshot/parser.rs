@@ -152,6 +152,8 @@ pub struct SnapshotParser {
     skipped: bool,
     /// Where the parser parked: it can resume at a key no earlier than this.
     parked_at: u64,
+    /// Light mode: the strings to keep, when the caller chose them (see `keep_strings`).
+    strings_wanted: Option<Vec<u32>>,
 }
 
 impl Default for SnapshotParser {
@@ -183,6 +185,7 @@ impl SnapshotParser {
             strings: None,
             skipped: false,
             parked_at: 0,
+            strings_wanted: None,
         }
     }
 
@@ -199,6 +202,46 @@ impl SnapshotParser {
         self.offset = offset;
         self.state = TopState::Key;
         Ok(())
+    }
+
+    /// Light mode: hands the node records parsed so far (light layout, whole records only) to
+    /// `visit` and forgets them, so a caller can stream the nodes in bounded memory. False when
+    /// the records cannot be streamed: the header came after the nodes, or not in light mode.
+    pub fn drain_light_nodes(&mut self, mut visit: impl FnMut(&SnapshotMeta, &[u32])) -> bool {
+        let Some(meta) = self.meta.as_ref() else {
+            return self.nodes.is_none() && self.section_key() != Some(SectionKey::Nodes);
+        };
+        let stride = NodeLayout::light_from_file(meta).stride;
+        let out = match (&mut self.section, &mut self.nodes) {
+            (Some((SectionKey::Nodes, Section::Numbers(array))), _) => match &mut array.sink {
+                NumberSink::Fields { out, .. } => out,
+                _ => return false,
+            },
+            (_, Some(nodes)) if nodes.filtered => &mut nodes.kept,
+            (_, Some(_)) => return false,
+            (_, None) => return self.options.light,
+        };
+        let whole = out.len() - out.len() % stride;
+        if whole > 0 {
+            visit(meta, &out[..whole]);
+            out.drain(..whole);
+        }
+        true
+    }
+
+    /// The header, once it has been read.
+    pub fn meta(&self) -> Option<&SnapshotMeta> {
+        self.meta.as_ref()
+    }
+
+    fn section_key(&self) -> Option<SectionKey> {
+        self.section.as_ref().map(|(key, _)| *key)
+    }
+
+    /// Light mode: keep these strings (sorted indices) rather than the class names of the
+    /// nodes kept, which a caller that drains the nodes no longer has.
+    pub fn keep_strings(&mut self, sorted: Vec<u32>) {
+        self.strings_wanted = Some(sorted);
     }
 
     /// Bytes accepted so far.
@@ -390,10 +433,13 @@ impl SnapshotParser {
                 NumberArray::new(number_section_name(key), NumberSink::All(Vec::new())),
             ),
             SectionKey::TraceTree => Section::Nested(NestedNumbers::default()),
-            SectionKey::Strings => match self.light_names_used() {
-                Some(keep) => Section::Strings(StringArray::keeping(keep)),
-                None => Section::Strings(StringArray::default()),
-            },
+            SectionKey::Strings => {
+                let wanted = self.strings_wanted.take().filter(|_| light);
+                match wanted.or_else(|| self.light_names_used()) {
+                    Some(keep) => Section::Strings(StringArray::keeping(keep)),
+                    None => Section::Strings(StringArray::default()),
+                }
+            }
             SectionKey::Other => {
                 Section::Skipped(ValueSkipper::skipping(format!("`{}`", self.key_name())))
             }
@@ -612,7 +658,7 @@ pub fn parse_file(path: &Path) -> Result<RawSnapshot> {
 
 /// Parses a file in `READ_CHUNK` pieces; errors carry the file name.
 pub fn parse_file_with(path: &Path, options: ParseOptions) -> Result<RawSnapshot> {
-    parse_file_inner(path, options, None).map_err(|e| e.with_path(path))
+    parse_file_fed(path, options, &ProgressFeed::new(None))
 }
 
 /// Like [`parse_file_with`], adding the bytes parsed to `progress` after every chunk, so another
@@ -622,29 +668,29 @@ pub fn parse_file_with_progress(
     options: ParseOptions,
     progress: &AtomicU64,
 ) -> Result<RawSnapshot> {
-    parse_file_inner(path, options, Some(progress)).map_err(|e| e.with_path(path))
+    parse_file_fed(path, options, &ProgressFeed::new(Some(progress)))
+}
+
+/// The same, reporting to a feed a caller may have used already (bytes read again are not
+/// counted twice).
+pub(super) fn parse_file_fed(
+    path: &Path,
+    options: ParseOptions,
+    progress: &ProgressFeed,
+) -> Result<RawSnapshot> {
+    parse_file_inner(path, options, progress).map_err(|e| e.with_path(path))
 }
 
 fn parse_file_inner(
     path: &Path,
     mut options: ParseOptions,
-    progress: Option<&AtomicU64>,
+    progress: &ProgressFeed,
 ) -> Result<RawSnapshot> {
     let mut file = File::open(path)?;
     if options.size_hint.is_none() {
         options.size_hint = file.metadata().ok().map(|m| m.len());
     }
-    let reported = AtomicU64::new(0);
-    let report = |parser: &SnapshotParser| {
-        if let Some(p) = progress {
-            let seen = parser.bytes_seen();
-            p.fetch_add(
-                // Saturating: a parse that starts over reports nothing until it passes the first.
-                seen.saturating_sub(reported.swap(seen, Ordering::Relaxed)),
-                Ordering::Relaxed,
-            );
-        }
-    };
+    let report = |parser: &SnapshotParser| progress.update(parser);
     if options.light && options.skip_to_strings {
         if let Some(raw) = parse_skipping(&mut file, options, &report) {
             return Ok(raw);
@@ -668,6 +714,32 @@ fn parse_file_inner(
         }
     }
     parser.finish()
+}
+
+/// Adds the bytes parsers move past to a shared counter, chunk by chunk.
+pub(super) struct ProgressFeed<'a> {
+    counter: Option<&'a AtomicU64>,
+    reported: AtomicU64,
+}
+
+impl<'a> ProgressFeed<'a> {
+    pub(super) fn new(counter: Option<&'a AtomicU64>) -> Self {
+        ProgressFeed {
+            counter,
+            reported: AtomicU64::new(0),
+        }
+    }
+
+    pub(super) fn update(&self, parser: &SnapshotParser) {
+        if let Some(counter) = self.counter {
+            let seen = parser.bytes_seen();
+            counter.fetch_add(
+                // Saturating: a parse that starts over reports nothing until it passes the first.
+                seen.saturating_sub(self.reported.swap(seen, Ordering::Relaxed)),
+                Ordering::Relaxed,
+            );
+        }
+    }
 }
 
 /// Reads into `buf` until it is full or the file ends.
