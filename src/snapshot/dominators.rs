@@ -59,9 +59,14 @@ impl Dominators {
                 limit: u32::MAX as u64 - 1,
             });
         }
-        let page = page_owned_nodes(graph);
-        let rules = EdgeRules::new(graph, &page);
-        let (idom, retained_size, stats) = lengauer_tarjan(graph, &rules);
+        // The retainers are built on the other core while the forward passes run; the
+        // backward passes wait for them.
+        let (idom, retained_size, stats) = std::thread::scope(|s| {
+            s.spawn(|| graph.retainer_columns());
+            let page = page_owned_nodes(graph);
+            let rules = EdgeRules::new(graph, &page);
+            lengauer_tarjan(graph, &rules)
+        });
         Ok(Dominators {
             idom,
             retained_size,
@@ -239,7 +244,6 @@ fn lengauer_tarjan(
     let len = n + 1;
     let edges = graph.edge_columns();
     let first_edge = graph.first_edge();
-    let (first_retainer, retainer) = graph.retainer_columns();
 
     let mut tree = vec![0u32; len];
     let mut order = vec![0u32; len];
@@ -296,6 +300,7 @@ fn lengauer_tarjan(
         reached_from_root: numbered,
         ..DominatorStats::default()
     };
+    let (first_retainer, retainer) = graph.retainer_columns();
 
     // Orphans kept alive only by weak/shortcut references, each with its DFS.
     if (numbered as usize) < n {

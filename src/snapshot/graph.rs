@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::OnceLock;
 
 use super::error::{Result, SnapshotError};
 use super::meta::SnapshotMeta;
@@ -67,18 +68,26 @@ pub struct HeapGraph {
     edge_name: Vec<u32>,
     /// Target node index (already divided by the node field count), type in the top bits.
     edge_target: Vec<u32>,
-    /// `first_retainer[n]..first_retainer[n + 1]` index `retainer`.
-    first_retainer: Vec<u32>,
-    /// Node n's retainers: the retaining node, with `RETAINED_WEAKLY` / `RETAINED_BY_SHORTCUT`
-    /// set for weak and shortcut edges; in node order, then edge order. The edge itself is
-    /// found again among the retainer's edges when a path needs it (one column, not two).
-    retainer: Vec<u32>,
+    /// Built on first use, so that the dominators can build it on one core while their
+    /// forward passes run on the other.
+    retainers: OnceLock<Retainers>,
     /// Sorted by node.
     locations: Vec<RawLocation>,
     /// (script id, script name), sorted by id; learnt from closures.
     scripts: Vec<(u32, String)>,
     pub trace_function_infos: Vec<u32>,
     pub trace_tree: Vec<TraceTreeNode>,
+}
+
+/// The reverse CSR.
+#[derive(Debug, Clone)]
+struct Retainers {
+    /// `first[n]..first[n + 1]` index `entries`.
+    first: Vec<u32>,
+    /// Node n's retainers: the retaining node, with `RETAINED_WEAKLY` / `RETAINED_BY_SHORTCUT`
+    /// set for weak and shortcut edges; in node order, then edge order. The edge itself is
+    /// found again among the retainer's edges when a path needs it (one column, not two).
+    entries: Vec<u32>,
 }
 
 impl HeapGraph {
@@ -97,16 +106,6 @@ impl HeapGraph {
         let (edge_name, edge_target) = split_edges(&raw, edge_records, first_edge.len() - 1)?;
         let nodes = NodeTable::from_raw(&raw)?;
         raw.nodes = Vec::new();
-        let ids = raw.meta.edge_type_ids;
-        let (first_retainer, retainer) = build_retainers(
-            &first_edge,
-            EdgeColumns {
-                name: &edge_name,
-                target: &edge_target,
-            },
-            ids.weak,
-            ids.shortcut,
-        );
         let locations = resolve_locations(&raw, nodes.len());
 
         let mut graph = HeapGraph {
@@ -114,8 +113,7 @@ impl HeapGraph {
             first_edge,
             edge_name,
             edge_target,
-            first_retainer,
-            retainer,
+            retainers: OnceLock::new(),
             locations,
             scripts: Vec::new(),
             trace_function_infos: raw.trace_function_infos,
@@ -244,12 +242,13 @@ impl HeapGraph {
     /// Incoming edges of a node as (edge, retaining node), in retaining node order.
     pub fn retainers_of(&self, node: NodeIdx) -> impl Iterator<Item = (EdgeIdx, NodeIdx)> + '_ {
         let i = node.index();
-        let start = self.first_retainer.get(i).copied().unwrap_or(0) as usize;
-        let end = self.first_retainer.get(i + 1).copied().unwrap_or(0) as usize;
+        let (first_retainer, retainer) = self.retainer_columns();
+        let start = first_retainer.get(i).copied().unwrap_or(0) as usize;
+        let end = first_retainer.get(i + 1).copied().unwrap_or(0) as usize;
         // Entries of one retainer are adjacent and in edge order: each resumes the scan of the
         // retainer's edges where the previous one stopped.
         let mut resume: Option<(u32, u32)> = None;
-        self.retainer
+        retainer
             .get(start..end.max(start))
             .unwrap_or(&[])
             .iter()
@@ -316,9 +315,19 @@ impl HeapGraph {
         &self.first_edge
     }
 
-    /// Reverse CSR: (first_retainer, retainer entries with their flag bits).
+    /// Reverse CSR: (first_retainer, retainer entries with their flag bits), built on first use
+    /// (threads asking at once wait for one build).
     pub fn retainer_columns(&self) -> (&[u32], &[u32]) {
-        (&self.first_retainer, &self.retainer)
+        let retainers = self.retainers.get_or_init(|| {
+            let ids = self.meta.edge_type_ids;
+            build_retainers(
+                &self.first_edge,
+                self.edge_columns(),
+                ids.weak,
+                ids.shortcut,
+            )
+        });
+        (&retainers.first, &retainers.entries)
     }
 }
 
@@ -463,7 +472,7 @@ fn build_retainers(
     edges: EdgeColumns,
     weak: Option<u8>,
     shortcut: Option<u8>,
-) -> (Vec<u32>, Vec<u32>) {
+) -> Retainers {
     let n = first_edge.len() - 1;
     let m = edges.target.len();
     // Counts land one slot up, so that after the prefix sum `first_retainer[to + 1]` is node
@@ -492,7 +501,10 @@ fn build_retainers(
             *cursor += 1;
         }
     }
-    (first_retainer, retainer)
+    Retainers {
+        first: first_retainer,
+        entries: retainer,
+    }
 }
 
 /// Records whose object index is not a valid node offset are dropped:
