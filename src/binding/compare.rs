@@ -115,7 +115,7 @@ impl Task for FindLeaksTask {
                     let baseline = BaselineIds::read(&self.baseline, counter)?;
                     NewObjects::read_target(&self.target, &baseline, counter)
                 });
-                let last = AnalysedSnapshot::load(&self.last, &self.progress);
+                let last = AnalysedSnapshot::load_for_paths(&self.last, &self.progress);
                 (new.join(), last)
             });
             let new = new

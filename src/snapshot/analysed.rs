@@ -75,22 +75,36 @@ pub struct AnalysedSnapshot {
 
 impl AnalysedSnapshot {
     pub fn load(path: &Path, progress: &Progress) -> Result<AnalysedSnapshot> {
+        Self::load_for(path, progress, false)
+    }
+
+    /// Loads a snapshot that retainer paths will be asked of: their distances are computed
+    /// alongside the dominators.
+    pub fn load_for_paths(path: &Path, progress: &Progress) -> Result<AnalysedSnapshot> {
+        Self::load_for(path, progress, true)
+    }
+
+    fn load_for(path: &Path, progress: &Progress, paths: bool) -> Result<AnalysedSnapshot> {
         progress.enter(Phase::Parsing);
         let raw = parse_file_with_progress(path, ParseOptions::full(), &progress.bytes)?;
-        Self::from_raw(raw, progress).map_err(|e| e.with_path(path))
+        Self::from_raw(raw, progress, paths).map_err(|e| e.with_path(path))
     }
 
     /// Finishes a push parser (e.g. fed from `v8.getHeapSnapshot()`) and analyses the result.
     pub fn from_parser(parser: SnapshotParser, progress: &Progress) -> Result<AnalysedSnapshot> {
         progress.bytes.store(parser.bytes_seen(), Ordering::Relaxed);
-        Self::from_raw(parser.finish()?, progress)
+        Self::from_raw(parser.finish()?, progress, false)
     }
 
-    fn from_raw(raw: RawSnapshot, progress: &Progress) -> Result<AnalysedSnapshot> {
+    fn from_raw(raw: RawSnapshot, progress: &Progress, paths: bool) -> Result<AnalysedSnapshot> {
         progress.enter(Phase::Graph);
         let graph = HeapGraph::from_raw(raw)?;
         progress.enter(Phase::Analysis);
-        let analysis = Analysis::compute(&graph)?;
+        let analysis = if paths {
+            Analysis::compute_with_paths(&graph)?
+        } else {
+            Analysis::compute(&graph)?
+        };
         progress.enter(Phase::Done);
         Ok(Self::from_parts(graph, analysis))
     }

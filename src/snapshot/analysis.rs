@@ -24,13 +24,20 @@ impl Analysis {
         })
     }
 
+    /// The same, with the path distances computed on another core alongside the dominators,
+    /// for callers that know they will ask for paths (leak isolation).
+    pub fn compute_with_paths(graph: &HeapGraph) -> Result<Analysis> {
+        let paths = OnceLock::new();
+        let dominators = std::thread::scope(|s| {
+            s.spawn(|| paths.get_or_init(|| path_distances(graph)));
+            Dominators::compute(graph)
+        })?;
+        Ok(Analysis { dominators, paths })
+    }
+
     /// Path rules and distances for `graph`, the graph this analysis was computed from.
     fn paths(&self, graph: &HeapGraph) -> &(PathRules, Distances) {
-        self.paths.get_or_init(|| {
-            let rules = PathRules::new(graph);
-            let distances = Distances::compute(graph, &rules);
-            (rules, distances)
-        })
+        self.paths.get_or_init(|| path_distances(graph))
     }
 
     /// Distance from the root along edges a retainer path may use; `None` if unreachable.
@@ -46,4 +53,10 @@ impl Analysis {
     pub fn class_summary(&self, graph: &HeapGraph, top: Option<usize>) -> Vec<ClassSummary> {
         class_summary(graph, &self.dominators, top)
     }
+}
+
+fn path_distances(graph: &HeapGraph) -> (PathRules, Distances) {
+    let rules = PathRules::new(graph);
+    let distances = Distances::compute(graph, &rules);
+    (rules, distances)
 }
