@@ -65,9 +65,11 @@ pub struct HeapGraph {
     pub nodes: NodeTable,
     /// `first_edge[n]..first_edge[n + 1]` are node n's outgoing edges.
     first_edge: Vec<u32>,
-    edge_name: Vec<u32>,
-    /// Target node index (already divided by the node field count), type in the top bits.
-    edge_target: Vec<u32>,
+    /// Edge e is `[target, name]` at `2e`: the target node index (already divided by the node
+    /// field count) with the type in the top bits, then the name. Kept as pairs, as the edge
+    /// records become them in place: splitting them into columns took two more passes, and
+    /// the graph walks reach an edge's target and name through the same cache line anyway.
+    edges: Vec<u32>,
     /// Built on first use, so that the dominators can build it on one core while their
     /// forward passes run on the other.
     retainers: OnceLock<Retainers>,
@@ -103,7 +105,7 @@ impl HeapGraph {
         // into columns and freed. The id index is built on first use.
         let edge_records = std::mem::take(&mut raw.edges);
         let first_edge = first_edges(&raw, edge_records.len())?;
-        let (edge_name, edge_target) = split_edges(&raw, edge_records, first_edge.len() - 1)?;
+        let edges = edge_pairs(&raw, edge_records, first_edge.len() - 1)?;
         let nodes = NodeTable::from_raw(&raw)?;
         raw.nodes = Vec::new();
         let locations = resolve_locations(&raw, nodes.len());
@@ -111,8 +113,7 @@ impl HeapGraph {
         let mut graph = HeapGraph {
             nodes,
             first_edge,
-            edge_name,
-            edge_target,
+            edges,
             retainers: OnceLock::new(),
             locations,
             scripts: Vec::new(),
@@ -191,7 +192,7 @@ impl HeapGraph {
     }
 
     pub fn edge_count(&self) -> usize {
-        self.edge_target.len()
+        self.edges.len() / 2
     }
 
     pub fn view(&self) -> NodeView<'_> {
@@ -266,7 +267,7 @@ impl HeapGraph {
     }
 
     pub fn edge_type(&self, edge: EdgeIdx) -> u8 {
-        let target = self.edge_target.get(edge.index()).copied().unwrap_or(0);
+        let target = self.edges.get(2 * edge.index()).copied().unwrap_or(0);
         (target >> EDGE_TYPE_SHIFT) as u8
     }
 
@@ -275,7 +276,7 @@ impl HeapGraph {
     }
 
     pub fn edge_to(&self, edge: EdgeIdx) -> NodeIdx {
-        let target = self.edge_target.get(edge.index()).copied().unwrap_or(0);
+        let target = self.edges.get(2 * edge.index()).copied().unwrap_or(0);
         NodeIdx(target & EDGE_TARGET_MASK)
     }
 
@@ -286,7 +287,7 @@ impl HeapGraph {
     }
 
     pub fn edge_name(&self, edge: EdgeIdx) -> EdgeName<'_> {
-        let raw = self.edge_name.get(edge.index()).copied().unwrap_or(0);
+        let raw = self.edges.get(2 * edge.index() + 1).copied().unwrap_or(0);
         if self.meta.edge_name_is_index(self.edge_type(edge)) {
             EdgeName::Index(raw)
         } else {
@@ -305,10 +306,7 @@ impl HeapGraph {
 
     /// Flat edge columns for the analyses' inner loops.
     pub fn edge_columns(&self) -> EdgeColumns<'_> {
-        EdgeColumns {
-            name: &self.edge_name,
-            target: &self.edge_target,
-        }
+        EdgeColumns { pairs: &self.edges }
     }
 
     pub fn first_edge(&self) -> &[u32] {
@@ -331,28 +329,36 @@ impl HeapGraph {
     }
 }
 
-/// The edge columns, indexed by edge; in range for every edge of the graph they come from.
+/// The edges, indexed by edge; in range for every edge of the graph they come from.
 #[derive(Debug, Clone, Copy)]
 pub struct EdgeColumns<'a> {
-    name: &'a [u32],
-    target: &'a [u32],
+    /// `[target with type, name]` per edge.
+    pairs: &'a [u32],
 }
 
 impl EdgeColumns<'_> {
     #[inline]
     pub fn to(&self, e: usize) -> u32 {
-        self.target[e] & EDGE_TARGET_MASK
+        self.pairs[2 * e] & EDGE_TARGET_MASK
     }
 
     #[inline]
     pub fn edge_type(&self, e: usize) -> u8 {
-        (self.target[e] >> EDGE_TYPE_SHIFT) as u8
+        (self.pairs[2 * e] >> EDGE_TYPE_SHIFT) as u8
     }
 
     /// A string index, or an element/hidden index (see `SnapshotMeta::edge_name_is_index`).
     #[inline]
     pub fn name(&self, e: usize) -> u32 {
-        self.name[e]
+        self.pairs[2 * e + 1]
+    }
+
+    pub fn len(&self) -> usize {
+        self.pairs.len() / 2
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
     }
 }
 
@@ -394,15 +400,14 @@ fn first_edges(raw: &RawSnapshot, edge_numbers: usize) -> Result<Vec<u32>> {
     Ok(first_edge)
 }
 
-/// Validates the edge records and splits them into (name, target) columns inside the records' own
-/// buffer, so that the peak stays at the size of the records: each record becomes a (target with
-/// type, name) pair in place (record e is read before slots 2e and 2e + 1 <= its start + 1 are
-/// written), the freed third is returned, the names are copied out and the targets compacted.
-fn split_edges(
+/// Validates the edge records and turns them into (target with type, name) pairs inside their own
+/// buffer, so that the peak stays at the size of the records: record e is read before slots 2e
+/// and 2e + 1 <= its start + 1 are written, and the freed third is returned.
+fn edge_pairs(
     raw: &RawSnapshot,
     mut records: Vec<u32>,
     node_count: usize,
-) -> Result<(Vec<u32>, Vec<u32>)> {
+) -> Result<Vec<u32>> {
     let meta = &raw.meta;
     let fields = meta.edge.count.max(1);
     let node_fields = meta.node.count as u64;
@@ -456,13 +461,7 @@ fn split_edges(
     }
     records.truncate(2 * m);
     records.shrink_to_fit();
-    let edge_name: Vec<u32> = records.iter().skip(1).step_by(2).copied().collect();
-    for e in 0..m {
-        records[e] = records[2 * e];
-    }
-    records.truncate(m);
-    records.shrink_to_fit();
-    Ok((edge_name, records))
+    Ok(records)
 }
 
 /// Counting sort of edges by target; within a node, retainers stay in edge order (the order
@@ -474,7 +473,7 @@ fn build_retainers(
     shortcut: Option<u8>,
 ) -> Retainers {
     let n = first_edge.len() - 1;
-    let m = edges.target.len();
+    let m = edges.len();
     // Counts land one slot up, so that after the prefix sum `first_retainer[to + 1]` is node
     // to's start and serves as its fill cursor; once filled it is node to's end.
     let mut first_retainer = vec![0u32; n + 1];
