@@ -403,11 +403,7 @@ fn first_edges(raw: &RawSnapshot, edge_numbers: usize) -> Result<Vec<u32>> {
 /// Validates the edge records and turns them into (target with type, name) pairs inside their own
 /// buffer, so that the peak stays at the size of the records: record e is read before slots 2e
 /// and 2e + 1 <= its start + 1 are written, and the freed third is returned.
-fn edge_pairs(
-    raw: &RawSnapshot,
-    mut records: Vec<u32>,
-    node_count: usize,
-) -> Result<Vec<u32>> {
+fn edge_pairs(raw: &RawSnapshot, mut records: Vec<u32>, node_count: usize) -> Result<Vec<u32>> {
     let meta = &raw.meta;
     let fields = meta.edge.count.max(1);
     let node_fields = meta.node.count as u64;

@@ -330,12 +330,7 @@ fn stream_nodes<V: NodeVisitor>(
         }
         streamed && !bad_type
     };
-    let raw = parse_skipping_with(
-        file,
-        ParseOptions::light_skipping(),
-        &mut after_push,
-        |_| {},
-    )?;
+    let raw = parse_skipping_with(file, ParseOptions::light_skipping(), &mut after_push)?;
     let complete = parked
         && nodes > 0
         && nodes == raw.meta.node_count

@@ -32,16 +32,15 @@ pub(super) fn parse_skipping(
         report(parser);
         true
     };
-    parse_skipping_with(file, options, &mut after_push, |_| {})
+    parse_skipping_with(file, options, &mut after_push)
 }
 
-/// The same, with hooks: `after_push` runs after every chunk (false gives up), and `at_strings`
-/// once the parser is parked, before it moves to the strings.
+/// The same, with `after_push` run after every chunk (false gives up). Once it sees the parser
+/// parked, the strings come next.
 pub(super) fn parse_skipping_with(
     file: &mut File,
     options: ParseOptions,
     after_push: &mut impl FnMut(&mut SnapshotParser) -> bool,
-    at_strings: impl FnOnce(&mut SnapshotParser),
 ) -> Option<RawSnapshot> {
     let mut parser = SnapshotParser::with_options(options);
     let mut buf = vec![0u8; READ_CHUNK];
@@ -60,7 +59,6 @@ pub(super) fn parse_skipping_with(
     };
     push_until_parked(file, &mut parser)?;
     if parser.is_parked() {
-        at_strings(&mut parser);
         let at = find_strings_key(file).ok()??;
         parser.resume_at_key(at).ok()?;
         file.seek(SeekFrom::Start(at)).ok()?;
