@@ -162,7 +162,8 @@ pub struct NewObjects {
     /// Odd (heap object) ids, ascending.
     ids: Vec<u32>,
     target_meta: SnapshotMeta,
-    /// (id, class fingerprint) of target objects, evenly spread over its ids.
+    /// (id, class fingerprint) of a sample of target objects, ascending by id (spread evenly
+    /// over its ids, or picked by id when the target was streamed).
     target_sample: Vec<(u32, u32)>,
     target_newest: Option<u32>,
 }
