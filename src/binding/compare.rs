@@ -30,15 +30,10 @@ impl Task for DiffTask {
     fn compute(&mut self) -> Result<Self::Output> {
         guarded("diffSnapshots", || {
             // Only node columns are needed: light parses, the two files side by side.
-            let (before, after) = std::thread::scope(|s| {
-                let b = s.spawn(|| light_snapshot(&self.before, &self.progress));
-                let a = light_snapshot(&self.after, &self.progress);
-                (b.join(), a)
-            });
-            let before = before
-                .map_err(|_| napi::Error::from_reason("parser thread failed"))?
-                .map_err(snapshot_error)?;
-            let after = after.map_err(snapshot_error)?;
+            let (before, after) = side_by_side(
+                || light_snapshot(&self.before, &self.progress),
+                || light_snapshot(&self.after, &self.progress),
+            )?;
             Ok(diff_snapshots(&before.view(), &after.view()))
         })
     }
@@ -60,6 +55,22 @@ pub fn diff_snapshot_files(
         after: after.into(),
         progress: progress.progress.clone(),
     })
+}
+
+/// Runs `first` on a second thread and `second` on this one. When both fail, `first`'s error
+/// is the one reported.
+fn side_by_side<A: Send, B>(
+    first: impl FnOnce() -> crate::snapshot::Result<A> + Send,
+    second: impl FnOnce() -> crate::snapshot::Result<B>,
+) -> Result<(A, B)> {
+    let (first, second) = std::thread::scope(|s| {
+        let first = s.spawn(first);
+        (first.join(), second())
+    });
+    let first = first
+        .map_err(|_| napi::Error::from_reason("parser thread failed"))?
+        .map_err(snapshot_error)?;
+    Ok((first, second.map_err(snapshot_error)?))
 }
 
 /// Baseline, target and both sides of a diff need node columns and class names only.
@@ -109,19 +120,14 @@ impl Task for FindLeaksTask {
                 std::fs::File::open(path)
                     .map_err(|e| snapshot_error(SnapshotError::from(e).with_path(path)))?;
             }
-            let (new, last) = std::thread::scope(|s| {
-                let new = s.spawn(|| {
+            let (new, last) = side_by_side(
+                || {
                     let counter = Some(self.progress.bytes_counter());
                     let baseline = BaselineIds::read(&self.baseline, counter)?;
                     NewObjects::read_target(&self.target, &baseline, counter)
-                });
-                let last = AnalysedSnapshot::load_for_paths(&self.last, &self.progress);
-                (new.join(), last)
-            });
-            let new = new
-                .map_err(|_| napi::Error::from_reason("parser thread failed"))?
-                .map_err(snapshot_error)?;
-            let last = last.map_err(snapshot_error)?;
+                },
+                || AnalysedSnapshot::load_for_paths(&self.last, &self.progress),
+            )?;
             let report = find_leaks(&new, &last).map_err(snapshot_error)?;
             Ok((report, None))
         })
@@ -136,15 +142,10 @@ impl FindLeaksTask {
     /// Reports also show the per-class diff from baseline to final, which needs the baseline's
     /// light snapshot: baseline and target are read first, side by side, then the final one.
     fn with_class_diff(&self) -> Result<(LeakReport, Option<Vec<ClassDiff>>)> {
-        let (baseline, target) = std::thread::scope(|s| {
-            let baseline = s.spawn(|| light_snapshot(&self.baseline, &self.progress));
-            let target = object_ids(&self.target, &self.progress);
-            (baseline.join(), target)
-        });
-        let baseline = baseline
-            .map_err(|_| napi::Error::from_reason("parser thread failed"))?
-            .map_err(snapshot_error)?;
-        let target = target.map_err(snapshot_error)?;
+        let (baseline, target) = side_by_side(
+            || light_snapshot(&self.baseline, &self.progress),
+            || object_ids(&self.target, &self.progress),
+        )?;
         let new = NewObjects::between(&ObjectIds::from_view(&baseline.view()), &target)
             .map_err(snapshot_error)?;
         drop(target);
