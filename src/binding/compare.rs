@@ -65,7 +65,10 @@ fn side_by_side<A: Send, B>(
 ) -> Result<(A, B)> {
     let (first, second) = std::thread::scope(|s| {
         let first = s.spawn(first);
-        (first.join(), second())
+        // `second` runs before the join: in one tuple expression the join came first, and the
+        // two ran one after the other.
+        let second = second();
+        (first.join(), second)
     });
     let first = first
         .map_err(|_| napi::Error::from_reason("parser thread failed"))?
@@ -186,4 +189,28 @@ pub fn find_leaks_in_snapshots(
             .map(|r| leak_report_record(r, None))
             .map_err(snapshot_error)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::side_by_side;
+    use crate::snapshot::SnapshotError;
+
+    #[test]
+    fn the_two_reads_run_at_the_same_time() {
+        // The first waits for word from the second: run one after the other, it gives up.
+        let (tx, rx) = mpsc::channel();
+        let (heard, sent) = side_by_side(
+            move || {
+                rx.recv_timeout(Duration::from_secs(60))
+                    .map_err(|_| SnapshotError::BadMeta("never heard from the second".into()))
+            },
+            move || Ok(tx.send(7).is_ok()),
+        )
+        .unwrap();
+        assert_eq!((heard, sent), (7, true));
+    }
 }
