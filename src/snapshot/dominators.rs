@@ -217,25 +217,32 @@ impl<'a> EdgeRules<'a> {
     }
 }
 
+/// Marks a semidominator that is also the DFS parent (preorder numbers stay below 2^29).
+const SEMI_IS_PARENT: u32 = 1 << 31;
+
 /// Semi-NCA over vertices numbered 1..=n (0 means "none"), vertex v being node v-1. Returns
 /// (idom by node, retained size by node).
 ///
 /// Memory is the limit on large snapshots, so four arrays of n + 1 words are all it holds at
-/// once (plus the result's sizes at the end), each reused as the phases go:
+/// once (plus a bit per node, the DFS path and the result's sizes at the end), each reused as the
+/// phases go:
 /// - `pre`: preorder number by vertex, for good;
 /// - `tree`: the DFS parent by vertex, then the link forest's ancestors (path compression
 ///   rewrites them), then the immediate dominator by preorder number;
-/// - `order`: the vertex by preorder number, then the semidominator by preorder number, then the
-///   immediate dominator by vertex (the result);
-/// - `scratch`: the DFS edge cursor by node, then the least semidominator on the compressed
-///   path by vertex, then the vertex by preorder number again.
+/// - `order`: the vertex by preorder number, then the semidominator by preorder number (flagged
+///   when it is the DFS parent), then the immediate dominator by vertex (the result);
+/// - `scratch` (from the semidominator pass on): the least semidominator on the compressed path
+///   by vertex, then the vertex by preorder number again.
+///
+/// The DFS keeps its path with an edge cursor per entry: as deep as the DFS tree, n entries at
+/// worst (a heap that is one long list), a few thousand on real heaps.
 ///
 /// Linking is implicit: vertices are processed in reverse preorder and a vertex is linked once
 /// processed, so "linked" is `pre > i`, and `tree` holds the DFS parent until then. Path
-/// compression loses the parents, which the NCA phase finds again: a vertex's DFS parent is its
-/// counted retainer with the greatest preorder number below its own (every such retainer is a
-/// DFS ancestor, and the parent is the deepest); vertices numbered after the DFS runs hang under
-/// the root.
+/// compression loses the parents, which the NCA phase finds again when the semidominator is not
+/// the parent: a vertex's DFS parent is its counted retainer with the greatest preorder number
+/// below its own (every such retainer is a DFS ancestor, and the parent is the deepest); vertices
+/// numbered after the DFS runs hang under the root.
 fn lengauer_tarjan(
     graph: &HeapGraph,
     rules: &EdgeRules,
@@ -248,42 +255,50 @@ fn lengauer_tarjan(
     let mut tree = vec![0u32; len];
     let mut order = vec![0u32; len];
     let mut pre = vec![0u32; len];
-    // Per-node (ordinal-indexed) resumable edge cursor of the iterative DFS.
-    let mut scratch = vec![0u32; len];
     let mut numbered: u32 = 0;
 
-    let dfs = |start: u32,
-               parent: &mut [u32],
-               pre: &mut [u32],
-               order: &mut [u32],
-               next_edge: &mut [u32],
-               numbered: &mut u32| {
-        next_edge[start as usize - 1] = first_edge[start as usize - 1];
-        let mut v = start;
-        while v != 0 {
-            if pre[v as usize] == 0 {
-                *numbered += 1;
-                pre[v as usize] = *numbered;
-                order[*numbered as usize] = v;
-            }
-            let mut v_next = parent[v as usize];
-            let vo = v as usize - 1;
-            let end = first_edge[vo + 1];
-            while next_edge[vo] < end {
-                let e = next_edge[vo] as usize;
-                let wo = edges.to(e);
-                if rules.is_essential(vo as u32, edges.edge_type(e), wo) {
-                    let w = wo + 1;
-                    if pre[w as usize] == 0 {
-                        parent[w as usize] = v;
-                        next_edge[wo as usize] = first_edge[wo as usize];
-                        v_next = w;
-                        break;
-                    }
+    // Whether a node is numbered yet, as bits: the DFS asks it of every edge's target, and an
+    // eighth of a megabyte per million nodes stays in cache where `pre` does not.
+    let mut seen = NodeBits::new(n);
+    // The DFS path with each vertex's next edge: the cursors of the path stay in cache, where
+    // a cursor per node would be read and written all over an array of n words.
+    let mut path: Vec<(u32, u32)> = Vec::new();
+    let mut dfs = |start: u32,
+                   parent: &mut [u32],
+                   pre: &mut [u32],
+                   order: &mut [u32],
+                   seen: &mut NodeBits,
+                   numbered: &mut u32| {
+        let mut number = |v: u32, seen: &mut NodeBits| {
+            seen.set(v - 1);
+            *numbered += 1;
+            pre[v as usize] = *numbered;
+            order[*numbered as usize] = v;
+        };
+        number(start, seen);
+        path.push((start, first_edge[start as usize - 1]));
+        while let Some(top) = path.last_mut() {
+            let (v, mut e) = *top;
+            let vo = v - 1;
+            let end = first_edge[vo as usize + 1];
+            let mut next = 0;
+            while e < end {
+                let wo = edges.to(e as usize);
+                let essential = rules.is_essential(vo, edges.edge_type(e as usize), wo);
+                e += 1;
+                if essential && !seen.get(wo) {
+                    next = wo + 1;
+                    break;
                 }
-                next_edge[vo] += 1;
             }
-            v = v_next;
+            top.1 = e;
+            if next == 0 {
+                path.pop();
+            } else {
+                number(next, seen);
+                parent[next as usize] = v;
+                path.push((next, first_edge[next as usize - 1]));
+            }
         }
     };
 
@@ -293,7 +308,7 @@ fn lengauer_tarjan(
         &mut tree,
         &mut pre,
         &mut order,
-        &mut scratch,
+        &mut seen,
         &mut numbered,
     );
     let mut stats = DominatorStats {
@@ -316,14 +331,7 @@ fn lengauer_tarjan(
             if only_weak {
                 stats.weak_orphans += 1;
                 tree[v as usize] = root;
-                dfs(
-                    v,
-                    &mut tree,
-                    &mut pre,
-                    &mut order,
-                    &mut scratch,
-                    &mut numbered,
-                );
+                dfs(v, &mut tree, &mut pre, &mut order, &mut seen, &mut numbered);
             }
         }
     }
@@ -343,6 +351,8 @@ fn lengauer_tarjan(
 
     // Semidominators as Lengauer–Tarjan computes them, with path compression over the implicit
     // link forest; `least[v]` is the least semidominator on v's compressed path.
+    // Written before it is read: a vertex's least value is set when it is processed.
+    let mut scratch = vec![0u32; len];
     let (ancestor, least, semi) = (&mut tree, &mut scratch, &mut order);
     let mut compress_stack: Vec<u32> = Vec::new();
     for i in (2..=numbered).rev() {
@@ -382,7 +392,11 @@ fn lengauer_tarjan(
             sdom = 1;
         }
         least[w as usize] = sdom;
-        semi[i as usize] = sdom;
+        // w is not linked yet, so its ancestor is still its DFS parent. When that parent is the
+        // semidominator it is also the immediate dominator, and the NCA pass need not look for
+        // the parent again (most nodes have a single retainer).
+        let parent = pre[ancestor[w as usize] as usize];
+        semi[i as usize] = sdom | if sdom == parent { SEMI_IS_PARENT } else { 0 };
     }
 
     // Each immediate dominator is the nearest common ancestor of the DFS parent and the
@@ -395,12 +409,17 @@ fn lengauer_tarjan(
     dom[0] = 0;
     dom[1] = 1;
     for i in 2..=numbered {
+        let semi_i = semi[i as usize];
+        if semi_i & SEMI_IS_PARENT != 0 {
+            dom[i as usize] = semi_i & !SEMI_IS_PARENT;
+            continue;
+        }
         let mut d = if i >= first_hung {
             1
         } else {
             dfs_parent(rules, retainer, first_retainer, &pre, vertex[i as usize], i)
         };
-        while d > semi[i as usize] {
+        while d > semi_i {
             d = dom[d as usize];
         }
         dom[i as usize] = d;
