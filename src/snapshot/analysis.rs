@@ -24,12 +24,15 @@ impl Analysis {
         })
     }
 
-    /// The same, with the path distances computed on another core alongside the dominators,
-    /// for callers that know they will ask for paths (leak isolation).
+    /// The same, with the path distances and closure locations computed on another core
+    /// alongside the dominators, for callers that know they will ask for paths (leak isolation).
     pub fn compute_with_paths(graph: &HeapGraph) -> Result<Analysis> {
         let paths = OnceLock::new();
         let dominators = std::thread::scope(|s| {
-            s.spawn(|| paths.get_or_init(|| path_distances(graph)));
+            s.spawn(|| {
+                paths.get_or_init(|| path_distances(graph));
+                graph.locate_closures();
+            });
             Dominators::compute(graph)
         })?;
         Ok(Analysis { dominators, paths })

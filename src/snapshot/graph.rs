@@ -23,6 +23,15 @@ const EDGE_TARGET_MASK: u32 = (1 << EDGE_TYPE_SHIFT) - 1;
 /// Edge types that fit those three bits (V8 has seven).
 const EDGE_TYPE_LIMIT: usize = 1 << (32 - EDGE_TYPE_SHIFT);
 
+/// Closure locations by node and the script names learnt from them.
+#[derive(Debug, Clone)]
+struct Located {
+    /// Sorted by node.
+    locations: Vec<RawLocation>,
+    /// (script id, script name), sorted by id.
+    scripts: Vec<(u32, String)>,
+}
+
 /// Index of an edge (its position in `edges`, divided by the field count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EdgeIdx(pub u32);
@@ -73,10 +82,10 @@ pub struct HeapGraph {
     /// Built on first use, so that the dominators can build it on one core while their
     /// forward passes run on the other.
     retainers: OnceLock<Retainers>,
-    /// Sorted by node.
-    locations: Vec<RawLocation>,
-    /// (script id, script name), sorted by id; learnt from closures.
-    scripts: Vec<(u32, String)>,
+    /// The `locations` records as read, resolved on first use: a class summary never needs them,
+    /// and sorting them is most of the work (20 ms for 750 k closures).
+    location_records: Vec<u32>,
+    located: OnceLock<Located>,
     pub trace_function_infos: Vec<u32>,
     pub trace_tree: Vec<TraceTreeNode>,
 }
@@ -108,31 +117,42 @@ impl HeapGraph {
         let edges = edge_pairs(&raw, edge_records, first_edge.len() - 1)?;
         let nodes = NodeTable::from_raw(&raw)?;
         raw.nodes = Vec::new();
-        let locations = resolve_locations(&raw, nodes.len());
-
-        let mut graph = HeapGraph {
+        Ok(HeapGraph {
             nodes,
             first_edge,
             edges,
             retainers: OnceLock::new(),
-            locations,
-            scripts: Vec::new(),
+            location_records: raw.locations,
+            located: OnceLock::new(),
             trace_function_infos: raw.trace_function_infos,
             trace_tree: raw.trace_tree,
             strings: raw.strings,
             meta: raw.meta,
-        };
-        graph.scripts = graph.collect_script_names();
-        Ok(graph)
+        })
+    }
+
+    /// Resolves the closure locations now rather than on first use, for callers with a core to
+    /// spare before their first path.
+    pub fn locate_closures(&self) {
+        self.located();
+    }
+
+    fn located(&self) -> &Located {
+        self.located.get_or_init(|| {
+            let locations =
+                resolve_locations(&self.meta, &self.location_records, self.node_count());
+            let scripts = self.collect_script_names(&locations);
+            Located { locations, scripts }
+        })
     }
 
     /// Script names by id, from the first closure of each script whose
     /// name can be resolved.
-    fn collect_script_names(&self) -> Vec<(u32, String)> {
+    fn collect_script_names(&self, locations: &[RawLocation]) -> Vec<(u32, String)> {
         let closure = self.meta.node_type_ids.closure;
         let mut scripts: Vec<(u32, String)> = Vec::new();
         let mut seen: HashSet<u32> = HashSet::new();
-        for loc in &self.locations {
+        for loc in locations {
             let node = NodeIdx(loc.node);
             if Some(self.node_type(node)) != closure || seen.contains(&loc.script_id) {
                 continue;
@@ -148,8 +168,9 @@ impl HeapGraph {
 
     /// The name of the script a location's script id refers to, if known.
     pub fn script_name(&self, script_id: u32) -> Option<&str> {
-        let pos = self.scripts.partition_point(|s| s.0 < script_id);
-        self.scripts
+        let scripts = &self.located().scripts;
+        let pos = scripts.partition_point(|s| s.0 < script_id);
+        scripts
             .get(pos)
             .filter(|s| s.0 == script_id)
             .map(|s| s.1.as_str())
@@ -297,11 +318,9 @@ impl HeapGraph {
 
     /// The location record of a node (closures, mostly), if any.
     pub fn raw_location(&self, node: NodeIdx) -> Option<RawLocation> {
-        let pos = self.locations.partition_point(|l| l.node < node.0);
-        self.locations
-            .get(pos)
-            .filter(|l| l.node == node.0)
-            .copied()
+        let locations = &self.located().locations;
+        let pos = locations.partition_point(|l| l.node < node.0);
+        locations.get(pos).filter(|l| l.node == node.0).copied()
     }
 
     /// Flat edge columns for the analyses' inner loops.
@@ -504,13 +523,12 @@ fn build_retainers(
 
 /// Records whose object index is not a valid node offset are dropped:
 /// locations are only decoration.
-fn resolve_locations(raw: &RawSnapshot, n: usize) -> Vec<RawLocation> {
-    let Some(loc) = raw.meta.location else {
+fn resolve_locations(meta: &SnapshotMeta, records: &[u32], n: usize) -> Vec<RawLocation> {
+    let Some(loc) = meta.location else {
         return Vec::new();
     };
-    let node_fields = raw.meta.node.count.max(1) as u32;
-    let mut out: Vec<RawLocation> = raw
-        .locations
+    let node_fields = meta.node.count.max(1) as u32;
+    let mut out: Vec<RawLocation> = records
         .chunks_exact(loc.count.max(1))
         .filter_map(|r| {
             let offset = *r.get(loc.object_index)?;
@@ -523,6 +541,7 @@ fn resolve_locations(raw: &RawSnapshot, n: usize) -> Vec<RawLocation> {
             })
         })
         .collect();
-    out.sort_by_key(|l| l.node);
+    // The whole record is the key, so that the order does not depend on the sort's stability.
+    out.sort_unstable_by_key(|l| (l.node, l.script_id, l.line, l.column));
     out
 }
