@@ -26,10 +26,13 @@ impl Analysis {
 
     /// The same, with the path distances and closure locations computed on another core
     /// alongside the dominators, for callers that know they will ask for paths (leak isolation).
+    /// That core builds the retainers first: the dominators need them after their forward
+    /// passes, and the distances (forward edges only) are not needed before the dominators end.
     pub fn compute_with_paths(graph: &HeapGraph) -> Result<Analysis> {
         let paths = OnceLock::new();
         let dominators = std::thread::scope(|s| {
             s.spawn(|| {
+                graph.retainer_columns();
                 paths.get_or_init(|| path_distances(graph));
                 graph.locate_closures();
             });
