@@ -74,7 +74,7 @@ impl NewObjects {
     ) -> Result<NewObjects> {
         let (mut visitor, meta, strings) = read_nodes(path, progress, || TargetVisitor {
             baseline: &baseline.heap_ids,
-            cursor: 0,
+            cursor: IdCursor::default(),
             new_ids: Vec::new(),
             sampler: Sampler::new(Some(baseline.sample.every)),
         })?;
@@ -212,8 +212,7 @@ impl NodeVisitor for BaselineVisitor {
 struct TargetVisitor<'a> {
     /// The baseline's heap ids, ascending.
     baseline: &'a [u32],
-    /// Where the last id was looked up: ids arrive mostly ascending.
-    cursor: usize,
+    cursor: IdCursor,
     new_ids: Vec<u32>,
     sampler: Sampler,
 }
@@ -223,15 +222,8 @@ impl NodeVisitor for TargetVisitor<'_> {
     fn node(&mut self, id: u32, node_type: u8, name: u32) {
         // Only heap objects (odd ids, given in allocation order) can be told new: embedder
         // nodes' even ids are hashes (as in `NewObjects::between`).
-        if id % 2 == 1 {
-            let ids = self.baseline;
-            if self.cursor > 0 && ids[self.cursor - 1] >= id {
-                self.cursor = 0; // a step back in id order: search from the start
-            }
-            self.cursor = gallop(self.cursor, ids.len(), |k| ids[k] < id);
-            if ids.get(self.cursor) != Some(&id) {
-                self.new_ids.push(id);
-            }
+        if id % 2 == 1 && self.cursor.find(self.baseline, |&b| b, id).is_none() {
+            self.new_ids.push(id);
         }
         self.sampler.see(id, node_type, name);
     }
@@ -241,9 +233,37 @@ impl NodeVisitor for TargetVisitor<'_> {
     }
 }
 
+/// Looks ids up in a list sorted by id, for ids that arrive mostly ascending (V8 numbers objects
+/// in the order it first meets them, which is mostly node order): each lookup gallops on from
+/// the last one, and a step back starts from the front again.
+#[derive(Debug, Default)]
+pub(super) struct IdCursor {
+    at: usize,
+}
+
+impl IdCursor {
+    /// The position of `id` in `sorted` (ascending by `id_of`), if it is there.
+    #[inline]
+    pub(super) fn find<T>(
+        &mut self,
+        sorted: &[T],
+        id_of: impl Fn(&T) -> u32,
+        id: u32,
+    ) -> Option<usize> {
+        if self.at > 0 && sorted.get(self.at - 1).is_some_and(|e| id_of(e) >= id) {
+            self.at = 0;
+        }
+        self.at = gallop(self.at, sorted.len(), |k| id_of(&sorted[k]) < id);
+        sorted
+            .get(self.at)
+            .filter(|e| id_of(e) == id)
+            .map(|_| self.at)
+    }
+}
+
 /// The first position in `from..len` where `before` turns false (it must be true, then false,
 /// over that range), in steps that double, then a binary search: O(log distance).
-pub(super) fn gallop(from: usize, len: usize, before: impl Fn(usize) -> bool) -> usize {
+fn gallop(from: usize, len: usize, before: impl Fn(usize) -> bool) -> usize {
     let mut step = 1;
     while from + step < len && before(from + step) {
         step *= 2;
@@ -368,7 +388,7 @@ mod tests {
         for arrival in [target.clone(), stepped, shuffled(target.clone(), 7)] {
             let mut visitor = TargetVisitor {
                 baseline: &baseline,
-                cursor: 0,
+                cursor: IdCursor::default(),
                 new_ids: Vec::new(),
                 sampler: Sampler::new(Some(1)),
             };
@@ -377,6 +397,26 @@ mod tests {
             }
             visitor.new_ids.sort();
             assert_eq!(visitor.new_ids, expected);
+        }
+    }
+
+    #[test]
+    fn id_cursor_finds_what_a_binary_search_finds_in_any_order() {
+        let sorted: Vec<(u32, u32)> = (0..2000).map(|i| (i * 3 + 1, i)).collect();
+        // Mostly ascending runs with steps back, repeats and misses, as node order gives ids.
+        let probes: Vec<u32> = (0..6000u32)
+            .map(|i| match i % 7 {
+                0 => i / 2,
+                3 => 6000 - i,
+                _ => i,
+            })
+            .collect();
+        for order in [probes.clone(), shuffled(probes, 7)] {
+            let mut cursor = IdCursor::default();
+            for id in order {
+                let expected = sorted.binary_search_by_key(&id, |e| e.0).ok();
+                assert_eq!(cursor.find(&sorted, |e| e.0, id), expected, "id {id}");
+            }
         }
     }
 

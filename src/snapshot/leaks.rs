@@ -14,7 +14,7 @@ use super::analysed::AnalysedSnapshot;
 use super::dominators::Dominators;
 use super::error::{Result, SnapshotError};
 use super::graph::HeapGraph;
-use super::id_scan::gallop;
+use super::id_scan::IdCursor;
 use super::meta::SnapshotMeta;
 use super::nodes::NodeIdx;
 use super::object_ids::{ObjectIds, class_fingerprint};
@@ -234,45 +234,33 @@ impl NewObjects {
         self.ids.is_empty()
     }
 
-    fn check_final(&self, last: &HeapGraph) -> Result<()> {
+    /// One pass over the final snapshot's nodes checks it against the target and finds the new
+    /// objects it still holds, in node order. Its ids mostly ascend in node order, so lookups
+    /// in the (sorted) new ids and target sample gallop on: no id index is built, which would
+    /// take a sort and 8 bytes per node.
+    fn find_in_final(&self, last: &HeapGraph) -> Result<Vec<NodeIdx>> {
         check_layout(("target", &self.target_meta), ("final", &last.meta))?;
         let view = last.view();
-        // Many lookups follow: index the ids first.
-        last.nodes.indices_by_id();
+        let (mut new_ids, mut sample) = (IdCursor::default(), IdCursor::default());
         let (mut compared, mut agreed) = (0usize, 0usize);
-        for &(id, fingerprint) in &self.target_sample {
-            if let Some(node) = last.find_by_id(id) {
+        let mut final_newest = None;
+        let mut found = Vec::new();
+        for (i, &id) in last.nodes.id.iter().enumerate() {
+            let node = NodeIdx(i as u32);
+            if id % 2 == 1 {
+                final_newest = final_newest.max(Some(id));
+                if new_ids.find(&self.ids, |&n| n, id).is_some() {
+                    found.push(node);
+                }
+            }
+            if let Some(k) = sample.find(&self.target_sample, |e| e.0, id) {
                 compared += 1;
-                agreed += usize::from(class_fingerprint(&view, node) == fingerprint);
+                agreed += usize::from(class_fingerprint(&view, node) == self.target_sample[k].1);
             }
         }
         check_same_process(("target", "final"), compared, agreed)?;
-        let nodes = &last.nodes;
-        let final_newest = nodes
-            .indices_by_id()
-            .iter()
-            .rev()
-            .map(|&i| nodes.id[i as usize])
-            .find(|id| id % 2 == 1);
-        check_order(("target", self.target_newest), ("final", final_newest))
-    }
-
-    /// The final snapshot's nodes whose ids are new, in node order: a galloping merge of the new
-    /// ids with the final snapshot's id index.
-    fn nodes_in(&self, last: &HeapGraph) -> Vec<NodeIdx> {
-        let nodes = &last.nodes;
-        let by_id = nodes.indices_by_id();
-        let id_at = |k: usize| nodes.id[by_id[k] as usize];
-        let mut found = Vec::new();
-        let mut pos = 0;
-        for &id in &self.ids {
-            pos = gallop(pos, by_id.len(), |k| id_at(k) < id);
-            if pos < by_id.len() && id_at(pos) == id {
-                found.push(NodeIdx(by_id[pos]));
-            }
-        }
-        found.sort_unstable();
-        found
+        check_order(("target", self.target_newest), ("final", final_newest))?;
+        Ok(found)
     }
 }
 
@@ -464,10 +452,8 @@ impl Leaked {
 pub fn find_leaks(new: &NewObjects, last: &AnalysedSnapshot) -> Result<LeakReport> {
     let graph = &last.graph;
     let dom = &last.analysis.dominators;
-    new.check_final(graph)?;
-
     let leaked_nodes: Vec<NodeIdx> = new
-        .nodes_in(graph)
+        .find_in_final(graph)?
         .into_iter()
         .filter(|&n| reportable(graph, n) && last.analysis.distance(graph, n).is_some())
         .collect();
