@@ -18,7 +18,8 @@ pub struct ClassSummary {
 }
 
 const NO_CLASS: u32 = u32::MAX;
-/// Node indices stay below 2^30 (the graph refuses more), so bit 31 is free.
+/// Node indices stay below 2^30 (the graph refuses more) and classes below the node count, so
+/// bit 31 is free.
 const LEAVING: u32 = 1 << 31;
 
 /// A node's class from its type and name, without a column per node: objects by name,
@@ -95,28 +96,30 @@ pub fn class_summary(
     }
 
     // One DFS over the dominator tree; `active[c]` counts open ancestors of class c, so only the
-    // outermost member of a class adds its size. Stack entries are node indices, with
-    // `LEAVING` set on the entry that closes a node.
+    // outermost member of a class adds its size. Stack entries are node indices, or a class
+    // with `LEAVING` set on the entry that closes a node of that class. Leaves (most nodes) and
+    // classless nodes close nothing, so they push no such entry.
     let mut active = vec![0u32; classes.len()];
     let mut stack: Vec<u32> = vec![0];
     while let Some(entry) = stack.pop() {
-        let node = entry & !LEAVING;
-        // Checked lookups: dominators of a different graph must not panic.
-        let c = index.slot(graph, node as usize).map_or(NO_CLASS, |c| *c);
         if entry & LEAVING != 0 {
-            if let Some(a) = active.get_mut(c as usize) {
-                *a -= 1;
-            }
+            active[(entry & !LEAVING) as usize] -= 1;
             continue;
         }
-        if let Some(a) = active.get_mut(c as usize) {
+        let node = NodeIdx(entry);
+        let children = dominators.children(node);
+        if let Some(c) = index.slot(graph, entry as usize).map(|c| *c)
+            && let Some(a) = active.get_mut(c as usize)
+        {
             if *a == 0 {
-                classes[c as usize].retained_size += dominators.retained_size(NodeIdx(node));
+                classes[c as usize].retained_size += dominators.retained_size(node);
             }
-            *a += 1;
+            if !children.is_empty() {
+                *a += 1;
+                stack.push(c | LEAVING);
+            }
         }
-        stack.push(node | LEAVING);
-        stack.extend_from_slice(dominators.children(NodeIdx(node)));
+        stack.extend_from_slice(children);
     }
 
     classes.sort_by(|a, b| {
