@@ -6,6 +6,8 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::OnceLock;
 
+use parking_lot::Mutex;
+
 use super::error::{Result, SnapshotError};
 use super::meta::SnapshotMeta;
 use super::nodes::{NodeIdx, NodeTable, NodeView};
@@ -67,7 +69,7 @@ pub struct RawLocation {
     pub column: u32,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct HeapGraph {
     pub meta: SnapshotMeta,
     pub strings: StringTable,
@@ -82,9 +84,9 @@ pub struct HeapGraph {
     /// Built on first use, so that the dominators can build it on one core while their
     /// forward passes run on the other.
     retainers: OnceLock<Retainers>,
-    /// The `locations` records as read, resolved on first use: a class summary never needs them,
-    /// and sorting them is most of the work (20 ms for 750 k closures).
-    location_records: Vec<u32>,
+    /// The `locations` records as read, resolved on first use (and then released): a class
+    /// summary never needs them, and sorting them is most of the work (20 ms for 750 k closures).
+    location_records: Mutex<Vec<u32>>,
     located: OnceLock<Located>,
     pub trace_function_infos: Vec<u32>,
     pub trace_tree: Vec<TraceTreeNode>,
@@ -122,7 +124,7 @@ impl HeapGraph {
             first_edge,
             edges,
             retainers: OnceLock::new(),
-            location_records: raw.locations,
+            location_records: Mutex::new(raw.locations),
             located: OnceLock::new(),
             trace_function_infos: raw.trace_function_infos,
             trace_tree: raw.trace_tree,
@@ -139,8 +141,9 @@ impl HeapGraph {
 
     fn located(&self) -> &Located {
         self.located.get_or_init(|| {
-            let locations =
-                resolve_locations(&self.meta, &self.location_records, self.node_count());
+            let records = std::mem::take(&mut *self.location_records.lock());
+            let locations = resolve_locations(&self.meta, &records, self.node_count());
+            drop(records);
             let scripts = self.collect_script_names(&locations);
             Located { locations, scripts }
         })
