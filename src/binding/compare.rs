@@ -65,8 +65,7 @@ fn side_by_side<A: Send, B>(
 ) -> Result<(A, B)> {
     let (first, second) = std::thread::scope(|s| {
         let first = s.spawn(first);
-        // `second` runs before the join: in one tuple expression the join came first, and the
-        // two ran one after the other.
+        // `second` must run before the join, or the two run one after the other.
         let second = second();
         (first.join(), second)
     });
