@@ -1,7 +1,7 @@
 //! Comparing snapshots for JavaScript: the per-class diff and three-snapshot leak isolation,
 //! from files on the thread pool or from snapshots already in memory.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{AsyncTask, Result};
@@ -12,9 +12,8 @@ use super::guard::guarded;
 use super::records::{ClassDeltaRecord, LeakReportRecord, leak_report_record, snapshot_error};
 use super::snapshot::{LoadProgress, NativeLightSnapshot, NativeSnapshot};
 use crate::snapshot::{
-    AnalysedSnapshot, BaselineIds, ClassDiff, LeakReport, LightSnapshot, NewObjects, ObjectIds,
-    ParseOptions, Progress, RawSnapshot, SnapshotError, diff_snapshots, find_leaks,
-    parse_file_with_progress,
+    ClassDiff, LeakReport, NewObjects, Progress, diff_files, files, find_leaks,
+    find_leaks_with_class_diff,
 };
 
 pub struct DiffTask {
@@ -29,12 +28,7 @@ impl Task for DiffTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded("diffSnapshots", || {
-            // Only node columns are needed: light parses, the two files side by side.
-            let (before, after) = side_by_side(
-                || light_snapshot(&self.before, &self.progress),
-                || light_snapshot(&self.after, &self.progress),
-            )?;
-            Ok(diff_snapshots(&before.view(), &after.view()))
+            diff_files(&self.before, &self.after, &self.progress).map_err(snapshot_error)
         })
     }
 
@@ -57,45 +51,6 @@ pub fn diff_snapshot_files(
     })
 }
 
-/// Runs `first` on a second thread and `second` on this one. When both fail, `first`'s error
-/// is the one reported.
-fn side_by_side<A: Send, B>(
-    first: impl FnOnce() -> crate::snapshot::Result<A> + Send,
-    second: impl FnOnce() -> crate::snapshot::Result<B>,
-) -> Result<(A, B)> {
-    let (first, second) = std::thread::scope(|s| {
-        let first = s.spawn(first);
-        // `second` must run before the join, or the two run one after the other.
-        let second = second();
-        (first.join(), second)
-    });
-    let first = first
-        .map_err(|_| napi::Error::from_reason("parser thread failed"))?
-        .map_err(snapshot_error)?;
-    Ok((first, second.map_err(snapshot_error)?))
-}
-
-/// Baseline, target and both sides of a diff need node columns and class names only.
-fn light_parse(path: &Path, progress: &Progress) -> crate::snapshot::Result<RawSnapshot> {
-    parse_file_with_progress(
-        path,
-        ParseOptions::light_skipping(),
-        progress.bytes_counter(),
-    )
-}
-
-fn light_snapshot(path: &Path, progress: &Progress) -> crate::snapshot::Result<LightSnapshot> {
-    light_parse(path, progress)
-        .and_then(LightSnapshot::from_raw)
-        .map_err(|e| e.with_path(path))
-}
-
-fn object_ids(path: &Path, progress: &Progress) -> crate::snapshot::Result<ObjectIds> {
-    light_parse(path, progress)
-        .and_then(ObjectIds::from_raw)
-        .map_err(|e| e.with_path(path))
-}
-
 pub struct FindLeaksTask {
     baseline: PathBuf,
     target: PathBuf,
@@ -109,52 +64,21 @@ impl Task for FindLeaksTask {
     type JsValue = LeakReportRecord;
 
     fn compute(&mut self) -> Result<Self::Output> {
+        let (baseline, target, last) = (&self.baseline, &self.target, &self.last);
         guarded("findLeaks", || {
             if self.class_diff {
-                return self.with_class_diff();
+                find_leaks_with_class_diff(baseline, target, last, &self.progress)
+                    .map(|(report, diff)| (report, Some(diff)))
+            } else {
+                files::find_leaks_in_files(baseline, target, last, &self.progress)
+                    .map(|report| (report, None))
             }
-            // Baseline and target are streamed for their ids on a second thread while the
-            // final snapshot loads with its full graph: they keep a few bytes per node, and
-            // most of the final snapshot's analysis leaves a core free. `progress` counts all
-            // three files.
-            // A missing baseline or target is reported before the final snapshot is loaded.
-            for path in [&self.baseline, &self.target] {
-                std::fs::File::open(path)
-                    .map_err(|e| snapshot_error(SnapshotError::from(e).with_path(path)))?;
-            }
-            let (new, last) = side_by_side(
-                || {
-                    let counter = Some(self.progress.bytes_counter());
-                    let baseline = BaselineIds::read(&self.baseline, counter)?;
-                    NewObjects::read_target(&self.target, &baseline, counter)
-                },
-                || AnalysedSnapshot::load_for_paths(&self.last, &self.progress),
-            )?;
-            let report = find_leaks(&new, &last).map_err(snapshot_error)?;
-            Ok((report, None))
+            .map_err(snapshot_error)
         })
     }
 
     fn resolve(&mut self, _env: Env, (report, diff): Self::Output) -> Result<Self::JsValue> {
         Ok(leak_report_record(report, diff))
-    }
-}
-
-impl FindLeaksTask {
-    /// Reports also show the per-class diff from baseline to final, which needs the baseline's
-    /// light snapshot: baseline and target are read first, side by side, then the final one.
-    fn with_class_diff(&self) -> Result<(LeakReport, Option<Vec<ClassDiff>>)> {
-        let (baseline, target) = side_by_side(
-            || light_snapshot(&self.baseline, &self.progress),
-            || object_ids(&self.target, &self.progress),
-        )?;
-        let new = NewObjects::between(&ObjectIds::from_view(&baseline.view()), &target)
-            .map_err(snapshot_error)?;
-        drop(target);
-        let last = AnalysedSnapshot::load(&self.last, &self.progress).map_err(snapshot_error)?;
-        let report = find_leaks(&new, &last).map_err(snapshot_error)?;
-        let diff = diff_snapshots(&baseline.view(), &last.graph.view());
-        Ok((report, Some(diff)))
     }
 }
 
@@ -188,28 +112,4 @@ pub fn find_leaks_in_snapshots(
             .map(|r| leak_report_record(r, None))
             .map_err(snapshot_error)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::mpsc;
-    use std::time::Duration;
-
-    use super::side_by_side;
-    use crate::snapshot::SnapshotError;
-
-    #[test]
-    fn the_two_reads_run_at_the_same_time() {
-        // The first waits for word from the second: run one after the other, it gives up.
-        let (tx, rx) = mpsc::channel();
-        let (heard, sent) = side_by_side(
-            move || {
-                rx.recv_timeout(Duration::from_secs(60))
-                    .map_err(|_| SnapshotError::BadMeta("never heard from the second".into()))
-            },
-            move || Ok(tx.send(7).is_ok()),
-        )
-        .unwrap();
-        assert_eq!((heard, sent), (7, true));
-    }
 }
