@@ -112,12 +112,33 @@ impl HeapGraph {
             ));
         }
         // Memory is what limits large snapshots. The edge records, the biggest array, are split
-        // in their own buffer first (shrinking by a third), then the node records are turned
-        // into columns and freed. The id index is built on first use.
+        // in their own buffer (shrinking by a third) while, on the second core, the node records
+        // give the edge offsets and are turned into columns; then they are freed. Each side
+        // reads only its own records. The id index is built on first use.
         let edge_records = std::mem::take(&mut raw.edges);
-        let first_edge = first_edges(&raw, edge_records.len())?;
-        let edges = edge_pairs(&raw, edge_records, first_edge.len() - 1)?;
-        let nodes = NodeTable::from_raw(&raw)?;
+        let edge_numbers = edge_records.len();
+        let node_count = raw.nodes.len() / raw.meta.node.count.max(1);
+        let raw_ref = &raw;
+        let ((first_edge, nodes), edges) = std::thread::scope(|s| {
+            let node_side = s.spawn(move || {
+                let first_edge = first_edges(raw_ref, edge_numbers);
+                // Not worth building for a snapshot already refused.
+                let nodes = first_edge
+                    .as_ref()
+                    .ok()
+                    .map(|_| NodeTable::from_raw(raw_ref));
+                (first_edge, nodes)
+            });
+            let edges = edge_pairs(raw_ref, edge_records, node_count);
+            let node_side = node_side
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (node_side, edges)
+        });
+        // Errors in the order a reader meets them: node offsets, edges, node columns.
+        let first_edge = first_edge?;
+        let edges = edges?;
+        let nodes = nodes.unwrap_or(Err(SnapshotError::NoNodes))?;
         raw.nodes = Vec::new();
         Ok(HeapGraph {
             nodes,
