@@ -7,7 +7,7 @@ mod allocator;
 mod compare;
 mod guard;
 mod process_lock;
-mod records;
+pub(crate) mod records;
 mod sampler;
 mod snapshot;
 mod tracker;

@@ -1,6 +1,8 @@
-//! The plain objects JavaScript receives from the snapshot core, and their conversions.
+//! The plain objects JavaScript receives from the snapshot core, and their conversions. The
+//! command-line tool prints the same records as JSON, so both speak one contract.
 
 use napi_derive::napi;
+use serde::Serialize;
 
 use crate::snapshot::{ClassDiff, ClassSummary, LeakReport, Location, PathStep, SnapshotError};
 
@@ -9,9 +11,12 @@ pub(super) fn snapshot_error(e: SnapshotError) -> napi::Error {
 }
 
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ClassSummaryRecord {
     pub name: String,
     #[napi(js_name = "type")]
+    #[serde(rename = "type")]
     pub node_type: String,
     pub count: f64,
     pub self_size: f64,
@@ -31,24 +36,32 @@ impl From<ClassSummary> for ClassSummaryRecord {
 }
 
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NodeRecord {
     pub id: u32,
     pub name: String,
     #[napi(js_name = "type")]
+    #[serde(rename = "type")]
     pub node_type: String,
     pub class_name: String,
     pub self_size: f64,
     pub retained_size: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dominator_id: Option<u32>,
 }
 
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MarkedRecord {
     pub marker: String,
     pub id: u32,
 }
 
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LocationRecord {
     pub script: String,
     pub script_id: u32,
@@ -57,17 +70,22 @@ pub struct LocationRecord {
 }
 
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PathStepRecord {
     /// Property name, `[index]` or variable name of the edge leading to this node.
     pub edge: String,
     pub edge_type: String,
     pub name: String,
     #[napi(js_name = "type")]
+    #[serde(rename = "type")]
     pub node_type: String,
     pub class_name: String,
     pub id: u32,
     pub self_size: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retained_size: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<LocationRecord>,
 }
 
@@ -80,7 +98,7 @@ fn location_record(l: Location) -> LocationRecord {
     }
 }
 
-pub(super) fn path_records(steps: Vec<PathStep>) -> Vec<PathStepRecord> {
+pub(crate) fn path_records(steps: Vec<PathStep>) -> Vec<PathStepRecord> {
     steps
         .into_iter()
         // The synthetic root has no edge leading to it; paths start at its child.
@@ -102,9 +120,12 @@ pub(super) fn path_records(steps: Vec<PathStep>) -> Vec<PathStepRecord> {
 }
 
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ClassDeltaRecord {
     pub name: String,
     #[napi(js_name = "type")]
+    #[serde(rename = "type")]
     pub node_type: String,
     pub count_before: f64,
     pub count_after: f64,
@@ -138,16 +159,23 @@ impl From<ClassDiff> for ClassDeltaRecord {
 }
 
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FoldedGroupRecord {
     pub name: String,
     #[napi(js_name = "type")]
+    #[serde(rename = "type")]
     pub node_type: String,
     pub count: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub function_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<LocationRecord>,
 }
 
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FrameRecord {
     pub function_name: String,
     pub script: String,
@@ -156,25 +184,35 @@ pub struct FrameRecord {
 }
 
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LeakGroupRecord {
     pub name: String,
     #[napi(js_name = "type")]
+    #[serde(rename = "type")]
     pub node_type: String,
     pub count: f64,
     pub self_size: f64,
     pub retained_size: f64,
     pub representative_id: u32,
     pub trace: Vec<PathStepRecord>,
-    pub location: Option<LocationRecord>,
     pub also_retains: Vec<FoldedGroupRecord>,
+    // napi sets optional fields after the others; kept last here too, JSON prints them in the
+    // same order from both tools.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<LocationRecord>,
     /// Innermost frame first; present when the snapshot was taken while allocations were tracked.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allocation: Option<Vec<FrameRecord>>,
 }
 
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CollectionRecord {
     pub name: String,
     #[napi(js_name = "type")]
+    #[serde(rename = "type")]
     pub node_type: String,
     pub id: u32,
     pub added: f64,
@@ -183,16 +221,19 @@ pub struct CollectionRecord {
 }
 
 #[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LeakReportRecord {
     pub leaks: Vec<LeakGroupRecord>,
     pub collections: Vec<CollectionRecord>,
     pub leaked_objects: f64,
     pub heap_size: f64,
     /// Per-class changes from baseline to final, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub class_diff: Option<Vec<ClassDeltaRecord>>,
 }
 
-pub(super) fn leak_report_record(
+pub(crate) fn leak_report_record(
     report: LeakReport,
     class_diff: Option<Vec<ClassDiff>>,
 ) -> LeakReportRecord {

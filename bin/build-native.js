@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+'use strict';
+// Builds the native command-line tool (src/bin/leakhound.rs) and puts it at
+// bin/leakhound-native, where bin/leakhound finds it. Run by `npm install` / `npm run build`
+// after the addon. Without it the JavaScript tool answers every command, so a failed build
+// warns instead of failing the install.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const out = path.join(__dirname, process.platform === 'win32' ? 'leakhound-native.exe' : 'leakhound-native');
+
+const r = spawnSync('cargo', ['build', '--release', '--bin', 'leakhound', '--message-format=json-render-diagnostics'], {
+  cwd: root,
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+  maxBuffer: 64 << 20,
+});
+// Cargo names the executable it built in its JSON messages (wherever the target dir is).
+const built = r.status === 0
+  ? String(r.stdout).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+    .find((m) => m.reason === 'compiler-artifact' && m.target?.name === 'leakhound' && m.executable)?.executable
+  : undefined;
+fs.rmSync(out, { force: true });
+if (!built) {
+  console.warn(`leakhound: the native command-line tool was not built (cargo ${r.error ? r.error.message : `exit ${r.status}`}); the JavaScript one will be used`);
+} else {
+  fs.copyFileSync(built, out);
+  fs.chmodSync(out, 0o755);
+}
