@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // npm run bench:leaks — three-snapshot leak finding on a ~60 MB and a ~350 MB
 // set (3 files each), leakhound against memlab, side by side in one run:
-//   leakhound     `node bin/leakhound.js find-leaks B T F --json`
+//   leakhound     `bin/leakhound find-leaks B T F --json`, the command npm installs: the
+//                 native tool (bin/leakhound-native, built by npm install)
 //   memlab 2.0.5  `memlab find-leaks --baseline B --target T --final F
 //                 --trace-all-objects`; set MEMLAB_DIR to a directory where
 //                 memlab is npm-installed (skipped when unset)
 // Targets: leakhound >= 20x faster than memlab on 3 x ~60 MB and >= 25x on
 // 3 x ~350 MB; leakhound's peak RSS <= 1.3x the largest file of the set.
 //
-// Two more leakhound rows split its cost (informational, no targets):
+// More leakhound rows (informational, no targets):
+//   `leakhound.js`     the same command in the JavaScript tool, run by Node
 //   `summary FINAL`    the full load of final: parse, graph, dominators
 //   `diff BASE TARGET` the two id-only parses
 // Then, per planted class, the leaked count each tool reports against the
@@ -29,7 +31,9 @@ const { makeLeakSnapshots } = require('./make-leak-snapshots');
 const ROOT = path.join(__dirname, '..');
 const OUT = path.join(__dirname, 'out');
 const GENERATOR = path.join(__dirname, 'make-leak-snapshots.js');
-const CLI = path.join(ROOT, 'bin', 'leakhound.js');
+const CLI = path.join(ROOT, 'bin', 'leakhound');
+const NATIVE = path.join(ROOT, 'bin', process.platform === 'win32' ? 'leakhound-native.exe' : 'leakhound-native');
+const JS_CLI = path.join(ROOT, 'bin', 'leakhound.js');
 const MB = 1 << 20;
 const GNU_TIME = '/usr/bin/time';
 const RUN_TIMEOUT_MS = 60 * 60 * 1000;
@@ -55,11 +59,12 @@ function ensureSet({ name, mb }) {
 const leakhound = {
   name: 'leakhound find-leaks',
   lh: true,
-  cmd: process.execPath,
-  args: ([b, t, f]) => [CLI, 'find-leaks', b, t, f, '--json'],
+  cmd: CLI,
+  args: ([b, t, f]) => ['find-leaks', b, t, f, '--json'],
 };
-const lhFinal = { name: '  lh summary final', cmd: process.execPath, args: ([, , f]) => [CLI, 'summary', f, '--json', '--top', '20'] };
-const lhLight = { name: '  lh diff base target', cmd: process.execPath, args: ([b, t]) => [CLI, 'diff', b, t, '--json', '--top', '20'] };
+const lhNode = { name: '  leakhound.js', cmd: process.execPath, args: ([b, t, f]) => [JS_CLI, 'find-leaks', b, t, f, '--json'] };
+const lhFinal = { name: '  lh summary final', cmd: CLI, args: ([, , f]) => ['summary', f, '--json', '--top', '20'] };
+const lhLight = { name: '  lh diff base target', cmd: CLI, args: ([b, t]) => ['diff', b, t, '--json', '--top', '20'] };
 
 function memlab() {
   const dir = process.env.MEMLAB_DIR;
@@ -215,9 +220,10 @@ function main() {
     console.error(`${GNU_TIME} not found: install GNU time (apt-get install time)`);
     process.exit(2);
   }
+  if (!fs.existsSync(NATIVE)) console.error(`${path.relative(ROOT, NATIVE)} is missing (npm run build): bin/leakhound runs the JavaScript tool`);
   const sets = SETS.map((s) => ({ ...s, ...ensureSet(s) }));
   const ml = memlab();
-  const tools = [leakhound, lhFinal, lhLight, ml].filter(Boolean);
+  const tools = [leakhound, lhNode, lhFinal, lhLight, ml].filter(Boolean);
 
   console.log(`\nthree-snapshot leak finding; ${os.cpus().length} cores, best of ${runs} runs, load ${load()}`);
   console.log(row(['tool', 'set', 'wall s', 'peak RSS MiB', 'RSS/largest', 'vs leakhound'], TIMING));

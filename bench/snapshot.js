@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run bench:snapshot — class summary with retained sizes of a ~60 MB and a
 // ~350 MB snapshot, leakhound against the anchors, side by side in one run:
-//   leakhound     `node bin/leakhound.js summary FILE --json --top 20`, and the
+//   leakhound     `bin/leakhound summary FILE --json --top 20` (the native tool npm install
+//                 builds; `leakhound.js (Node)` is the JavaScript one), and the
 //                 `summary_bench` example (same core, per-phase times)
 //   v8-heap-cli   Microsoft's Rust tool; set V8_HEAP_CLI to its `v8-heap` binary
 //   memlab 2.0.5  set MEMLAB_DIR to a directory where memlab is npm-installed
@@ -51,8 +52,12 @@ function ensureSnapshot({ name, mb, minNodes = 0 }) {
 // The CLI as users run it, and the `summary_bench` example (the same core without Node, with
 // per-phase times), built on first use.
 function leakhound() {
-  const cli = path.join(ROOT, 'bin', 'leakhound.js');
-  const tools = [{ name: 'leakhound', lh: true, cmd: process.execPath, args: (f) => [cli, 'summary', f, '--json', '--top', TOP] }];
+  const cli = path.join(ROOT, 'bin', 'leakhound');
+  const jsCli = path.join(ROOT, 'bin', 'leakhound.js');
+  const tools = [
+    { name: 'leakhound', lh: true, cmd: cli, args: (f) => ['summary', f, '--json', '--top', TOP] },
+    { name: 'leakhound.js (Node)', lh: true, cmd: process.execPath, args: (f) => [jsCli, 'summary', f, '--json', '--top', TOP] },
+  ];
   const exe = path.join(ROOT, 'target', 'release', 'examples', 'summary_bench');
   if (!fs.existsSync(exe)) {
     console.error('building examples/summary_bench (cargo build --release --example summary_bench) ...');
