@@ -12,10 +12,14 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
 use super::json_scan::is_ws;
-use super::parser::{ParseOptions, READ_CHUNK, SnapshotParser, read_full};
+use super::parser::{ParseOptions, SnapshotParser, read_full};
 use super::raw::RawSnapshot;
 
 const STRINGS_KEY: &[u8] = b"\"strings\"";
+/// Bytes read at a time. Small enough that what the kernel copies in is still in the core's
+/// L2 cache when the parser reads it: light parses of 365 MB snapshots took 270 ms with 4 MiB
+/// reads, 205 ms with these.
+const READ_BLOCK: usize = 256 << 10;
 /// Bytes read per step of the search from the end.
 const SEARCH_BLOCK: usize = 1 << 20;
 /// Blocks overlap by this much, so a key (and the whitespace and `:` after it) split by a block
@@ -43,7 +47,7 @@ pub(super) fn parse_skipping_with(
     after_push: &mut impl FnMut(&mut SnapshotParser) -> bool,
 ) -> Option<RawSnapshot> {
     let mut parser = SnapshotParser::with_options(options);
-    let mut buf = vec![0u8; READ_CHUNK];
+    let mut buf = vec![0u8; READ_BLOCK];
     let mut push_until_parked = |file: &mut File, parser: &mut SnapshotParser| loop {
         let n = read_full(file, &mut buf).ok()?;
         if n == 0 {
