@@ -113,10 +113,30 @@ pub fn signed(n: f64, format: fn(f64) -> String) -> String {
 }
 
 /// One column of a table: its title, its cell text, and whether it is aligned left.
-pub struct Column<'a, R> {
-    pub title: &'static str,
-    pub text: &'a dyn Fn(&R) -> String,
-    pub left: bool,
+pub struct Column<R> {
+    title: &'static str,
+    text: fn(&R) -> String,
+    left: bool,
+}
+
+impl<R> Column<R> {
+    /// Text aligned left (names).
+    pub fn left(title: &'static str, text: fn(&R) -> String) -> Column<R> {
+        Column {
+            title,
+            text,
+            left: true,
+        }
+    }
+
+    /// Text aligned right (numbers).
+    pub fn right(title: &'static str, text: fn(&R) -> String) -> Column<R> {
+        Column {
+            title,
+            text,
+            left: false,
+        }
+    }
 }
 
 /// Rows under a title line, columns two spaces apart, sized to their widest cell.

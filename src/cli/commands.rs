@@ -1,0 +1,138 @@
+//! The four commands the native tool runs, each printing what its JavaScript twin in
+//! `bin/leakhound.js` prints.
+
+use std::path::Path;
+
+use super::args::Args;
+use super::json::to_js_json;
+use super::progress::with_progress;
+use super::report_text::{OwnCode, leak_report_text, path_text};
+use super::resolve;
+use super::text::{Column, Paint, bytes, count, signed, table};
+use crate::binding::records::{
+    ClassDeltaRecord, ClassSummaryRecord, leak_report_record, path_records,
+};
+use crate::snapshot::{AnalysedSnapshot, Progress, SnapshotError, diff_files, files};
+
+/// What to print, or the error message.
+pub type Output = Result<String, String>;
+
+fn fail(e: SnapshotError) -> String {
+    e.to_string()
+}
+
+fn as_json(value: &impl serde::Serialize) -> Output {
+    to_js_json(value).map_err(|e| e.to_string())
+}
+
+fn load(file: &str, paint: Paint) -> Result<AnalysedSnapshot, String> {
+    let progress = Progress::default();
+    with_progress(&[file], paint, &progress, || {
+        AnalysedSnapshot::load(&resolve(file), &progress)
+    })
+    .map_err(fail)
+}
+
+pub fn summary(args: &Args, paint: Paint, file: &str) -> Output {
+    let snap = load(file, paint)?;
+    let top = args.top.or(if args.json { None } else { Some(25) });
+    let rows: Vec<ClassSummaryRecord> = snap.summary(top).into_iter().map(Into::into).collect();
+    if args.json {
+        return as_json(&rows);
+    }
+    let header = format!(
+        "{file}: {} objects, {} references, {}",
+        count(snap.graph.node_count() as f64),
+        count(snap.graph.edge_count() as f64),
+        bytes(snap.total_size() as f64)
+    );
+    let columns = [
+        Column::right("Retained", |r: &ClassSummaryRecord| bytes(r.retained_size)),
+        Column::right("Self", |r| bytes(r.self_size)),
+        Column::right("Count", |r| count(r.count)),
+        Column::left("Type", |r| r.node_type.clone()),
+        Column::left("Class", |r| r.name.clone()),
+    ];
+    Ok(format!(
+        "{}\n{}",
+        paint.bold(&header),
+        table(&rows, &columns)
+    ))
+}
+
+pub fn diff(args: &Args, paint: Paint, before: &str, after: &str) -> Output {
+    let progress = Progress::default();
+    let all = with_progress(&[before, after], paint, &progress, || {
+        diff_files(&resolve(before), &resolve(after), &progress)
+    })
+    .map_err(fail)?;
+    let shown = args.top.unwrap_or(if args.json { all.len() } else { 25 });
+    let rows: Vec<ClassDeltaRecord> = all.into_iter().take(shown).map(Into::into).collect();
+    if args.json {
+        return as_json(&rows);
+    }
+    let columns = [
+        Column::right("Size Δ", |r: &ClassDeltaRecord| {
+            signed(r.size_delta, bytes)
+        }),
+        Column::right("Count Δ", |r| signed(r.count_delta, count)),
+        Column::right("New", |r| count(r.added_count)),
+        Column::right("Freed", |r| count(r.removed_count)),
+        Column::right("After", |r| bytes(r.size_after)),
+        Column::left("Type", |r| r.node_type.clone()),
+        Column::left("Class", |r| r.name.clone()),
+    ];
+    Ok(table(&rows, &columns))
+}
+
+pub fn path(args: &Args, paint: Paint, file: &str, id: u32) -> Output {
+    let snap = load(file, paint)?;
+    let steps = snap
+        .retainer_path_by_id(id)
+        .ok_or_else(|| format!("retainerPath(): no object with id {id} in this snapshot"))?
+        .map(path_records);
+    if args.json {
+        return as_json(&steps);
+    }
+    Ok(match steps {
+        None => format!("@{id} is not reachable from any GC root (it would be collected)"),
+        Some(steps) => path_text(&steps, paint, ""),
+    })
+}
+
+/// `root` is the package directory: allocation stacks leave out leakhound's own scripts.
+pub fn find_leaks(
+    args: &Args,
+    paint: Paint,
+    [baseline, target, last]: [&str; 3],
+    root: Option<&Path>,
+) -> Output {
+    let progress = Progress::default();
+    let report = with_progress(&[baseline, target, last], paint, &progress, || {
+        let [b, t, l] = [baseline, target, last].map(resolve);
+        files::find_leaks_in_files(&b, &t, &l, &progress)
+    })
+    .map_err(fail)?;
+    let mut report = leak_report_record(report, None);
+    if args.json {
+        if let Some(top) = args.top {
+            report.leaks.truncate(top);
+            report.collections.truncate(top);
+        }
+        return as_json(&report);
+    }
+    if report.leaks.is_empty() {
+        return Ok(paint
+            .green("No leaks: nothing allocated between baseline and target survives in final."));
+    }
+    let n = report.leaks.len();
+    let head = format!(
+        "{} leaked objects in {} group{}",
+        count(report.leaked_objects),
+        count(n as f64),
+        if n == 1 { "" } else { "s" }
+    );
+    let top = args.top.unwrap_or(10);
+    let text = leak_report_text(&report, paint, top, &OwnCode::at(root));
+    Ok(format!("{}\n\n{text}", paint.bold(&head)))
+}
