@@ -126,3 +126,14 @@ test('bin/leakhound hands help, report and usage mistakes to the JavaScript tool
   }
   assert.ok(fs.statSync(out).size > 1000);
 });
+
+test('on a terminal the native tool draws the same progress bar and colour', { skip: !fs.existsSync('/usr/bin/script') && 'util-linux script(1) is not installed' }, () => {
+  // script(1) gives the tool a pseudo-terminal for stdout and stderr.
+  const quoted = [native, 'find-leaks', ...three('listeners'), '--top', '1'].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const tty = spawnSync('/usr/bin/script', ['-qec', quoted, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(tty.status, 0, tty.stderr);
+  assert.match(tty.stdout, /\r\x1b\[K3 snapshots \x1b\[36m░{28}\x1b\[0m +0%  0 B \/ [\d.]+ [kM]B/);
+  assert.match(tty.stdout, /\x1b\[1m[\d,]+ leaked objects in [\d,]+ groups?\x1b\[0m/);
+  // The bar is cleared before the report.
+  assert.match(tty.stdout, /\r\x1b\[K\x1b\[1m[\d,]+ leaked objects/);
+});
