@@ -99,7 +99,8 @@ impl NumberArray {
                     partial: 0,
                     count: 0,
                 };
-                let result = scan_numbers::<false, _>(&mut st, tail, tail_base, |v| spare.push(v));
+                let result =
+                    scan_numbers::<false, _, _>(&mut st, tail, tail_base, all, |v| spare.push(v));
                 matches!(result, Ok(Progress::NeedMore)).then_some(st)
             });
             let first = self.feed_whole(head, base);
@@ -134,7 +135,7 @@ impl NumberArray {
     fn feed_whole(&mut self, buf: &[u8], base: u64) -> Result<Progress> {
         match &mut self.sink {
             NumberSink::All(out) => {
-                scan_numbers::<false, _>(&mut self.state, buf, base, |v| out.push(v))
+                scan_numbers::<false, _, _>(&mut self.state, buf, base, all, |v| out.push(v))
             }
             NumberSink::Fields {
                 out,
@@ -142,17 +143,27 @@ impl NumberArray {
                 position,
             } => {
                 let width = keep.len().max(1);
-                scan_numbers::<false, _>(&mut self.state, buf, base, |v| {
-                    if keep.get(*position).copied().unwrap_or(false) {
-                        out.push(v);
+                // Fields not kept are not even decoded (light parses keep 4 of 7).
+                let kept = |p: usize| keep.get(p).copied().unwrap_or(false);
+                let bits = (width <= 64)
+                    .then(|| (0..width).fold(0u64, |b, p| b | u64::from(kept(p)) << p));
+                let mut at = *position;
+                let want = || {
+                    let wanted = bits.map_or_else(|| kept(at), |b| b >> at & 1 != 0);
+                    at += 1;
+                    if at == width {
+                        at = 0;
                     }
-                    *position += 1;
-                    if *position == width {
-                        *position = 0;
-                    }
-                })
+                    wanted
+                };
+                let result =
+                    scan_numbers::<false, _, _>(&mut self.state, buf, base, want, |v| out.push(v));
+                *position = at;
+                result
             }
-            NumberSink::CountOnly => scan_numbers::<true, _>(&mut self.state, buf, base, |_| {}),
+            NumberSink::CountOnly => {
+                scan_numbers::<true, _, _>(&mut self.state, buf, base, || false, |_| {})
+            }
         }
     }
 }
@@ -189,10 +200,11 @@ fn check_integer_end(st: &NumberState, b: u8, offset: u64) -> Result<()> {
 /// may not fit a u32), and returns the position just after the last comma it read: the byte
 /// loop goes on from there exactly as if it had read everything itself, errors included.
 #[inline(always)]
-fn read_plain_blocks<F: FnMut(u32)>(
+fn read_plain_blocks<W: FnMut() -> bool, F: FnMut(u32)>(
     st: &mut NumberState,
     buf: &[u8],
     mut i: usize,
+    want: &mut W,
     push: &mut F,
 ) -> usize {
     // A number starting at the block's last byte is read eight bytes on: the window holds them.
@@ -213,6 +225,9 @@ fn read_plain_blocks<F: FnMut(u32)>(
             let (first, last) = (starts.trailing_zeros(), ends.trailing_zeros());
             starts &= starts - 1;
             ends &= ends - 1;
+            if !want() {
+                continue;
+            }
             let at = first as usize;
             let len = last - first + 1;
             // `at` < 64, so the window always has the eight bytes (and a ninth digit's byte).
@@ -285,10 +300,18 @@ fn count_plain_run(st: &mut NumberState, buf: &[u8], mut i: usize) -> usize {
 // the numbers are only counted), everything else (and every error) through the byte-at-a-time
 // state machine.
 #[inline(always)]
-fn scan_numbers<const COUNT_ONLY: bool, F: FnMut(u32)>(
+/// Every number is kept.
+fn all() -> bool {
+    true
+}
+
+/// `want` is asked once per number, in order, before it is decoded; `push` gets the numbers
+/// it wanted.
+fn scan_numbers<const COUNT_ONLY: bool, W: FnMut() -> bool, F: FnMut(u32)>(
     st: &mut NumberState,
     buf: &[u8],
     base: u64,
+    mut want: W,
     mut push: F,
 ) -> Result<Progress> {
     let n = buf.len();
@@ -298,7 +321,7 @@ fn scan_numbers<const COUNT_ONLY: bool, F: FnMut(u32)>(
             i = if COUNT_ONLY {
                 count_plain_run(st, buf, i)
             } else {
-                read_plain_blocks(st, buf, i, &mut push)
+                read_plain_blocks(st, buf, i, &mut want, &mut push)
             };
             if i >= n {
                 break;
@@ -332,7 +355,9 @@ fn scan_numbers<const COUNT_ONLY: bool, F: FnMut(u32)>(
                     return Ok(Progress::NeedMore);
                 }
                 check_integer_end(st, buf[j], base + j as u64)?;
-                push(acc as u32);
+                if want() {
+                    push(acc as u32);
+                }
                 st.count += 1;
                 st.phase = NumberPhase::AfterValue;
                 i = j;
@@ -340,7 +365,9 @@ fn scan_numbers<const COUNT_ONLY: bool, F: FnMut(u32)>(
             NumberPhase::InNumber => {
                 // The number ended exactly at the previous chunk boundary.
                 check_integer_end(st, b, base + i as u64)?;
-                push(st.partial as u32);
+                if want() {
+                    push(st.partial as u32);
+                }
                 st.count += 1;
                 st.phase = NumberPhase::AfterValue;
             }
