@@ -30,15 +30,15 @@ pub fn with_progress<T>(
         [one] => one.to_string(),
         _ => format!("{} snapshots", files.len()),
     };
+    // Drawn at once, before any byte is read, so even a load done before the first tick shows
+    // what it was doing.
+    draw(&label, size, progress, paint);
     let (stop, stopped) = mpsc::channel::<()>();
     let result = std::thread::scope(|s| {
         let label = &label;
         s.spawn(move || {
-            loop {
+            while stopped.recv_timeout(EVERY) == Err(mpsc::RecvTimeoutError::Timeout) {
                 draw(label, size, progress, paint);
-                if stopped.recv_timeout(EVERY) != Err(mpsc::RecvTimeoutError::Timeout) {
-                    break;
-                }
             }
         });
         let result = work();
