@@ -87,7 +87,7 @@ function parseArgs(argv) {
 
 function painter(enabled) {
   const wrap = (code) => (s) => (enabled ? `\x1b[${code}m${s}\x1b[0m` : String(s));
-  return { bold: wrap(1), dim: wrap(2), red: wrap(31), green: wrap(32), cyan: wrap(36), yellow: wrap(33) };
+  return { enabled, bold: wrap(1), green: wrap(32), cyan: wrap(36) };
 }
 
 const { bytes, count, formatPath, formatLeakReport } = require('../lib/format');
@@ -183,7 +183,7 @@ async function pathCommand(args, paint) {
   const steps = snap.retainerPath(id);
   if (args.json) return steps;
   if (steps === null) return `@${id} is not reachable from any GC root (it would be collected)`;
-  return formatPath(steps, { paint });
+  return formatPath(steps, { color: paint.enabled });
 }
 
 async function findLeaksCommand(args, paint) {
@@ -199,7 +199,7 @@ async function findLeaksCommand(args, paint) {
   if (report.leaks.length === 0) return paint.green('No leaks: nothing allocated between baseline and target survives in final.');
   const n = report.leaks.length;
   const head = paint.bold(`${count(report.leakedObjects)} leaked objects in ${count(n)} group${n === 1 ? '' : 's'}`);
-  return `${head}\n\n${formatLeakReport(report, { paint, top: args.top ?? 10 })}`;
+  return `${head}\n\n${formatLeakReport(report, { color: paint.enabled, top: args.top ?? 10 })}`;
 }
 
 async function reportCommand(args, paint) {

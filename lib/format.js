@@ -1,9 +1,12 @@
 'use strict';
-// Human-readable rendering shared by the CLI and error messages. `paint` adds colour (the CLI on
+// Human-readable rendering shared by the CLI and error messages. Sizes and counts are formatted
+// here; leak reports and retainer paths by the native renderer the native CLI prints with
+// (src/cli/report_text.rs), so both tools print one text. `color` adds ANSI colour (the CLI on
 // a terminal); the default leaves text plain.
-const { isOwnCode } = require('./own-code');
+const path = require('node:path');
+const native = require('./native');
 
-const plain = { bold: String, dim: String, red: String, green: String, cyan: String, yellow: String };
+const root = path.dirname(__dirname);
 
 function bytes(n) {
   const sign = n < 0 ? '-' : '';
@@ -19,62 +22,14 @@ function bytes(n) {
 
 const count = (n) => n.toLocaleString('en-US');
 
-/** One step of a retainer path: `--edge (type)--> Class @id location (retains …)`. */
-function formatStep(step, paint = plain) {
-  const where = step.location ? paint.cyan(` ${step.location.script}:${step.location.line}:${step.location.column}`) : '';
-  const size = step.retainedSize === undefined ? '' : paint.dim(` (retains ${bytes(step.retainedSize)})`);
-  const name = step.type === 'closure' ? `${step.name || '(anonymous)'}()` : step.className;
-  return `--${paint.yellow(step.edge)} (${step.edgeType})--> ${paint.bold(name)} @${step.id}${where}${size}`;
+/** A retainer path as indented lines: `--edge (type)--> Class @id location (retains …)`. */
+function formatPath(steps, { color = false, indent = '' } = {}) {
+  return native.renderPath(steps, color, indent);
 }
 
-/** A path as indented lines. */
-function formatPath(steps, { paint = plain, indent = '' } = {}) {
-  return steps.map((s, depth) => `${indent}${'  '.repeat(Math.min(depth, 12))}${formatStep(s, paint)}`).join('\n');
+/** A leak report's `top` largest groups with their paths, then its growing collections if any. */
+function formatLeakReport(report, { color = false, top = 10 } = {}) {
+  return native.renderLeakReport(report, color, top, root);
 }
 
-/** An allocation stack on one line, the program's own frames (up to four). */
-function formatAllocation(frames) {
-  const known = frames.filter((f) => f.script !== '' && !isOwnCode(f.script));
-  const own = known.filter((f) => !f.script.startsWith('node:'));
-  const shown = (own.length > 0 ? own : known).slice(0, 4);
-  return shown.map((f) => `${f.functionName} (${f.script}:${f.line}:${f.column})`).join(' ← ');
-}
-
-/** Leak groups as numbered blocks with their paths. */
-function formatLeakGroups(leaks, { paint = plain, top = 10 } = {}) {
-  const shown = leaks.slice(0, top);
-  const blocks = shown.map((g, i) => {
-    const where = g.location ? paint.cyan(` at ${g.location.script}:${g.location.line}:${g.location.column}`) : '';
-    const folded = (a) =>
-      a.type === 'closure'
-        ? `${count(a.count)} × ${a.functionName || '(anonymous)'}() closures${a.location ? ` (${a.location.script}:${a.location.line})` : ''}`
-        : `${count(a.count)} × ${a.name}`;
-    const also = g.alsoRetains.length ? `\n   also retains: ${g.alsoRetains.map(folded).join(', ')}` : '';
-    const allocated = g.allocation?.length ? `\n   allocated in: ${formatAllocation(g.allocation)}` : '';
-    const name = g.type === 'closure' ? `${g.trace.at(-1)?.name || '(anonymous)'}() closures` : g.name;
-    const head = paint.bold(`#${i + 1} ${count(g.count)} × ${name}`);
-    return `${head}${where}, retaining ${paint.red(bytes(g.retainedSize))}${also}${allocated}\n${formatPath(g.trace, { paint, indent: '   ' })}`;
-  });
-  const more = leaks.length > shown.length ? `\n… and ${count(leaks.length - shown.length)} more groups` : '';
-  return `${blocks.join('\n\n')}${more}`;
-}
-
-/** Collections that gained leaked entries, with the path to each. */
-function formatCollections(collections, { paint = plain, top = 5 } = {}) {
-  return collections
-    .slice(0, top)
-    .map((c) => {
-      const head = paint.bold(`${c.name} @${c.id} grew by ${count(c.added)} entries`);
-      return `${head}, retaining ${paint.red(bytes(c.retainedSize))}\n${formatPath(c.trace, { paint, indent: '   ' })}`;
-    })
-    .join('\n\n');
-}
-
-/** A leak report's groups, then its growing collections if any. */
-function formatLeakReport(report, { paint = plain, top = 10 } = {}) {
-  const groups = formatLeakGroups(report.leaks, { paint, top });
-  if (report.collections.length === 0) return groups;
-  return `${groups}\n\nGrowing collections:\n\n${formatCollections(report.collections, { paint })}`;
-}
-
-module.exports = { plain, bytes, count, formatStep, formatPath, formatLeakReport };
+module.exports = { bytes, count, formatPath, formatLeakReport };

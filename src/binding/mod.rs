@@ -10,4 +10,5 @@ mod process_lock;
 pub(crate) mod records;
 mod sampler;
 mod snapshot;
+mod text;
 mod tracker;

@@ -7,8 +7,8 @@ mod args;
 mod commands;
 mod json;
 mod progress;
-mod report_text;
-mod text;
+pub(crate) mod report_text;
+pub(crate) mod text;
 
 use std::io::IsTerminal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
