@@ -7,6 +7,7 @@
 
 pub mod allocator;
 pub mod cli;
+mod internal_error;
 pub mod sampling;
 pub mod snapshot;
 pub mod tracker_table;

@@ -2,20 +2,11 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::internal_error::internal_error;
+
 pub(crate) fn guarded<T>(what: &str, f: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(result) => result,
-        Err(payload) => {
-            let detail = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            Err(napi::Error::from_reason(format!(
-                "leakhound internal error in {what}: {detail}"
-            )))
-        }
-    }
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(napi::Error::from_reason(internal_error(what, &*payload))))
 }
 
 #[cfg(test)]

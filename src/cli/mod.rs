@@ -14,6 +14,7 @@ use std::io::IsTerminal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Component, Path, PathBuf};
 
+use crate::internal_error::internal_error;
 use args::{Args, Command};
 use commands::Output;
 use text::Paint;
@@ -45,15 +46,8 @@ pub fn run(argv: &[String], root: Option<&Path>) -> Outcome {
         Command::Path { .. } => "HeapSnapshot.retainerPath",
         Command::FindLeaks { .. } => "findLeaks",
     };
-    let result =
-        catch_unwind(AssertUnwindSafe(|| output(&args, paint, root))).unwrap_or_else(|panic| {
-            let detail = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(format!("leakhound internal error in {what}: {detail}"))
-        });
+    let result = catch_unwind(AssertUnwindSafe(|| output(&args, paint, root)))
+        .unwrap_or_else(|payload| Err(internal_error(what, &*payload)));
     match result {
         Ok(out) => {
             print_all(&format!("{out}\n"));
