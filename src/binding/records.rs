@@ -36,24 +36,18 @@ impl From<ClassSummary> for ClassSummaryRecord {
 }
 
 #[napi(object)]
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct NodeRecord {
     pub id: u32,
     pub name: String,
     #[napi(js_name = "type")]
-    #[serde(rename = "type")]
     pub node_type: String,
     pub class_name: String,
     pub self_size: f64,
     pub retained_size: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dominator_id: Option<u32>,
 }
 
 #[napi(object)]
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct MarkedRecord {
     pub marker: String,
     pub id: u32,
