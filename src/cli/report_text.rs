@@ -1,4 +1,5 @@
-//! Leak reports and retainer paths as text, line for line what `lib/format.js` prints.
+//! Leak reports and retainer paths as text: what the native tool prints, and, through the
+//! binding (`renderLeakReport`, `renderPath`), LeakError messages and the JavaScript tool.
 
 use std::path::{Path, PathBuf};
 

@@ -119,15 +119,11 @@ impl HeapGraph {
         let edge_numbers = edge_records.len();
         let node_count = raw.nodes.len() / raw.meta.node.count.max(1);
         let raw_ref = &raw;
-        let ((first_edge, nodes), edges) = std::thread::scope(|s| {
+        let (node_side, edges) = std::thread::scope(|s| {
+            // The columns are not worth building for a snapshot whose offsets are refused.
             let node_side = s.spawn(move || {
-                let first_edge = first_edges(raw_ref, edge_numbers);
-                // Not worth building for a snapshot already refused.
-                let nodes = first_edge
-                    .as_ref()
-                    .ok()
-                    .map(|_| NodeTable::from_raw(raw_ref));
-                (first_edge, nodes)
+                first_edges(raw_ref, edge_numbers)
+                    .map(|first_edge| (first_edge, NodeTable::from_raw(raw_ref)))
             });
             let edges = edge_pairs(raw_ref, edge_records, node_count);
             let node_side = node_side
@@ -136,9 +132,9 @@ impl HeapGraph {
             (node_side, edges)
         });
         // Errors in the order a reader meets them: node offsets, edges, node columns.
-        let first_edge = first_edge?;
+        let (first_edge, nodes) = node_side?;
         let edges = edges?;
-        let nodes = nodes.unwrap_or(Err(SnapshotError::NoNodes))?;
+        let nodes = nodes?;
         raw.nodes = Vec::new();
         Ok(HeapGraph {
             nodes,

@@ -296,17 +296,16 @@ fn count_plain_run(st: &mut NumberState, buf: &[u8], mut i: usize) -> usize {
     i
 }
 
-// The hot loop of the parser: plain runs go through `scan_plain_run` (or `count_plain_run` when
-// the numbers are only counted), everything else (and every error) through the byte-at-a-time
-// state machine.
-#[inline(always)]
 /// Every number is kept.
 fn all() -> bool {
     true
 }
 
-/// `want` is asked once per number, in order, before it is decoded; `push` gets the numbers
-/// it wanted.
+// The hot loop of the parser: plain runs go through `scan_plain_run` (or `count_plain_run` when
+// the numbers are only counted), everything else (and every error) through the byte-at-a-time
+// state machine. `want` is asked once per number, in order, before it is decoded; `push` gets
+// the numbers it wanted.
+#[inline(always)]
 fn scan_numbers<const COUNT_ONLY: bool, W: FnMut() -> bool, F: FnMut(u32)>(
     st: &mut NumberState,
     buf: &[u8],
