@@ -148,23 +148,43 @@ class Monitor extends EventEmitter {
    * Returns its path, or null when refused (the 'refused' event and `refused` say why).
    */
   snapshot(trigger = 'manual') {
-    const o = this.options;
-    if (this._stopped) return this._refuse(trigger, 'stopped', 'the monitor is stopped');
-    if (o.dir === undefined) return this._refuse(trigger, 'no-dir', 'no snapshot directory was configured');
-    if (this._writing) return this._refuse(trigger, 'busy', 'a snapshot is being written');
-    if (this.snapshots.length >= o.maxCount) {
-      return this._refuse(trigger, 'max-count', `${o.maxCount} snapshots were already written`);
+    let result;
+    try {
+      result = this._write(trigger);
+    } catch (err) {
+      // Nothing may escape: triggers run from timers and signal handlers, where a throw is fatal.
+      result = { refused: ['write-failed', err.message, err] };
     }
+    if (result.refused) return this._refuse(trigger, ...result.refused);
+    this.snapshots.push(result);
+    this._counts.set(trigger, (this._counts.get(trigger) ?? 0) + 1);
+    this.emit('snapshot', result);
+    return result.path;
+  }
+
+  /** The policy, then the write: the snapshot's info, or { refused: [reason, message, error?] }. */
+  _write(trigger) {
+    const o = this.options;
+    const refuse = (...why) => ({ refused: why });
+    if (this._stopped) return refuse('stopped', 'the monitor is stopped');
+    if (o.dir === undefined) return refuse('no-dir', 'no snapshot directory was configured');
+    if (this._writing) return refuse('busy', 'a snapshot is being written');
+    if (this.snapshots.length >= o.maxCount) return refuse('max-count', `${o.maxCount} snapshots were already written`);
     const since = Date.now() - this._lastWrite;
     if (since < o.minIntervalMs) {
-      return this._refuse(trigger, 'rate-limit', `the last snapshot was ${since} ms ago (minIntervalMs ${o.minIntervalMs})`);
+      return refuse('rate-limit', `the last snapshot was ${since} ms ago (minIntervalMs ${o.minIntervalMs})`);
     }
     if (o.maxDiskBytes !== Infinity) {
-      const used = directoryBytes(o.dir);
+      let used;
+      try {
+        used = directoryBytes(o.dir);
+      } catch (err) {
+        // The directory went away or became unreadable: the budget cannot be kept.
+        return refuse('disk-budget', `cannot measure the snapshots in ${o.dir} against maxDiskBytes: ${err.message}`, err);
+      }
       const next = estimateSnapshotBytes();
       if (used + next > o.maxDiskBytes) {
-        return this._refuse(
-          trigger,
+        return refuse(
           'disk-budget',
           `${o.dir} holds ${bytes(used)} of snapshots and the next takes about ${bytes(next)}; maxDiskBytes is ${o.maxDiskBytes}`,
         );
@@ -177,16 +197,12 @@ class Monitor extends EventEmitter {
       file = writeSnapshotFile({ dir: o.dir, headroomFactor: o.headroomFactor });
     } catch (err) {
       const reason = err.code === 'ERR_LEAKHOUND_HEADROOM' ? 'headroom' : err.code === 'ERR_LEAKHOUND_DISK' ? 'disk-space' : 'write-failed';
-      return this._refuse(trigger, reason, err.message, err);
+      return refuse(reason, err.message, err);
     } finally {
       this._writing = false;
     }
     this._lastWrite = Date.now();
-    const info = { path: file.path, trigger, bytes: file.bytes, durationMs: this._lastWrite - started, timestamp: started };
-    this.snapshots.push(info);
-    this._counts.set(trigger, (this._counts.get(trigger) ?? 0) + 1);
-    this.emit('snapshot', info);
-    return file.path;
+    return { path: file.path, trigger, bytes: file.bytes, durationMs: this._lastWrite - started, timestamp: started };
   }
 
   /** The monitor's own families: snapshots written and refused. */

@@ -1,0 +1,86 @@
+// The JavaScript layer under hostile conditions: a snapshot directory that vanishes, a clock that
+// steps back, user callbacks that throw, writers killed mid-write, a full disk, long file names,
+// a tracker cleared mid-settle, abandoned or concurrent assertNoLeak calls, malformed URLs in a
+// report, and CLI arguments that point at devices or at the CLI's own inputs. Nothing here may
+// crash the process or leave debris behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { once } from 'node:events';
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { root } from './helpers.mjs';
+
+const require = createRequire(import.meta.url);
+const lh = require('../index.js');
+
+function tempDir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-hostile-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * `promise`, or a rejection naming `what` after `ms`. The timer is also what keeps the event loop
+ * alive while leakhound's own timers (unref'd) do the work.
+ */
+function within(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Polls `condition` every 10 ms until it returns a truthy value, which it resolves to. */
+async function until(condition, what, ms = 60_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = condition();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const temps = (dir) => fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'));
+
+test('monitor: a removed snapshot directory under a disk budget refuses a signal, no crash', async (t) => {
+  const dir = tempDir(t);
+  const m = lh.monitor({ dir, signal: 'SIGUSR2', maxDiskBytes: 1e12, minIntervalMs: 0 });
+  t.after(() => m.stop());
+  fs.rmSync(dir, { recursive: true });
+  const refused = once(m, 'refused');
+  process.kill(process.pid, 'SIGUSR2');
+  const [e] = await within(refused, 30_000, 'refused event');
+  assert.equal(e.trigger, 'signal');
+  assert.equal(e.reason, 'disk-budget');
+  assert.equal(e.error.code, 'ENOENT');
+  assert.match(e.message, /cannot measure/);
+  assert.deepEqual(m.snapshots, []);
+});
+
+test('monitor: a threshold trigger on a directory that became a file is refused, no crash', async (t) => {
+  const dir = tempDir(t);
+  const m = lh.monitor({ dir, heapUsedBytes: 1, maxDiskBytes: 1e12, minIntervalMs: 0, intervalMs: 10 });
+  t.after(() => m.stop());
+  fs.rmdirSync(dir);
+  fs.writeFileSync(dir, 'not a directory');
+  const [e] = await within(once(m, 'refused'), 30_000, 'refused event');
+  m.stop();
+  assert.equal(e.trigger, 'heap-used');
+  assert.equal(e.reason, 'disk-budget');
+  assert.equal(e.error.code, 'ENOTDIR');
+  // Without a budget the write itself fails, and is refused the same way.
+  const other = tempDir(t);
+  const plain = lh.monitor({ dir: other, rssBytes: 1, minIntervalMs: 0, intervalMs: 10 });
+  fs.rmdirSync(other);
+  fs.writeFileSync(other, 'not a directory');
+  const [w] = await within(once(plain, 'refused'), 30_000, 'refused event');
+  plain.stop();
+  assert.deepEqual([w.trigger, w.reason, w.error.code], ['rss', 'write-failed', 'ENOTDIR']);
+});
