@@ -84,3 +84,33 @@ test('monitor: a threshold trigger on a directory that became a file is refused,
   plain.stop();
   assert.deepEqual([w.trigger, w.reason, w.error.code], ['rss', 'write-failed', 'ENOTDIR']);
 });
+
+test('sampler: a clock that steps back an hour is clamped, on the timer and after a GC', async (t) => {
+  let stepped = false;
+  let reads = 0;
+  // Wall-clock-like readings that jump back an hour after the third one, then advance again.
+  const clock = () => 1_700_000_000_000 + ++reads * 10 - (stepped ? 3_600_000 : 0);
+  const s = new lh.Sampler({ clock, intervalMs: 10 });
+  t.after(() => s.stop());
+  let afterStep = 0;
+  let gcAfterStep = false;
+  const done = new Promise((resolve) => {
+    s.on('sample', (x) => {
+      if (reads === 3) stepped = true;
+      if (!stepped) return;
+      afterStep++;
+      gcAfterStep ||= x.afterGc;
+      if (afterStep === 3) lh.gc();
+      if (afterStep >= 6 && gcAfterStep) resolve();
+    });
+  });
+  s.start();
+  await within(done, 30_000, 'samples after the step');
+  s.stop();
+  const stamps = s.samples().map((x) => x.timestamp);
+  assert.ok(stamps.every((ts, i) => i === 0 || ts >= stamps[i - 1]), `timestamps never go back: ${stamps}`);
+  const last = stamps.find((ts, i) => i > 0 && ts === stamps[i - 1]);
+  assert.ok(last !== undefined, 'samples after the step keep the last timestamp');
+  // A sample pushed by the caller is still checked.
+  assert.throws(() => s.push({ timestamp: 1000, heapUsed: 1 }), { name: 'RangeError', message: /^Sampler: / });
+});

@@ -70,6 +70,9 @@ class Sampler extends EventEmitter {
     this._clock = o.clock ?? null;
     // performance.now() of the last confirming GC: the observer skips the entry it causes.
     this._confirmedAt = -1;
+    // The series refuses a timestamp earlier than the last; a clock that steps back (a wall clock
+    // set back) must not make the timer or the GC observer throw, so live samples are clamped.
+    this._lastTimestamp = -Infinity;
     // The set of V8 heap spaces is fixed for the life of a process.
     this._spaces = o.heapSpaces ? v8.getHeapSpaceStatistics().map((s) => s.space_name) : [];
     this._detached = o.detachedContexts;
@@ -127,7 +130,9 @@ class Sampler extends EventEmitter {
   _sample(afterGc) {
     const m = process.memoryUsage();
     const row = this._row;
-    row[0] = this._clock === null ? TIME_ORIGIN + performance.now() : this._clock();
+    const now = this._clock === null ? TIME_ORIGIN + performance.now() : this._clock();
+    // `!(>=)`: NaN is clamped too.
+    row[0] = !(now >= this._lastTimestamp) && this._lastTimestamp !== -Infinity ? this._lastTimestamp : now;
     row[1] = afterGc ? 1 : 0;
     row[2] = m.rss;
     row[3] = m.heapTotal;
@@ -168,8 +173,12 @@ class Sampler extends EventEmitter {
     try {
       bits = this._series.record(this._row);
     } catch (err) {
+      // A live sample the series still refuses (a clock that never gave a number) is dropped: it
+      // is taken from a timer or the GC observer, where a throw would end the process.
+      if (live) return 0;
       throw new RangeError(`Sampler: ${err.message}`);
     }
+    this._lastTimestamp = this._row[0];
     if (bits & LEAK_STARTED) {
       const trend = this.trend();
       this.emit('leak', { timestamp: this._row[0], heapUsed: this._row[4], trend });
@@ -253,6 +262,7 @@ class Sampler extends EventEmitter {
   /** Forgets samples, trend and counters. */
   clear() {
     this._series.clear();
+    this._lastTimestamp = -Infinity;
   }
 }
 
