@@ -114,3 +114,32 @@ test('sampler: a clock that steps back an hour is clamped, on the timer and afte
   // A sample pushed by the caller is still checked.
   assert.throws(() => s.push({ timestamp: 1000, heapUsed: 1 }), { name: 'RangeError', message: /^Sampler: / });
 });
+
+test('a throwing onProgress is dropped with a warning; loadSnapshot and findLeaks finish', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'big.heapsnapshot');
+  // Big enough to take many 10 ms ticks to parse.
+  globalThis.leakhoundHostileBallast = Array.from({ length: 4e5 }, (_, i) => ({ i, s: `v${i}` }));
+  v8.writeHeapSnapshot(file);
+  globalThis.leakhoundHostileBallast = null;
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  let calls = 0;
+  const onProgress = () => {
+    calls++;
+    throw new Error('progress display went away');
+  };
+  const snap = await lh.loadSnapshot(file, { onProgress, progressIntervalMs: 10 });
+  assert.ok(snap.nodeCount > 4e5);
+  assert.equal(calls, 1, 'called until it threw, not after');
+  const report = await lh.findLeaks({ baseline: file, target: file, final: file }, { onProgress, progressIntervalMs: 10 });
+  assert.deepEqual(report.leaks, []);
+  assert.equal(calls, 2);
+  await until(() => warnings.length >= 2, 'warnings');
+  for (const w of warnings) {
+    assert.match(w.message, /onProgress threw.*progress display went away/);
+    assert.equal(w.cause.message, 'progress display went away');
+  }
+});

@@ -85,7 +85,18 @@ function progressReporter(o, progress) {
     throw new TypeError(`onProgress must be a function, got ${check.describe(onProgress)}`);
   }
   const every = check.integer('onProgress', 'progressIntervalMs', o.progressIntervalMs, 10, 60_000, 200);
-  const timer = setInterval(() => onProgress({ bytes: progress.bytes, phase: progress.phase }), every);
+  const timer = setInterval(() => {
+    try {
+      onProgress({ bytes: progress.bytes, phase: progress.phase });
+    } catch (err) {
+      // Called from a timer, a throw would end the process mid-load: the load goes on without
+      // progress reports, and the error is surfaced as a warning.
+      clearInterval(timer);
+      const warning = new Error(`onProgress threw and is no longer called: ${err?.message ?? String(err)}`, { cause: err });
+      warning.name = 'LeakhoundWarning';
+      process.emitWarning(warning);
+    }
+  }, every);
   timer.unref();
   return () => clearInterval(timer);
 }
