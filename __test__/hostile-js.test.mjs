@@ -143,3 +143,21 @@ test('a throwing onProgress is dropped with a warning; loadSnapshot and findLeak
     assert.equal(w.cause.message, 'progress display went away');
   }
 });
+
+const settleInternals = require('../lib/settle.js');
+
+test('tracker.clear() during a settle: no sentinel is waited for in vain, then or later', async () => {
+  const tracker = new lh.Tracker({ name: 'cleared' });
+  const kept = [{ kept: 1 }];
+  tracker.track({ garbage: true });
+  const before = settleInternals.sentinelTimeouts();
+  // The settle arms a sentinel in the tracker's registry at once; clear() replaces that registry.
+  const pending = lh.settle();
+  tracker.clear();
+  tracker.track(kept[0], 'kept');
+  await pending;
+  for (let i = 0; i < 3; i++) await lh.settle();
+  assert.equal(settleInternals.sentinelTimeouts() - before, 0, 'no round waited out its sentinels');
+  assert.equal(tracker.alive, 1);
+  assert.equal(kept.length, 1);
+});

@@ -60,9 +60,15 @@ function armOwnSentinel() {
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
+// Rounds whose sentinels did not all fire in time: each is SENTINEL_WAIT_MS lost, and a sign that
+// a sentinel can no longer fire (its registry was dropped). Read by the tests.
+let sentinelTimeouts = 0;
+
+/** Waits until `condition()` holds or `ms` have passed; says whether it holds. */
 async function waitFor(condition, ms) {
   const deadline = Date.now() + ms;
   while (!condition() && Date.now() < deadline) await nextTurn();
+  return condition();
 }
 
 // Trackers are only touched inside these synchronous helpers. A suspended async function keeps
@@ -94,7 +100,7 @@ async function settleUntil(isDone, maxRounds, { foreignTurns = 0 } = {}) {
     const before = finalizedCount;
     const armed = armSentinels();
     await majorGcAsync();
-    await waitFor(() => sentinelsDone(armed), SENTINEL_WAIT_MS);
+    if (!(await waitFor(() => sentinelsDone(armed), SENTINEL_WAIT_MS))) sentinelTimeouts++;
     for (let turn = 0; turn < foreignTurns; turn++) await nextTurn();
     flushAll(armed);
     if (isDone()) break;
@@ -128,4 +134,5 @@ module.exports = {
   kArmSentinel,
   kFlush,
   kLive,
+  sentinelTimeouts: () => sentinelTimeouts,
 };

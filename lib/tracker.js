@@ -108,9 +108,13 @@ class Tracker {
     watch(this);
   }
 
-  // A fresh registry (and WeakMap): cells of the old ones can no longer reach the table.
+  // A fresh registry (and WeakMap): cells of the old ones can no longer reach the table. The old
+  // registry is garbage, so sentinels armed in it may never fire: they count as fired, and any
+  // that still does is ignored, so a pending or later settle() does not wait for them in vain.
   #reset() {
-    this.#registry = new FinalizationRegistry((held) => this.#onFinalized(held));
+    this.#sentinels.fired = this.#sentinels.armed;
+    const registry = new FinalizationRegistry((held) => registry === this.#registry && this.#onFinalized(held));
+    this.#registry = registry;
     this.#ids = this.#dedupe ? new WeakMap() : null;
     this.#markers = this.#explain ? new WeakMap() : null;
     this.#refs = new Map();
