@@ -144,6 +144,125 @@ test('a throwing onProgress is dropped with a warning; loadSnapshot and findLeak
   }
 });
 
+const { estimateSnapshotBytes } = require('../lib/write-snapshot.js');
+
+test('snapshot writes: a writer killed mid-write leaves a temp file that is counted, then cleaned', async (t) => {
+  const dir = tempDir(t);
+  const child = spawn(
+    process.execPath,
+    ['-e', `globalThis.keep = Array.from({ length: 1.5e6 }, (_, i) => ({ i, s: 'v' + i }));
+            require('./').writeHeapSnapshot({ dir: ${JSON.stringify(dir)}, filename: 'big.heapsnapshot' });`],
+    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = once(child, 'exit');
+  t.after(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+  // Mid-write: the temp file exists, has grown past what this process's snapshot would take, and
+  // is still growing. The writer is then frozen, so its size stays put for the checks.
+  let last = -1;
+  const temp = await until(() => {
+    if (child.exitCode !== null) throw new Error(`the writer finished before it was caught mid-write: ${stderr}`);
+    const [name] = temps(dir);
+    const size = name === undefined ? -1 : fs.statSync(path.join(dir, name), { throwIfNoEntry: false })?.size ?? -1;
+    const growing = size > last && last >= estimateSnapshotBytes();
+    last = size;
+    return growing && name;
+  }, 'a growing temp file');
+  child.kill('SIGSTOP');
+  const held = fs.statSync(path.join(dir, temp)).size;
+  assert.ok(held > 0);
+
+  // A live writer's temp file counts against the budget, and nobody else removes it. The budget
+  // has room for this process's next snapshot, but not with the temp file counted.
+  lh.gc();
+  const m = lh.monitor({ dir, maxDiskBytes: held + Math.floor(estimateSnapshotBytes() / 2), minIntervalMs: 0 });
+  t.after(() => m.stop());
+  assert.equal(m.snapshot(), null, 'refused: the live temp file fills the budget');
+  m.stop();
+  assert.equal(m.refused.at(-1).reason, 'disk-budget');
+  const mine = lh.writeHeapSnapshot({ dir, filename: 'mine.heapsnapshot' });
+  assert.deepEqual(temps(dir), [temp]);
+
+  // Killed: the default action of SIGTERM ends the writer with its temp file still there.
+  child.kill('SIGTERM');
+  child.kill('SIGCONT');
+  const [code, signal] = await within(exited, 60_000, 'writer exit');
+  assert.deepEqual([code, signal], [null, 'SIGTERM']);
+  assert.deepEqual(temps(dir), [temp]);
+  // The next write in the directory removes it.
+  lh.writeHeapSnapshot({ dir, filename: 'later.heapsnapshot' });
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['later.heapsnapshot', path.basename(mine)].sort());
+});
+
+test('snapshot writes: a dead writer\'s temp file is removed when a monitor measures its budget', async (t) => {
+  const dir = tempDir(t);
+  const child = spawn(
+    process.execPath,
+    ['-e', `globalThis.keep = Array.from({ length: 1e6 }, (_, i) => ({ i }));
+            require('./').writeHeapSnapshot({ dir: ${JSON.stringify(dir)} });`],
+    { cwd: root, stdio: 'ignore' },
+  );
+  const exited = once(child, 'exit');
+  t.after(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+  let last = -1;
+  await until(() => {
+    if (child.exitCode !== null) throw new Error('the writer finished before it was caught mid-write');
+    const [name] = temps(dir);
+    const size = name === undefined ? -1 : fs.statSync(path.join(dir, name), { throwIfNoEntry: false })?.size ?? -1;
+    const growing = size > last && last > 0;
+    last = size;
+    return growing;
+  }, 'a growing temp file');
+  child.kill('SIGINT');
+  assert.deepEqual((await within(exited, 60_000, 'writer exit'))[1], 'SIGINT');
+  assert.equal(temps(dir).length, 1);
+  const m = lh.monitor({ dir, maxDiskBytes: Number.MAX_SAFE_INTEGER, minIntervalMs: 0 });
+  t.after(() => m.stop());
+  const written = m.snapshot();
+  m.stop();
+  assert.ok(written, m.refused.at(-1)?.message);
+  assert.deepEqual(fs.readdirSync(dir), [path.basename(written)]);
+});
+
+const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => fs.existsSync(p));
+const noEfbig = !prlimit ? 'prlimit (util-linux) is not installed' : !fs.existsSync('/proc/self/fd') ? 'no /proc/self/fd to see held files' : false;
+
+test('snapshot writes: after EFBIG the failed temp file holds no disk space, and the next write works', { skip: noEfbig }, (t) => {
+  const dir = tempDir(t);
+  // Node ignores SIGXFSZ, so a write past the file-size limit fails with EFBIG. V8 keeps its file
+  // open after a write error: what that deleted file still holds is what the disk lost.
+  const code = `const fs = require('node:fs');
+    globalThis.keep = Array.from({ length: 2e5 }, (_, i) => ({ i }));
+    let code;
+    try { require('./').writeHeapSnapshot({ dir: ${JSON.stringify(dir)} }); } catch (e) { code = e.code; }
+    const held = [];
+    for (const fd of fs.readdirSync('/proc/self/fd')) {
+      let link;
+      try { link = fs.readlinkSync('/proc/self/fd/' + fd); } catch { continue; }
+      if (link.startsWith(${JSON.stringify(dir + path.sep)})) held.push({ link, bytes: fs.fstatSync(Number(fd)).size });
+    }
+    console.log(JSON.stringify({ code, held, files: fs.readdirSync(${JSON.stringify(dir)}) }));`;
+  const r = spawnSync(prlimit, ['--fsize=262144', process.execPath, '-e', code], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.code, 'EFBIG');
+  assert.deepEqual(out.files, []);
+  assert.deepEqual(out.held.filter((h) => h.bytes > 0), [], 'no deleted file holds any bytes');
+  const file = lh.writeHeapSnapshot({ dir });
+  assert.deepEqual(fs.readdirSync(dir), [path.basename(file)]);
+});
+
+test('snapshot writes: a 240-character file name works; the temporary name stays short', async (t) => {
+  const dir = tempDir(t);
+  const filename = `${'n'.repeat(240 - '.heapsnapshot'.length)}.heapsnapshot`;
+  assert.equal(filename.length, 240);
+  const file = lh.writeHeapSnapshot({ dir, filename });
+  assert.equal(path.basename(file), filename);
+  assert.deepEqual(fs.readdirSync(dir), [filename]);
+  assert.ok((await lh.loadSnapshot(file)).nodeCount > 1000);
+});
+
 const settleInternals = require('../lib/settle.js');
 
 test('tracker.clear() during a settle: no sentinel is waited for in vain, then or later', async () => {

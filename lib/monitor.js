@@ -4,11 +4,10 @@
 // process, minimum interval, maximum count, disk budget, memory headroom) decides, and every
 // refusal is reported with its reason instead of being silently dropped.
 const { EventEmitter } = require('node:events');
-const fs = require('node:fs');
 const path = require('node:path');
 const v8 = require('node:v8');
 const { Sampler } = require('./sampler');
-const { writeSnapshotFile, estimateSnapshotBytes, checkDirectory } = require('./write-snapshot');
+const { writeSnapshotFile, estimateSnapshotBytes, checkDirectory, snapshotDirectoryBytes } = require('./write-snapshot');
 const { bytes } = require('./format');
 const v = require('./validate');
 
@@ -19,20 +18,6 @@ const REARM = 0.9;
 const ROW_RSS = 2;
 const ROW_HEAP_USED = 4;
 let active = null;
-
-function directoryBytes(dir) {
-  let total = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isFile() && entry.name.endsWith('.heapsnapshot')) {
-      try {
-        total += fs.statSync(path.join(dir, entry.name)).size;
-      } catch {
-        // Removed meanwhile: it no longer counts.
-      }
-    }
-  }
-  return total;
-}
 
 function readOptions(opts) {
   const where = 'monitor';
@@ -177,7 +162,7 @@ class Monitor extends EventEmitter {
     if (o.maxDiskBytes !== Infinity) {
       let used;
       try {
-        used = directoryBytes(o.dir);
+        used = snapshotDirectoryBytes(o.dir);
       } catch (err) {
         // The directory went away or became unreadable: the budget cannot be kept.
         return refuse('disk-budget', `cannot measure the snapshots in ${o.dir} against maxDiskBytes: ${err.message}`, err);

@@ -1,11 +1,14 @@
 'use strict';
 // Writing a heap snapshot inside a running server, safely: refuse when memory or disk is too
 // short to finish, create the file private (0600) from the first byte, and publish it under its
-// final name only once it is complete, so nothing half-written is ever left behind.
+// final name only once it is complete. A writer killed mid-write (a snapshot is written
+// synchronously, so no signal handler can run meanwhile) leaves its temporary file: the name
+// carries the writer's pid, and later writes and disk budgets remove those of dead writers.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const v8 = require('node:v8');
+const { threadId } = require('node:worker_threads');
 const v = require('./validate');
 const { bytes: fmt } = require('./format');
 
@@ -13,6 +16,13 @@ const { bytes: fmt } = require('./format');
 const DEFAULT_FILE_RATIO = 2;
 let measuredRatio = null;
 let sequence = 0;
+let tempSequence = 0;
+/** When this process started, to tell its temporary files from an earlier holder of its pid. */
+const STARTED = Date.now() - Math.ceil(process.uptime() * 1000);
+
+// Temporary files: `.lh-<pid>-<thread>-<n>-<time>.tmp`, short so that any valid final name fits;
+// and the older `.<name>.heapsnapshot.<pid>.<time>.tmp`.
+const TEMP_NAME = /^\.lh-(\d+)-\d+-\d+-([0-9a-z]+)\.tmp$|^\..+\.heapsnapshot\.(\d+)\.([0-9a-z]+)\.tmp$/;
 
 class SnapshotWriteError extends Error {
   constructor(message, code, extra) {
@@ -56,6 +66,46 @@ function checkDirectory(where, dir) {
   }
 }
 
+function tempName() {
+  return `.lh-${process.pid}-${threadId}-${++tempSequence}-${Date.now().toString(36)}.tmp`;
+}
+
+/** Whether the writer of a temporary file may still be writing it. */
+function writerAlive(pid, time) {
+  // Ours, unless written before this process started (by an earlier process with this pid).
+  if (pid === process.pid) return time >= STARTED - 1000;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, someone else's.
+    return err.code !== 'ESRCH';
+  }
+}
+
+/**
+ * Bytes of snapshots in `dir`, counting those still being written; temporary files of dead
+ * writers are removed on the way. Throws what reading the directory throws.
+ */
+function snapshotDirectoryBytes(dir) {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(dir, entry.name);
+    const temp = TEMP_NAME.exec(entry.name);
+    if (temp !== null && !writerAlive(Number(temp[1] ?? temp[3]), parseInt(temp[2] ?? temp[4], 36))) {
+      fs.rmSync(file, { force: true });
+    } else if (temp !== null || entry.name.endsWith('.heapsnapshot')) {
+      try {
+        total += fs.statSync(file).size;
+      } catch {
+        // Published or removed meanwhile: it no longer counts.
+      }
+    }
+  }
+  return total;
+}
+
 /** Checks that there is memory and disk to write a snapshot of `heapUsed`; throws why not. */
 function checkRoom(where, dir, { headroomFactor, heapUsed }) {
   const needMemory = heapUsed * headroomFactor;
@@ -96,21 +146,37 @@ function writeSnapshotFile(opts) {
   checkDirectory(where, dir);
   const target = path.join(dir, filename);
   if (fs.existsSync(target)) throw new SnapshotWriteError(`${where}: ${target} already exists`, 'EEXIST', { path: target });
+  try {
+    // Before measuring free space: what dead writers left is space this write can use.
+    snapshotDirectoryBytes(dir);
+  } catch {
+    // Best effort: the write below reports any real problem with the directory.
+  }
   const heapUsed = process.memoryUsage().heapUsed;
   checkRoom(where, dir, { headroomFactor, heapUsed });
 
-  const temp = path.join(dir, `.${filename}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  // Created 0600 before V8 opens it: V8 truncates an existing file and keeps its mode.
-  fs.closeSync(fs.openSync(temp, 'wx', 0o600));
+  const temp = path.join(dir, tempName());
+  const failed = (err) =>
+    new SnapshotWriteError(`${where}: writing ${target} failed: ${err.message}`, err.code ?? 'ERR_LEAKHOUND_WRITE', { path: target, cause: err });
+  try {
+    // Created 0600 before V8 opens it: V8 truncates an existing file and keeps its mode.
+    fs.closeSync(fs.openSync(temp, 'wx', 0o600));
+  } catch (err) {
+    throw failed(err);
+  }
   try {
     v8.writeHeapSnapshot(temp);
     // link() refuses to replace an existing file, atomically; the temp name then goes away.
     fs.linkSync(temp, target);
   } catch (err) {
-    throw new SnapshotWriteError(`${where}: writing ${target} failed: ${err.message}`, err.code ?? 'ERR_LEAKHOUND_WRITE', {
-      path: target,
-      cause: err,
-    });
+    // After a write error (ENOSPC, EFBIG) V8 keeps its file open, so unlinking alone would not
+    // give the disk space back: emptied first, the file holds nothing.
+    try {
+      fs.truncateSync(temp, 0);
+    } catch {
+      // Gone already: nothing is held.
+    }
+    throw failed(err);
   } finally {
     fs.rmSync(temp, { force: true });
   }
@@ -128,4 +194,11 @@ function writeHeapSnapshot(opts) {
   return writeSnapshotFile(opts).path;
 }
 
-module.exports = { writeHeapSnapshot, writeSnapshotFile, SnapshotWriteError, estimateSnapshotBytes, checkDirectory };
+module.exports = {
+  writeHeapSnapshot,
+  writeSnapshotFile,
+  SnapshotWriteError,
+  estimateSnapshotBytes,
+  checkDirectory,
+  snapshotDirectoryBytes,
+};
