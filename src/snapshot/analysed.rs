@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use super::analysis::Analysis;
+use super::budget::ensure_room;
 use super::error::Result;
 use super::graph::HeapGraph;
 use super::nodes::NodeIdx;
@@ -73,6 +74,12 @@ pub struct AnalysedSnapshot {
     total_size: u64,
 }
 
+/// What the graph's columns and edge arrays take, about (see graph.rs).
+const GRAPH_BYTES_PER_NODE: u64 = 24;
+const GRAPH_BYTES_PER_EDGE: u64 = 12;
+/// Dominator arrays, retained sizes and path distances, about.
+const ANALYSIS_BYTES_PER_NODE: u64 = 40;
+
 impl AnalysedSnapshot {
     pub fn load(path: &Path, progress: &Progress) -> Result<AnalysedSnapshot> {
         Self::load_for(path, progress, false)
@@ -98,8 +105,16 @@ impl AnalysedSnapshot {
 
     fn from_raw(raw: RawSnapshot, progress: &Progress, paths: bool) -> Result<AnalysedSnapshot> {
         progress.enter(Phase::Graph);
+        // Probes for the room the next stages take (their tables are sized by the input), so
+        // a machine or a cap that cannot give it gets an error, not an abort, mid-build.
+        let (n, m) = (raw.meta.node_count, raw.meta.edge_count);
+        ensure_room(
+            n * GRAPH_BYTES_PER_NODE + m * GRAPH_BYTES_PER_EDGE,
+            "the heap graph",
+        )?;
         let graph = HeapGraph::from_raw(raw)?;
         progress.enter(Phase::Analysis);
+        ensure_room(n * ANALYSIS_BYTES_PER_NODE, "dominators and retained sizes")?;
         let analysis = if paths {
             Analysis::compute_with_paths(&graph)?
         } else {

@@ -81,6 +81,26 @@ pub enum SnapshotError {
     #[error("the node edge_count fields add up to {sum}, but the header declares {declared} edges")]
     EdgeCountSum { sum: u64, declared: u64 },
 
+    #[error("`{section}` runs past the {declared} numbers its header declares (at byte {offset})")]
+    TooManyValues {
+        section: &'static str,
+        declared: u64,
+        offset: u64,
+    },
+
+    #[error("{what} at byte {offset} is too large: {problem}")]
+    Unbounded {
+        what: &'static str,
+        offset: u64,
+        problem: String,
+    },
+
+    #[error("out of memory: could not allocate {bytes} bytes for {what}")]
+    OutOfMemory { what: &'static str, bytes: u64 },
+
+    #[error("this pipe or device can be read only once, but it is given more than once")]
+    ReadOnce,
+
     #[error("the snapshot has no nodes (a synthetic root is required)")]
     NoNodes,
 
@@ -120,7 +140,9 @@ impl SnapshotError {
         match self.root_cause() {
             SnapshotError::UnexpectedEof { offset, .. }
             | SnapshotError::Syntax { offset, .. }
-            | SnapshotError::BadNumber { offset, .. } => Some(*offset),
+            | SnapshotError::BadNumber { offset, .. }
+            | SnapshotError::TooManyValues { offset, .. }
+            | SnapshotError::Unbounded { offset, .. } => Some(*offset),
             _ => None,
         }
     }

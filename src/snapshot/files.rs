@@ -5,17 +5,18 @@ use std::path::Path;
 
 use super::analysed::{AnalysedSnapshot, Progress};
 use super::diff::{ClassDiff, diff_snapshots};
-use super::error::{Result, SnapshotError};
+use super::error::Result;
 use super::id_scan::BaselineIds;
 use super::leaks::{LeakReport, NewObjects, find_leaks};
 use super::nodes::LightSnapshot;
 use super::object_ids::ObjectIds;
-use super::parser::{ParseOptions, parse_file_with_progress};
+use super::parser::{ParseOptions, check_inputs, parse_file_with_progress};
 use super::raw::RawSnapshot;
 
 /// Per-class growth from `before` to `after`. Only node columns are needed: light parses, the
 /// two files side by side. `progress` counts the bytes of both files.
 pub fn diff_files(before: &Path, after: &Path, progress: &Progress) -> Result<Vec<ClassDiff>> {
+    check_inputs(&[before, after])?;
     let (before, after) = side_by_side(
         || light_snapshot(before, progress),
         || light_snapshot(after, progress),
@@ -34,9 +35,7 @@ pub fn find_leaks_in_files(
     progress: &Progress,
 ) -> Result<LeakReport> {
     // A missing baseline or target is reported before the final snapshot is loaded.
-    for path in [baseline, target] {
-        std::fs::File::open(path).map_err(|e| SnapshotError::from(e).with_path(path))?;
-    }
+    check_inputs(&[baseline, target, last])?;
     let (new, last) = side_by_side(
         || {
             let counter = Some(progress.bytes_counter());
@@ -57,6 +56,7 @@ pub fn find_leaks_with_class_diff(
     last: &Path,
     progress: &Progress,
 ) -> Result<(LeakReport, Vec<ClassDiff>)> {
+    check_inputs(&[baseline, target, last])?;
     let (baseline, target) = side_by_side(
         || light_snapshot(baseline, progress),
         || object_ids(target, progress),

@@ -288,12 +288,16 @@ fn read_nodes<V: NodeVisitor>(
     make: impl Fn() -> V,
 ) -> Result<(V, SnapshotMeta, StringTable)> {
     let feed = ProgressFeed::new(progress);
-    let mut file = File::open(path).map_err(|e| SnapshotError::from(e).with_path(path))?;
-    let mut visitor = make();
-    if let Some((meta, strings)) = stream_nodes(&mut file, &mut visitor, &feed) {
-        return Ok((visitor, meta, strings));
+    let at = |e: std::io::Error| SnapshotError::from(e).with_path(path);
+    // The streaming read may give up and read again, so a pipe (which can be opened and read
+    // only once) gets the single read below instead.
+    if std::fs::metadata(path).map_err(at)?.is_file() {
+        let mut file = File::open(path).map_err(at)?;
+        let mut visitor = make();
+        if let Some((meta, strings)) = stream_nodes(&mut file, &mut visitor, &feed) {
+            return Ok((visitor, meta, strings));
+        }
     }
-    drop(file);
     let raw = parse_file_fed(path, ParseOptions::light_skipping(), &feed)?;
     let layout = raw.node_layout;
     let mut visitor = make();

@@ -2,6 +2,7 @@
 //! arbitrary slices of input and can stop anywhere (inside a number, a string
 //! escape, a key) and resume with the next slice.
 
+use super::budget::{MAX_NESTING, MAX_STRING_BYTES, reserve};
 use super::error::{Result, SnapshotError};
 use super::strings::StringTableBuilder;
 
@@ -74,15 +75,14 @@ enum EscapeState {
     },
 }
 
-/// Decodes the contents of a JSON string (after its opening quote). Lone
-/// surrogates become U+FFFD instead of failing.
+/// Decodes the contents of a JSON string (after its opening quote). A lone surrogate, which
+/// UTF-8 cannot hold, is kept as its escape (`\ud800`), as `JSON.stringify` writes it, so
+/// names that differ only there stay different. The output is never longer than the input.
 #[derive(Debug, Default)]
 pub struct StrDecoder {
     escape: EscapeState,
     pending_high_surrogate: Option<u16>,
 }
-
-const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
 
 impl StrDecoder {
     /// `Done(n)` counts the closing quote.
@@ -184,7 +184,7 @@ impl StrDecoder {
                     let cp = 0x10000 + (((high as u32) - 0xD800) << 10) + ((unit as u32) - 0xDC00);
                     push_char(cp, out);
                 }
-                None => out.extend_from_slice(REPLACEMENT),
+                None => push_escaped(unit, out),
             },
             _ => {
                 self.flush_pending(out);
@@ -194,10 +194,14 @@ impl StrDecoder {
     }
 
     fn flush_pending(&mut self, out: &mut Vec<u8>) {
-        if self.pending_high_surrogate.take().is_some() {
-            out.extend_from_slice(REPLACEMENT);
+        if let Some(high) = self.pending_high_surrogate.take() {
+            push_escaped(high, out);
         }
     }
+}
+
+fn push_escaped(unit: u16, out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("\\u{unit:04x}").as_bytes());
 }
 
 fn push_char(cp: u32, out: &mut Vec<u8>) {
@@ -254,12 +258,25 @@ impl StringArray {
             match self.phase {
                 StringsPhase::InString => {
                     let context = "`strings`";
-                    match self.decoder.feed(
+                    // Decoded text is never longer than its JSON.
+                    reserve(self.table.bytes_mut(), buf.len() - i, "the strings")?;
+                    let progress = self.decoder.feed(
                         &buf[i..],
                         self.table.bytes_mut(),
                         base + i as u64,
                         context,
-                    )? {
+                    )?;
+                    if self.table.current_len() > MAX_STRING_BYTES {
+                        return Err(SnapshotError::Unbounded {
+                            what: "string",
+                            offset: base + i as u64,
+                            problem: format!(
+                                "element {} of `strings` is longer than {MAX_STRING_BYTES} bytes",
+                                self.table.count()
+                            ),
+                        });
+                    }
+                    match progress {
                         Progress::NeedMore => return Ok(Progress::NeedMore),
                         Progress::Done(used) => {
                             i += used;
@@ -289,7 +306,7 @@ impl StringArray {
                 StringsPhase::FirstOrClose | StringsPhase::Value => {
                     i += 1;
                     if b == b'"' {
-                        self.table.begin_string();
+                        self.table.begin_string()?;
                         self.phase = StringsPhase::InString;
                     } else if b == b']' && self.phase == StringsPhase::FirstOrClose {
                         return Ok(Progress::Done(i));
@@ -340,6 +357,8 @@ pub struct NestedNumbers {
 impl NestedNumbers {
     pub fn feed(&mut self, buf: &[u8], base: u64, section: &'static str) -> Result<Progress> {
         let context = format!("`{section}`");
+        // At most one token per byte.
+        reserve(&mut self.tokens, buf.len(), "the allocation trace tree")?;
         for (i, &b) in buf.iter().enumerate() {
             let offset = base + i as u64;
             if b.is_ascii_digit() {
@@ -379,6 +398,13 @@ impl NestedNumbers {
                 b'[' => {
                     if self.depth > 0 && !self.expect_value {
                         return Err(syntax(offset, &context, "expected `,` or `]`"));
+                    }
+                    if self.depth as usize >= MAX_NESTING {
+                        return Err(SnapshotError::Unbounded {
+                            what: "nesting",
+                            offset,
+                            problem: format!("{context} nests deeper than {MAX_NESTING} levels"),
+                        });
                     }
                     self.depth += 1;
                     self.tokens.push(TOKEN_OPEN);
@@ -514,6 +540,16 @@ impl ValueSkipper {
                 b'{' | b'[' => {
                     if top_level_scalar_ends {
                         return Err(syntax(offset, &self.context, "unexpected bracket"));
+                    }
+                    if self.stack.len() >= MAX_NESTING {
+                        return Err(SnapshotError::Unbounded {
+                            what: "nesting",
+                            offset,
+                            problem: format!(
+                                "{} nests deeper than {MAX_NESTING} levels",
+                                self.context
+                            ),
+                        });
                     }
                     self.stack.push(b);
                 }

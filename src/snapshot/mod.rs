@@ -5,6 +5,7 @@
 pub mod allocation;
 pub mod analysed;
 pub mod analysis;
+pub mod budget;
 mod byte_blocks;
 pub mod diff;
 pub mod dominators;

@@ -2,6 +2,7 @@
 //! anywhere. V8's plain layout goes through a 64-byte-block fast path; everything else, and every
 //! error, through a byte-at-a-time state machine that the fast path hands over to exactly.
 
+use super::budget::reserve;
 use super::byte_blocks::{BLOCK, BlockClasses, count_bits};
 use super::error::{Result, SnapshotError};
 use super::json_scan::{AfterElement, Progress, after_element, describe, is_ws, syntax};
@@ -45,6 +46,8 @@ pub struct NumberArray {
     pub sink: NumberSink,
     /// Where the second half of a split slice is parsed, kept for the next slice.
     spare: Vec<u32>,
+    /// The count the header declares: more is refused as soon as it is seen.
+    limit: Option<u64>,
 }
 
 /// Slices at least this long, kept whole, are parsed in two halves, the second on another
@@ -63,7 +66,14 @@ impl NumberArray {
             },
             sink,
             spare: Vec::new(),
+            limit: None,
         }
+    }
+
+    /// Refuses more than `limit` numbers (the count the header declares).
+    pub fn with_limit(mut self, limit: Option<u64>) -> NumberArray {
+        self.limit = limit;
+        self
     }
 
     /// Numbers seen so far (kept or not).
@@ -72,13 +82,48 @@ impl NumberArray {
     }
 
     pub fn feed(&mut self, buf: &[u8], base: u64) -> Result<Progress> {
-        if buf.len() >= SPLIT_AT_LEAST
+        self.reserve_for(buf.len())?;
+        let progress = if buf.len() >= SPLIT_AT_LEAST
             && matches!(self.sink, NumberSink::All(_))
             && let Some(split) = split_point(buf)
         {
-            return self.feed_halves(buf, base, split);
+            self.feed_halves(buf, base, split)?
+        } else {
+            self.feed_whole(buf, base)?
+        };
+        if let Some(declared) = self.limit
+            && self.state.count > declared
+        {
+            let used = match progress {
+                Progress::Done(used) => used,
+                Progress::NeedMore => buf.len(),
+            };
+            return Err(SnapshotError::TooManyValues {
+                section: self.state.section,
+                declared,
+                offset: base + used as u64,
+            });
         }
-        self.feed_whole(buf, base)
+        Ok(progress)
+    }
+
+    /// Room for every number `len` bytes can hold ("0," per number), so the scan's pushes never
+    /// reallocate: an allocation the input asks for fails here, as an error.
+    fn reserve_for(&mut self, len: usize) -> Result<()> {
+        let mut most = len / 2 + 1;
+        if let Some(declared) = self.limit {
+            let left = declared.saturating_sub(self.state.count).saturating_add(1);
+            most = most.min(usize::try_from(left).unwrap_or(usize::MAX));
+        }
+        let section = self.state.section;
+        match &mut self.sink {
+            NumberSink::All(out) | NumberSink::Fields { out, .. } => reserve(out, most, section)?,
+            NumberSink::CountOnly => {}
+        }
+        if len >= SPLIT_AT_LEAST {
+            reserve(&mut self.spare, most, section)?;
+        }
+        Ok(())
     }
 
     /// The second half (after the comma at `split - 1`) is read on another thread from the

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
+use super::budget::reserve;
 use super::error::{Result, SnapshotError};
 use super::json_scan::{
     NestedNumbers, Progress, StrDecoder, StringArray, ValueSkipper, is_ws, syntax,
@@ -374,6 +375,14 @@ impl SnapshotParser {
         usize::try_from(declared.min(cap)).unwrap_or(0)
     }
 
+    /// An empty vector with room for the numbers the header declares (bounded by the input's
+    /// size), or an error when that room cannot be had.
+    fn reserved(&self, declared: u64, what: &'static str) -> Result<Vec<u32>> {
+        let mut out = Vec::new();
+        reserve(&mut out, self.reserve_for(declared), what)?;
+        Ok(out)
+    }
+
     fn open_section(&mut self) -> Result<()> {
         let key = SectionKey::from_key(&self.key);
         let already = match key {
@@ -406,34 +415,51 @@ impl SnapshotParser {
                 Section::Captured(ValueSkipper::capturing("`snapshot`".into(), HEADER_LIMIT))
             }
             SectionKey::Nodes => {
+                let declared = meta.map(|m| m.node_count.saturating_mul(m.node.count as u64));
                 let sink = match meta {
                     Some(m) if light => NumberSink::Fields {
-                        out: Vec::with_capacity(self.reserve_for(m.node_count.saturating_mul(4))),
+                        out: self.reserved(m.node_count.saturating_mul(4), "nodes")?,
                         keep: NodeLayout::light_keep_mask(m),
                         position: 0,
                     },
-                    Some(m) => NumberSink::All(Vec::with_capacity(
-                        self.reserve_for(m.node_count.saturating_mul(m.node.count as u64)),
-                    )),
+                    Some(_) => NumberSink::All(self.reserved(declared.unwrap_or(0), "nodes")?),
                     None => NumberSink::All(Vec::new()),
                 };
-                Section::Numbers(NumberArray::new("nodes", sink))
+                Section::Numbers(NumberArray::new("nodes", sink).with_limit(declared))
             }
-            SectionKey::Edges | SectionKey::Locations if light => Section::Numbers(
-                NumberArray::new(number_section_name(key), NumberSink::CountOnly),
-            ),
+            SectionKey::Edges | SectionKey::Locations if light => {
+                let declared = (key == SectionKey::Edges)
+                    .then(|| meta.map(|m| m.edge_count.saturating_mul(m.edge.count as u64)))
+                    .flatten();
+                Section::Numbers(
+                    NumberArray::new(number_section_name(key), NumberSink::CountOnly)
+                        .with_limit(declared),
+                )
+            }
             SectionKey::Edges => {
-                let declared = meta
-                    .map(|m| m.edge_count.saturating_mul(m.edge.count as u64))
-                    .unwrap_or(0);
-                Section::Numbers(NumberArray::new(
-                    "edges",
-                    NumberSink::All(Vec::with_capacity(self.reserve_for(declared))),
-                ))
+                let declared = meta.map(|m| m.edge_count.saturating_mul(m.edge.count as u64));
+                let out = self.reserved(declared.unwrap_or(0), "edges")?;
+                Section::Numbers(
+                    NumberArray::new("edges", NumberSink::All(out)).with_limit(declared),
+                )
             }
-            SectionKey::Locations | SectionKey::TraceFunctionInfos => Section::Numbers(
-                NumberArray::new(number_section_name(key), NumberSink::All(Vec::new())),
-            ),
+            SectionKey::Locations | SectionKey::TraceFunctionInfos => {
+                // At most one location per node.
+                let declared = (key == SectionKey::Locations)
+                    .then(|| {
+                        meta.and_then(|m| {
+                            Some(
+                                m.node_count
+                                    .saturating_mul(m.location.as_ref()?.count as u64),
+                            )
+                        })
+                    })
+                    .flatten();
+                Section::Numbers(
+                    NumberArray::new(number_section_name(key), NumberSink::All(Vec::new()))
+                        .with_limit(declared),
+                )
+            }
             SectionKey::TraceTree => Section::Nested(NestedNumbers::default()),
             SectionKey::Strings => {
                 let wanted = self.strings_wanted.take().filter(|_| light);
@@ -688,12 +714,13 @@ fn parse_file_inner(
     mut options: ParseOptions,
     progress: &ProgressFeed,
 ) -> Result<RawSnapshot> {
-    let mut file = File::open(path)?;
+    let (mut file, length) = open_input(path)?;
     if options.size_hint.is_none() {
-        options.size_hint = file.metadata().ok().map(|m| m.len());
+        options.size_hint = length;
     }
     let report = |parser: &SnapshotParser| progress.update(parser);
-    if options.light && options.skip_to_strings {
+    // A pipe or device is read once, front to back: no jumping ahead, no second read.
+    if options.light && options.skip_to_strings && length.is_some() {
         if let Some(raw) = parse_skipping(&mut file, options, &report) {
             return Ok(raw);
         }
@@ -717,6 +744,42 @@ fn parse_file_inner(
         }
     }
     parser.finish()
+}
+
+/// Opens an input, with its length when it is a regular file. Anything else (a named pipe,
+/// `<(…)`, a device) can be read only once and cannot seek, so callers read it in one pass.
+pub(super) fn open_input(path: &Path) -> Result<(File, Option<u64>)> {
+    let file = File::open(path)?;
+    let meta = file.metadata()?;
+    Ok((file, meta.is_file().then_some(meta.len())))
+}
+
+/// Checks that each input can be read: it exists, and no pipe or device is given twice (it
+/// could be read only once). Nothing is opened, so a named pipe is not consumed.
+pub fn check_inputs(paths: &[&Path]) -> Result<()> {
+    let mut once = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| SnapshotError::from(e).with_path(path))?;
+        if !meta.is_file() {
+            let identity = file_identity(&meta);
+            if identity.is_some() && once.contains(&identity) {
+                return Err(SnapshotError::ReadOnce.with_path(path));
+            }
+            once.push(identity);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn file_identity(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_identity(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
 }
 
 /// Adds the bytes parsers move past to a shared counter, chunk by chunk.

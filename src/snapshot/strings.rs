@@ -1,6 +1,9 @@
 //! The snapshot's string table: one UTF-8 arena plus u64 offsets, because the
 //! table of a big heap can exceed 4 GiB in total.
 
+use super::budget::reserve;
+use super::error::Result;
+
 /// Immutable string table; `get` never panics.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StringTable {
@@ -60,8 +63,16 @@ impl StringTableBuilder {
         &mut self.bytes
     }
 
-    pub fn begin_string(&mut self) {
+    /// Starts a string; its end offset is reserved now, so closing it cannot fail.
+    pub fn begin_string(&mut self) -> Result<()> {
+        reserve(&mut self.offsets, 1, "the string offsets")?;
         self.current_start = self.bytes.len();
+        Ok(())
+    }
+
+    /// Bytes of the string being read so far.
+    pub fn current_len(&self) -> usize {
+        self.bytes.len().saturating_sub(self.current_start)
     }
 
     /// Closes the current string. Invalid UTF-8 (never produced by V8, but
