@@ -1,0 +1,93 @@
+// Input that lies about its size or never ends, under a memory cap: refused with an error
+// that names the problem, in the addon and in the native command-line tool; never an abort.
+// Inputs that can be read only once (named pipes, process substitution) are read once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { root } from './helpers.mjs';
+
+const fixture = path.join(root, '__test__', 'fixtures', 'endless-snapshot.js');
+const native = path.join(root, 'bin', 'leakhound-native');
+const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
+const noPrlimit = hasPrlimit ? false : 'prlimit (util-linux) is not installed';
+// Address space for the capped processes: Node starts in far less; the endless inputs would
+// take all of it within seconds if they were buffered.
+const CAP = String(1536 * 1024 * 1024);
+
+const capped = (args, opts = {}) =>
+  spawnSync('prlimit', [`--as=${CAP}`, ...args], { encoding: 'utf8', timeout: 300_000, ...opts });
+
+for (const [kind, expected] of [
+  ['nodes', /`nodes` runs past the 7 numbers its header declares/],
+  ['big-nodes', /out of memory: could not allocate \d+ bytes for nodes/],
+  ['string', /element 0 of `strings` is longer than 16777216 bytes/],
+  ['nesting', /`trace_tree` nests deeper than 4096 levels/],
+]) {
+  test(`an endless stream (${kind}) under a memory cap is refused, not an abort`, { skip: noPrlimit }, () => {
+    const r = capped([process.execPath, fixture, kind, 'load']);
+    assert.equal(r.signal, null, `killed by ${r.signal}: ${r.stderr}`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^SnapshotError: /);
+    assert.match(r.stdout, expected);
+  });
+}
+
+test('the native tool refuses an endless pipe under a memory cap', { skip: noPrlimit || (!fs.existsSync(native) && 'no native build') }, () => {
+  for (const kind of ['nodes', 'big-nodes']) {
+    const r = spawnSync('sh', ['-c', `"$0" "$1" ${kind} print | prlimit --as=${CAP} "$2" summary /dev/stdin`, process.execPath, fixture, native], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    assert.equal(r.status, 1, `${kind}: exit ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
+    assert.match(r.stderr, /^leakhound: \/dev\/stdin: (`nodes` runs past|out of memory)/, kind);
+  }
+});
+
+/** Three snapshots of a process that keeps 300 objects per step. */
+function threeSnapshots(dir) {
+  const files = ['a', 'b', 'c'].map((n) => path.join(dir, `${n}.heapsnapshot`));
+  const code = `const v8 = require('v8'); const keep = [];
+    for (const f of ${JSON.stringify(files)}) { for (let i = 0; i < 300; i++) keep.push({ i }); v8.writeHeapSnapshot(f); }`;
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return files;
+}
+
+test('find-leaks reads named pipes once, in both command-line forms', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-pipes-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const files = threeSnapshots(dir);
+  const forms = [[process.execPath, path.join(root, 'bin', 'leakhound.js')]];
+  if (fs.existsSync(native)) forms.push([native]);
+  for (const cli of forms) {
+    const pipes = ['pa', 'pb', 'pc'].map((n) => path.join(dir, n));
+    for (const p of pipes) {
+      fs.rmSync(p, { force: true });
+      assert.equal(spawnSync('mkfifo', [p]).status, 0);
+    }
+    // Writers that fail (EPIPE) when a reader opens a pipe, gives up and opens it again.
+    const writers = files.map((f, i) => spawn('sh', ['-c', 'cat "$0" > "$1"', f, pipes[i]]));
+    const done = writers.map((w) => new Promise((resolve) => w.on('exit', resolve)));
+    const r = await new Promise((resolve) => {
+      const child = spawn(cli[0], [...cli.slice(1), 'find-leaks', ...pipes, '--json']);
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('exit', (status) => resolve({ status, out, err }));
+    });
+    assert.equal(r.status, 0, `${cli.at(-1)}: ${r.err}`);
+    assert.deepEqual(await Promise.all(done), [0, 0, 0], 'every writer finished');
+    const report = JSON.parse(r.out);
+    assert.ok(report.leaks.some((g) => g.name === 'Object' && g.count >= 300), r.out.slice(0, 400));
+  }
+});
+
+test('the same pipe given twice is refused with the reason', { skip: !fs.existsSync(native) && 'no native build' }, () => {
+  const r = spawnSync('sh', ['-c', 'echo "{}" | "$0" find-leaks /dev/stdin /dev/stdin /dev/stdin', native], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /can be read only once, but it is given more than once/);
+});
