@@ -130,7 +130,8 @@ export function expectCollected(
  * (target), runs it `iterations` times again and snapshots (final), all in this process with no
  * file written. Rejects with a LeakError (with `.report`) when groups of objects allocated between
  * baseline and target, at least one per iteration, are still alive in final. `fn` gets the call's
- * number, counted on across the warm-up and both rounds (0, 1, 2, …).
+ * number, counted on across the warm-up and both rounds (0, 1, 2, …). Concurrent calls take
+ * turns, so each gets the verdict it would get alone.
  */
 export function assertNoLeak(
   fn: (call: number) => unknown | Promise<unknown>,
@@ -139,6 +140,13 @@ export function assertNoLeak(
     warmup?: number;
     /** Track allocations through the inspector so each group names the stack that allocated it. */
     trackAllocations?: boolean;
+    /**
+     * Give up after this many milliseconds (default 120000), stopping allocation tracking, and
+     * reject with an error whose code is 'ERR_LEAKHOUND_TIMEOUT'.
+     */
+    timeoutMs?: number;
+    /** Give up when this aborts, stopping allocation tracking; rejects with code 'ABORT_ERR'. */
+    signal?: AbortSignal;
   },
 ): Promise<LeakReport & { iterations: number }>;
 
@@ -199,6 +207,12 @@ export class HeapSnapshot {
   readonly edgeCount: number;
   /** Sum of all objects' self sizes, in bytes. */
   readonly totalSize: number;
+  /** Native memory the analysed snapshot holds, in bytes; reported to V8 as external memory. */
+  readonly nativeBytes: number;
+  readonly disposed: boolean;
+  /** Frees the native memory now; later queries throw an error with code ERR_LEAKHOUND_DISPOSED. */
+  dispose(): void;
+  [Symbol.dispose](): void;
   /** Per class, largest retained size first. */
   summary(opts?: { top?: number }): ClassSummary[];
   /** One object by id, or null. */

@@ -29,40 +29,67 @@ class HeapSnapshot {
   }
 
   [kNative]() {
+    return this.#live();
+  }
+
+  #live() {
+    if (this.#native.disposed) {
+      const err = new Error('HeapSnapshot: this snapshot was disposed; load it again to query it');
+      err.code = 'ERR_LEAKHOUND_DISPOSED';
+      throw err;
+    }
     return this.#native;
   }
 
   get nodeCount() {
-    return this.#native.nodeCount;
+    return this.#live().nodeCount;
   }
 
   get edgeCount() {
-    return this.#native.edgeCount;
+    return this.#live().edgeCount;
   }
 
   /** Sum of every object's self size, in bytes. */
   get totalSize() {
-    return this.#native.totalSize;
+    return this.#live().totalSize;
+  }
+
+  /** Native memory the analysed snapshot holds, in bytes (reported to V8 as external memory). */
+  get nativeBytes() {
+    return this.#native.nativeBytes;
+  }
+
+  get disposed() {
+    return this.#native.disposed;
+  }
+
+  /** Frees the native memory now instead of at garbage collection; later queries throw. */
+  dispose() {
+    this.#native.dispose();
+  }
+
+  [Symbol.dispose]() {
+    this.dispose();
   }
 
   /** Per class: { name, type, count, selfSize, retainedSize }, largest retained size first. */
   summary(opts) {
     const o = check.options('summary()', opts);
     const top = check.integer('summary()', 'top', o.top, 1, 2 ** 31 - 1, undefined);
-    return this.#native.summary(top);
+    return this.#live().summary(top);
   }
 
   /** Objects marked as WeakMap keys whose values are strings starting with `prefix`: [{ marker, id }]. */
   markedObjects(prefix) {
     if (typeof prefix !== 'string' || prefix === '') throw new TypeError('markedObjects(): prefix must be a non-empty string');
-    return this.#native.markedObjects(prefix);
+    return this.#live().markedObjects(prefix);
   }
 
   /** One object: { id, name, type, className, selfSize, retainedSize, dominatorId }, or null. */
   node(nodeId) {
     const id = check.integer('node()', 'nodeId', nodeId, 0, 0xffffffff, undefined);
     if (id === undefined) throw new TypeError('node(): nodeId is required');
-    return this.#native.node(id) ?? null;
+    return this.#live().node(id) ?? null;
   }
 
   /**
@@ -73,7 +100,7 @@ class HeapSnapshot {
   retainerPath(nodeId) {
     const id = check.integer('retainerPath()', 'nodeId', nodeId, 0, 0xffffffff, undefined);
     if (id === undefined) throw new TypeError('retainerPath(): nodeId is required');
-    if (!this.#native.hasNode(id)) throw new RangeError(`retainerPath(): no object with id ${id} in this snapshot`);
+    if (!this.#live().hasNode(id)) throw new RangeError(`retainerPath(): no object with id ${id} in this snapshot`);
     return this.#native.retainerPath(id);
   }
 }

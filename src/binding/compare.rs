@@ -107,8 +107,9 @@ pub fn find_leaks_in_snapshots(
     last: &NativeSnapshot,
 ) -> Result<LeakReportRecord> {
     guarded("assertNoLeak", || {
+        let last = last.snapshot()?;
         NewObjects::between(&baseline.inner, &target.inner)
-            .and_then(|new| find_leaks(&new, &last.inner))
+            .and_then(|new| find_leaks(&new, last))
             .map(|r| leak_report_record(r, None))
             .map_err(snapshot_error)
     })

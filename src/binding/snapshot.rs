@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{AsyncTask, Buffer, Result};
+use napi::bindgen_prelude::{AsyncTask, Buffer, ObjectFinalize, Result};
 use napi::{Env, Task};
 use napi_derive::napi;
 
@@ -16,45 +16,105 @@ use crate::snapshot::{
     AnalysedSnapshot, ObjectIds, ParseOptions, Phase, Progress, SnapshotParser, marked_objects,
 };
 
-/// An analysed snapshot held by JavaScript.
-#[napi]
+/// An analysed snapshot held by JavaScript. Its memory is reported to V8 as external memory,
+/// so V8 collects unreferenced snapshots as their size, not their small handle, asks; and
+/// `dispose()` frees it at once.
+#[napi(custom_finalize)]
 pub struct NativeSnapshot {
-    pub(super) inner: AnalysedSnapshot,
+    inner: Option<AnalysedSnapshot>,
+    /// Bytes reported to V8 so far.
+    reported: i64,
+}
+
+impl NativeSnapshot {
+    pub(super) fn new(env: &Env, snapshot: AnalysedSnapshot) -> NativeSnapshot {
+        let mut this = NativeSnapshot {
+            inner: Some(snapshot),
+            reported: 0,
+        };
+        this.report(env);
+        this
+    }
+
+    pub(super) fn snapshot(&self) -> Result<&AnalysedSnapshot> {
+        self.inner.as_ref().ok_or_else(|| {
+            napi::Error::new(
+                napi::Status::GenericFailure,
+                "ERR_LEAKHOUND_DISPOSED: this snapshot was disposed".to_string(),
+            )
+        })
+    }
+
+    /// Tells V8 how much memory the snapshot holds now (lazily built indices grow it).
+    fn report(&mut self, env: &Env) {
+        let now = self.inner.as_ref().map_or(0, |s| s.heap_bytes()) as i64;
+        if now != self.reported && env.adjust_external_memory(now - self.reported).is_ok() {
+            self.reported = now;
+        }
+    }
+}
+
+impl ObjectFinalize for NativeSnapshot {
+    fn finalize(mut self, env: Env) -> Result<()> {
+        self.inner = None;
+        self.report(&env);
+        Ok(())
+    }
 }
 
 #[napi]
 impl NativeSnapshot {
     #[napi(getter)]
-    pub fn node_count(&self) -> u32 {
-        self.inner.graph.node_count() as u32
+    pub fn node_count(&self) -> Result<u32> {
+        Ok(self.snapshot()?.graph.node_count() as u32)
     }
 
     #[napi(getter)]
-    pub fn edge_count(&self) -> u32 {
-        self.inner.graph.edge_count() as u32
+    pub fn edge_count(&self) -> Result<u32> {
+        Ok(self.snapshot()?.graph.edge_count() as u32)
     }
 
     #[napi(getter)]
-    pub fn total_size(&self) -> f64 {
-        self.inner.total_size() as f64
+    pub fn total_size(&self) -> Result<f64> {
+        Ok(self.snapshot()?.total_size() as f64)
+    }
+
+    /// Bytes of native memory the snapshot holds (0 once disposed).
+    #[napi(getter)]
+    pub fn native_bytes(&self) -> f64 {
+        self.inner.as_ref().map_or(0, |s| s.heap_bytes()) as f64
+    }
+
+    #[napi(getter)]
+    pub fn disposed(&self) -> bool {
+        self.inner.is_none()
+    }
+
+    /// Frees the snapshot's native memory now; later queries throw. Calling it twice is harmless.
+    #[napi]
+    pub fn dispose(&mut self, env: Env) {
+        self.inner = None;
+        self.report(&env);
     }
 
     #[napi]
-    pub fn summary(&self, top: Option<u32>) -> Result<Vec<ClassSummaryRecord>> {
-        guarded("HeapSnapshot.summary", || {
+    pub fn summary(&mut self, env: Env, top: Option<u32>) -> Result<Vec<ClassSummaryRecord>> {
+        let out = guarded("HeapSnapshot.summary", || {
             let top = top.map(|t| t as usize);
             Ok(self
-                .inner
+                .snapshot()?
                 .summary(top)
                 .into_iter()
                 .map(Into::into)
                 .collect())
-        })
+        });
+        self.report(&env);
+        out
     }
 
     #[napi]
-    pub fn node(&self, id: u32) -> Option<NodeRecord> {
-        self.inner.node(id).map(|n| NodeRecord {
+    pub fn node(&self, id: u32) -> Result<Option<NodeRecord>> {
+        Ok(self.snapshot()?.node(id).map(|n| NodeRecord {
             id: n.id,
             name: n.name,
             node_type: n.node_type,
@@ -62,37 +122,39 @@ impl NativeSnapshot {
             self_size: n.self_size as f64,
             retained_size: n.retained_size as f64,
             dominator_id: n.dominator_id,
-        })
+        }))
     }
 
     /// Objects marked as WeakMap keys with string values starting with `prefix`.
     #[napi]
-    pub fn marked_objects(&self, prefix: String) -> Vec<MarkedRecord> {
-        let graph = &self.inner.graph;
-        marked_objects(graph, &prefix)
+    pub fn marked_objects(&self, prefix: String) -> Result<Vec<MarkedRecord>> {
+        let graph = &self.snapshot()?.graph;
+        Ok(marked_objects(graph, &prefix)
             .into_iter()
             .map(|(marker, node)| MarkedRecord {
                 marker,
                 id: graph.node_id(node),
             })
-            .collect()
+            .collect())
     }
 
     #[napi]
-    pub fn has_node(&self, id: u32) -> bool {
-        self.inner.graph.find_by_id(id).is_some()
+    pub fn has_node(&self, id: u32) -> Result<bool> {
+        Ok(self.snapshot()?.graph.find_by_id(id).is_some())
     }
 
     /// `null` when the node is unreachable or no node has the id (see `hasNode`).
     #[napi]
-    pub fn retainer_path(&self, id: u32) -> Result<Option<Vec<PathStepRecord>>> {
-        guarded("HeapSnapshot.retainerPath", || {
+    pub fn retainer_path(&mut self, env: Env, id: u32) -> Result<Option<Vec<PathStepRecord>>> {
+        let out = guarded("HeapSnapshot.retainerPath", || {
             Ok(self
-                .inner
+                .snapshot()?
                 .retainer_path_by_id(id)
                 .flatten()
                 .map(path_records))
-        })
+        });
+        self.report(&env);
+        out
     }
 }
 
@@ -153,8 +215,8 @@ impl Task for LoadTask {
         })
     }
 
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(NativeSnapshot { inner: output })
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(NativeSnapshot::new(&env, output))
     }
 }
 

@@ -136,6 +136,11 @@ impl AnalysedSnapshot {
         }
     }
 
+    /// Heap memory this snapshot holds now; it grows when paths or indices are first built.
+    pub fn heap_bytes(&self) -> u64 {
+        self.graph.heap_bytes() + self.analysis.heap_bytes()
+    }
+
     /// Sum of all nodes' self sizes.
     pub fn total_size(&self) -> u64 {
         self.total_size

@@ -41,6 +41,15 @@ impl Analysis {
         Ok(Analysis { dominators, paths })
     }
 
+    /// Heap memory the analysis holds (the path distances once computed).
+    pub fn heap_bytes(&self) -> u64 {
+        let paths = self
+            .paths
+            .get()
+            .map_or(0, |(rules, dist)| rules.heap_bytes() + dist.heap_bytes());
+        self.dominators.heap_bytes() + paths
+    }
+
     /// Path rules and distances for `graph`, the graph this analysis was computed from.
     fn paths(&self, graph: &HeapGraph) -> &(PathRules, Distances) {
         self.paths.get_or_init(|| path_distances(graph))

@@ -39,6 +39,11 @@ pub fn ensure_room(bytes: u64, what: &'static str) -> Result<()> {
     Ok(())
 }
 
+/// The bytes a vector holds on the heap.
+pub fn vec_bytes<T>(v: &[T]) -> u64 {
+    std::mem::size_of_val(v) as u64
+}
+
 fn out_of_memory(what: &'static str, bytes: usize) -> SnapshotError {
     SnapshotError::OutOfMemory {
         what,

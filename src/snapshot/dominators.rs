@@ -18,6 +18,7 @@
 
 use std::sync::OnceLock;
 
+use super::budget::vec_bytes;
 use super::error::{Result, SnapshotError};
 use super::graph::{HeapGraph, RETAINED_BY_SHORTCUT, RETAINED_WEAKLY, RETAINER_NODE_MASK};
 use super::nodes::NodeIdx;
@@ -47,6 +48,15 @@ pub struct DominatorStats {
 }
 
 impl Dominators {
+    /// Heap memory the dominator tree and retained sizes hold.
+    pub fn heap_bytes(&self) -> u64 {
+        let children = self
+            .children
+            .get()
+            .map_or(0, |(first, all)| vec_bytes(first) + vec_bytes(all));
+        vec_bytes(&self.idom) + self.retained_size.heap_bytes() + children
+    }
+
     pub fn compute(graph: &HeapGraph) -> Result<Dominators> {
         let n = graph.node_count();
         if n == 0 {

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use parking_lot::Mutex;
 
+use super::budget::vec_bytes;
 use super::error::{Result, SnapshotError};
 use super::meta::SnapshotMeta;
 use super::nodes::{NodeIdx, NodeTable, NodeView};
@@ -104,6 +105,31 @@ struct Retainers {
 }
 
 impl HeapGraph {
+    /// Heap memory the graph holds now (its lazily built indices once they are built).
+    pub fn heap_bytes(&self) -> u64 {
+        let retainers = self
+            .retainers
+            .get()
+            .map_or(0, |r| vec_bytes(&r.first) + vec_bytes(&r.entries));
+        let located = self.located.get().map_or(0, |l| {
+            vec_bytes(&l.locations)
+                + l.scripts
+                    .iter()
+                    .map(|(_, name)| 8 + 24 + name.len() as u64)
+                    .sum::<u64>()
+        });
+        let records = vec_bytes(&self.location_records.lock());
+        self.strings.heap_bytes()
+            + self.nodes.heap_bytes()
+            + vec_bytes(&self.first_edge)
+            + vec_bytes(&self.edges)
+            + retainers
+            + located
+            + records
+            + vec_bytes(&self.trace_function_infos)
+            + vec_bytes(&self.trace_tree)
+    }
+
     /// Validates and indexes a full-mode parse.
     pub fn from_raw(mut raw: RawSnapshot) -> Result<HeapGraph> {
         if raw.light {

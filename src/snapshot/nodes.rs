@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use super::budget::vec_bytes;
 use super::error::{Result, SnapshotError};
 use super::meta::SnapshotMeta;
 use super::raw::RawSnapshot;
@@ -63,6 +64,16 @@ impl PartialEq for LookupCount {
 impl Eq for LookupCount {}
 
 impl NodeTable {
+    /// Heap memory the columns hold (the id index once it is built).
+    pub fn heap_bytes(&self) -> u64 {
+        vec_bytes(&self.node_type)
+            + vec_bytes(&self.name)
+            + vec_bytes(&self.id)
+            + vec_bytes(&self.self_size)
+            + vec_bytes(&self.trace_node)
+            + self.by_id.get().map_or(0, |v| vec_bytes(v))
+    }
+
     /// Builds the columns from full or light records, validating indices; the id index is built
     /// when an id is first looked up.
     pub fn from_raw(raw: &RawSnapshot) -> Result<NodeTable> {

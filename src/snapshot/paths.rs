@@ -24,6 +24,10 @@ pub struct PathRules {
 }
 
 impl PathRules {
+    pub fn heap_bytes(&self) -> u64 {
+        self.string_flags.len() as u64
+    }
+
     pub fn new(graph: &HeapGraph) -> PathRules {
         let strings = &graph.strings;
         let string_flags = (0..strings.len() as u32)
@@ -121,6 +125,10 @@ pub struct Distances {
 }
 
 impl Distances {
+    pub fn heap_bytes(&self) -> u64 {
+        self.dist.len() as u64 * 4
+    }
+
     pub fn compute(graph: &HeapGraph, rules: &PathRules) -> Distances {
         let n = graph.node_count();
         let edges = graph.edge_columns();

@@ -13,6 +13,11 @@ pub struct RetainedSizes {
 }
 
 impl RetainedSizes {
+    /// Heap memory held: a u32 per node, plus the sizes too large for one.
+    pub fn heap_bytes(&self) -> u64 {
+        (self.small.len() * 4 + self.large.capacity() * 16) as u64
+    }
+
     /// Every node starts out retaining only itself.
     pub fn from_self_sizes(self_sizes: &[u32]) -> RetainedSizes {
         let mut sizes = RetainedSizes {

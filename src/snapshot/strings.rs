@@ -37,6 +37,11 @@ impl StringTable {
     pub fn total_bytes(&self) -> usize {
         self.text.len()
     }
+
+    /// Heap memory the table holds.
+    pub fn heap_bytes(&self) -> u64 {
+        (self.text.len() + self.offsets.len() * 8) as u64
+    }
 }
 
 /// Accumulates decoded strings while parsing.
