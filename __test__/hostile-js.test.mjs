@@ -280,3 +280,107 @@ test('tracker.clear() during a settle: no sentinel is waited for in vain, then o
   assert.equal(tracker.alive, 1);
   assert.equal(kept.length, 1);
 });
+
+/** trace_function_count from a heap snapshot's header: above 0 while allocations are tracked. */
+async function tracedFunctions() {
+  let head = '';
+  for await (const chunk of v8.getHeapSnapshot()) {
+    head += chunk;
+    const m = /"trace_function_count":(\d+)/.exec(head);
+    if (m) return Number(m[1]);
+  }
+  throw new Error('no trace_function_count in the snapshot');
+}
+
+const MARKER = 'leakhound-hostile-id';
+
+/** The snapshot ids of the objects marked with MARKER, by marker. */
+async function markedIds() {
+  const snap = await lh.loadSnapshot(v8.getHeapSnapshot());
+  return Object.fromEntries(snap.markedObjects(MARKER).map((m) => [m.marker, m.id]));
+}
+
+test('assertNoLeak({ trackAllocations }) leaves heap object ids as they were', async () => {
+  const keep = [{ a: 1 }, { b: 2 }, { c: 3 }];
+  const marks = new WeakMap(keep.map((o, i) => [o, [MARKER, i].join(':')]));
+  const before = await markedIds();
+  assert.equal(Object.keys(before).length, 3);
+  const report = await lh.assertNoLeak((i) => ({ i }), { iterations: 3, warmup: 1, trackAllocations: true });
+  assert.deepEqual(report.leaks, []);
+  assert.deepEqual(await markedIds(), before);
+  assert.equal(await tracedFunctions(), 0, 'allocation tracking is off again');
+  assert.ok(marks.has(keep[0]));
+});
+
+class Hoarded {
+  constructor(i) {
+    this.i = i;
+  }
+}
+
+test('concurrent assertNoLeak calls each get the verdict they would get alone', async () => {
+  const hoard = [];
+  const leaky = (i) => {
+    for (let k = 0; k < 4; k++) hoard.push(new Hoarded(i));
+  };
+  const clean = (i) => new Array(8).fill(i).length;
+  const [a, b] = await Promise.allSettled([lh.assertNoLeak(leaky, { iterations: 10 }), lh.assertNoLeak(clean, { iterations: 10 })]);
+  assert.equal(a.status, 'rejected');
+  assert.ok(a.reason instanceof lh.LeakError, a.reason?.stack);
+  assert.deepEqual(a.reason.report.leaks.map((g) => [g.name, g.count]), [['Hoarded', 40]]);
+  assert.equal(b.status, 'fulfilled', b.reason?.message);
+  assert.deepEqual(b.value.leaks, []);
+  hoard.length = 0;
+});
+
+test('an abandoned assertNoLeak stops tracking: timeoutMs and an AbortSignal', { timeout: 120_000 }, async () => {
+  const keep = [{ x: 1 }, { y: 2 }];
+  const before = await markedIdsOf(keep);
+  const never = () => new Promise(() => {});
+  await assert.rejects(lh.assertNoLeak(never, { timeoutMs: 200, trackAllocations: true }), {
+    code: 'ERR_LEAKHOUND_TIMEOUT',
+    message: /assertNoLeak\(\): timed out after 200 ms/,
+  });
+  assert.equal(await tracedFunctions(), 0, 'allocation tracking is off after the timeout');
+
+  const controller = new AbortController();
+  let during = -1;
+  const fn = async () => {
+    during = await tracedFunctions();
+    controller.abort();
+    return never();
+  };
+  await assert.rejects(lh.assertNoLeak(fn, { signal: controller.signal, trackAllocations: true }), { name: 'AbortError', code: 'ABORT_ERR' });
+  assert.ok(during > 0, 'allocations were tracked while the call ran');
+  assert.equal(await tracedFunctions(), 0, 'allocation tracking is off after the abort');
+  await assert.rejects(lh.assertNoLeak(never, { signal: AbortSignal.abort() }), { code: 'ABORT_ERR' });
+
+  // The next call works, and ids are intact.
+  const report = await lh.assertNoLeak((i) => ({ i }), { iterations: 3, warmup: 1, trackAllocations: true });
+  assert.deepEqual(report.leaks, []);
+  assert.deepEqual(await markedIdsOf(keep), before);
+  await assert.rejects(lh.assertNoLeak(never, { timeoutMs: 0 }), /timeoutMs must be an integer/);
+  await assert.rejects(lh.assertNoLeak(never, { signal: {} }), /signal must be an AbortSignal/);
+});
+
+/** Marks `objects` and returns their snapshot ids, in order. */
+async function markedIdsOf(objects) {
+  const prefix = [MARKER, 'of'].join(':');
+  const marks = new WeakMap(objects.map((o, i) => [o, [prefix, i].join(':')]));
+  const ids = await markedIds();
+  return objects.map((o) => ids[marks.get(o)]);
+}
+
+test('node:test: a test that times out aborts its assertNoLeak through t.signal', () => {
+  const fixture = path.join(root, '__test__', 'fixtures', 'abandoned-no-leak.test.js');
+  // NODE_TEST_CONTEXT would make the child report to this runner instead of printing TAP.
+  const { NODE_TEST_CONTEXT, ...env } = process.env;
+  const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', fixture], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 1, 'the abandoned test fails the run');
+  // What the fixture prints comes through as TAP comments.
+  assert.match(r.stdout, /^not ok 1 - abandoned: fn never settles/m);
+  assert.match(r.stdout, /test timed out after 500ms/);
+  assert.match(r.stdout, /^# rejected ABORT_ERR$/m);
+  assert.match(r.stdout, /^# traced functions after: 0$/m);
+  assert.match(r.stdout, /^ok 2 - the next test runs with tracking off/m);
+});

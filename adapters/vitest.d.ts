@@ -1,7 +1,16 @@
+import type { TestContext } from 'vitest';
 import type { CollectedMatchers } from './matchers';
+import type { assertNoLeak as assertNoLeakAlone } from '../index';
 
 declare module 'vitest' {
   interface Assertion<T = any> extends CollectedMatchers<T> {}
   interface AsymmetricMatchersContaining extends CollectedMatchers {}
 }
 export declare const matchers: Record<string, (...args: any[]) => Promise<{ pass: boolean; message(): string }>>;
+
+/** assertNoLeak under the test context's signal: a test that times out or is cancelled stops it. */
+export declare function assertNoLeak(
+  context: TestContext,
+  fn: Parameters<typeof assertNoLeakAlone>[0],
+  opts?: Parameters<typeof assertNoLeakAlone>[1],
+): ReturnType<typeof assertNoLeakAlone>;

@@ -5,69 +5,173 @@
 // groups of objects allocated between baseline and target, still alive in final, at least one
 // per iteration. One-off allocations (lazy initialisation, a cache filled during warm-up) do not
 // scale with the iterations and are not reported.
+//
+// Calls take turns: one call's allocations would show up in another's snapshots. A call that
+// times out or is aborted gives up its turn at once and stops allocation tracking.
 const native = require('./native');
 const check = require('./validate');
 const { settle } = require('./settle');
 const { captureSnapshot, captureLightSnapshot, kNative } = require('./snapshot');
 const { reportError } = require('./errors');
 
-// Allocation tracking through the inspector, so leak groups can name the allocating stack.
-// HeapProfiler.disable stops it cheaply (stopTrackingHeapObjects would write a snapshot first).
-async function trackAllocations() {
-  const inspector = require('node:inspector');
-  const session = new inspector.Session();
-  session.connect();
-  const post = (method, params) =>
-    new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
-  await post('HeapProfiler.enable');
-  await post('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
-  return async () => {
-    try {
-      await post('HeapProfiler.disable');
-    } finally {
-      session.disconnect();
-    }
-  };
+const DEFAULT_TIMEOUT_MS = 120_000;
+const noop = () => {};
+
+// Allocation tracking, so leak groups can name the allocating stack, goes through one inspector
+// session, connected on first use and never disconnected: HeapProfiler.disable (which a
+// disconnect implies) clears V8's heap object ids for the whole process, so snapshots taken
+// before and after would no longer match. stopTrackingHeapObjects keeps the ids; it streams a
+// snapshot through the session first, which serves as the final snapshot.
+let session = null;
+
+function post(method, params) {
+  return new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
 }
+
+async function startTracking() {
+  if (session === null) {
+    session = new (require('node:inspector').Session)();
+    session.connect();
+    await post('HeapProfiler.enable');
+  }
+  await post('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+}
+
+/** Stops tracking; with `keep`, resolves to the snapshot V8 takes on the way, analysed. */
+async function stopTracking(keep) {
+  if (!keep) return void (await post('HeapProfiler.stopTrackingHeapObjects'));
+  const stream = new native.SnapshotStream(false);
+  const onChunk = (m) => stream.push(Buffer.from(m.params.chunk));
+  session.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  try {
+    await post('HeapProfiler.stopTrackingHeapObjects');
+  } finally {
+    session.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  }
+  return stream.finish(native.newLoadProgress());
+}
+
+class Abandoned extends Error {}
 
 // Its own frame, so nothing `fn` returns lingers in assertNoLeak's suspended registers. Calls
 // are numbered on from `from` across warm-up and both rounds, so `fn(i)` can make unique keys.
-async function repeat(fn, from, times) {
-  for (let i = from; i < from + times; i++) await fn(i);
-}
-
-async function assertNoLeak(fn, opts) {
-  if (typeof fn !== 'function') throw new TypeError(`assertNoLeak(): expected a function, got ${check.describe(fn)}`);
-  const o = check.options('assertNoLeak()', opts);
-  const iterations = check.integer('assertNoLeak()', 'iterations', o.iterations, 2, 1_000_000, 20);
-  const warmup = check.integer('assertNoLeak()', 'warmup', o.warmup, 0, 1_000_000, 5);
-  const tracking = check.boolean('assertNoLeak()', 'trackAllocations', o.trackAllocations, false);
-
-  const stopTracking = tracking ? await trackAllocations() : null;
-  try {
-    return await hunt(fn, iterations, warmup);
-  } finally {
-    await stopTracking?.();
+async function repeat(fn, from, times, call) {
+  for (let i = from; i < from + times; i++) {
+    await fn(i);
+    // An abandoned call whose `fn` resolves late stops here, not in the next call's turn.
+    if (call.abandoned) throw new Abandoned();
   }
 }
 
-async function hunt(fn, iterations, warmup) {
-  await repeat(fn, 0, warmup);
-  await settle();
-  const baseline = await captureLightSnapshot();
-  await repeat(fn, warmup, iterations);
-  await settle();
-  const target = await captureLightSnapshot();
-  await repeat(fn, warmup + iterations, iterations);
-  await settle();
-  const final = await captureSnapshot();
+function readOptions(opts) {
+  const where = 'assertNoLeak()';
+  const o = check.options(where, opts);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new TypeError(`${where}: signal must be an AbortSignal, got ${check.describe(o.signal)}`);
+  }
+  return {
+    iterations: check.integer(where, 'iterations', o.iterations, 2, 1_000_000, 20),
+    warmup: check.integer(where, 'warmup', o.warmup, 0, 1_000_000, 5),
+    tracking: check.boolean(where, 'trackAllocations', o.trackAllocations, false),
+    timeoutMs: check.integer(where, 'timeoutMs', o.timeoutMs, 1, 2 ** 31 - 1, DEFAULT_TIMEOUT_MS),
+    signal: o.signal,
+  };
+}
 
-  const found = native.findLeaksInSnapshots(baseline, target, final[kNative]());
-  const leaks = found.leaks.filter((g) => g.count >= iterations);
-  const collections = found.collections.filter((c) => c.added >= iterations);
-  const report = { leaks, collections, leakedObjects: found.leakedObjects, heapSize: found.heapSize, iterations };
-  if (leaks.length > 0) throw reportError(report);
-  return report;
+function abortError(signal) {
+  const err = new Error('assertNoLeak(): aborted (signal); allocation tracking, if on, was stopped', { cause: signal.reason });
+  err.name = 'AbortError';
+  err.code = 'ABORT_ERR';
+  return err;
+}
+
+let queue = Promise.resolve();
+
+async function assertNoLeak(fn, opts) {
+  if (typeof fn !== 'function') throw new TypeError(`assertNoLeak(): expected a function, got ${check.describe(fn)}`);
+  const o = readOptions(opts);
+  if (o.signal?.aborted) throw abortError(o.signal);
+  // `tracking`: whether this call has allocation tracking on, so exactly one party stops it.
+  const call = { abandoned: false, tracking: false, disarm: noop };
+  const work = queue.then(() => (call.abandoned ? null : hunt(fn, o, call)));
+  const outcome = abandonable(work, o, call);
+  // The next call's turn starts when this one settles, abandoned or not.
+  queue = outcome.then(noop, noop);
+  return outcome;
+}
+
+/**
+ * `work`, or a rejection once `timeoutMs` pass or `signal` aborts, after tracking is off. The
+ * call disarms both before its final snapshot: reachable from a global (the timer list, a test
+ * runner's signal), they would become the retainer path of whatever `fn` leaks, through the
+ * caller's pending await.
+ */
+function abandonable(work, { timeoutMs, signal }, call) {
+  return new Promise((resolve, reject) => {
+    const abandon = async (err) => {
+      disarm();
+      call.abandoned = true;
+      if (call.tracking) {
+        call.tracking = false;
+        await stopTracking(false).catch(noop);
+      }
+      reject(err);
+    };
+    const timer = setTimeout(() => {
+      const err = new Error(`assertNoLeak(): timed out after ${timeoutMs} ms (timeoutMs); allocation tracking, if on, was stopped`);
+      err.code = 'ERR_LEAKHOUND_TIMEOUT';
+      abandon(err);
+    }, timeoutMs);
+    const onAbort = () => abandon(abortError(signal));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const disarm = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    call.disarm = disarm;
+    work.then(
+      (report) => (disarm(), resolve(report)),
+      (err) => (disarm(), reject(err)),
+    );
+  });
+}
+
+async function hunt(fn, { iterations, warmup, tracking }, call) {
+  if (tracking) {
+    await startTracking();
+    call.tracking = true;
+  }
+  try {
+    // Abandoned while tracking was being switched on: the finally switches it off.
+    if (call.abandoned) throw new Abandoned();
+    await repeat(fn, 0, warmup, call);
+    await settle();
+    const baseline = await captureLightSnapshot();
+    await repeat(fn, warmup, iterations, call);
+    await settle();
+    const target = await captureLightSnapshot();
+    await repeat(fn, warmup + iterations, iterations, call);
+    await settle();
+    if (call.abandoned) throw new Abandoned();
+    call.disarm();
+    let final;
+    if (call.tracking) {
+      call.tracking = false;
+      final = await stopTracking(true);
+    } else final = (await captureSnapshot())[kNative]();
+
+    const found = native.findLeaksInSnapshots(baseline, target, final);
+    const leaks = found.leaks.filter((g) => g.count >= iterations);
+    const collections = found.collections.filter((c) => c.added >= iterations);
+    const report = { leaks, collections, leakedObjects: found.leakedObjects, heapSize: found.heapSize, iterations };
+    if (leaks.length > 0) throw reportError(report);
+    return report;
+  } finally {
+    if (call.tracking) {
+      call.tracking = false;
+      await stopTracking(false);
+    }
+  }
 }
 
 module.exports = { assertNoLeak };
