@@ -384,3 +384,30 @@ test('node:test: a test that times out aborts its assertNoLeak through t.signal'
   assert.match(r.stdout, /^# traced functions after: 0$/m);
   assert.match(r.stdout, /^ok 2 - the next test runs with tracking off/m);
 });
+
+const { reportDocument, pageScript } = require('./fixtures/page-dom.js');
+
+// A script URL with a malformed escape (`%A` ends early): decodeURI throws on it.
+const BAD_URL = ['file://', root, '/%E0%A4%A/leaky.js'].join('');
+
+test('report: a malformed escape in a script URL does not blank the page', async () => {
+  const bag = [];
+  const subscribe = vm.runInThisContext('(function (bag) { return function subscribe(i) { bag.push(function onTick() { return i; }); }; })', {
+    filename: BAD_URL,
+  });
+  const err = await lh.assertNoLeak(subscribe(bag), { iterations: 10, warmup: 2 }).catch((e) => e);
+  bag.length = 0;
+  assert.ok(err instanceof lh.LeakError, err.stack);
+  const group = err.report.leaks.find((g) => g.location?.script === BAD_URL);
+  assert.ok(group, `a group located in ${BAD_URL}: ${JSON.stringify(err.report.leaks.map((g) => g.location))}`);
+
+  const html = lh.renderHtmlReport(err.report, { baseDir: root });
+  const document = reportDocument(html);
+  vm.runInNewContext(pageScript(html), { document });
+  assert.equal(document.body.getAttribute('data-ready'), 'true');
+  const cards = document.getElementById('leak-list').findAll('article', 'group');
+  assert.equal(cards.length, err.report.leaks.length);
+  const locations = cards.flatMap((c) => c.findAll('span', 'loc').map((l) => l.textContent));
+  // Shown undecoded, relative to the base directory.
+  assert.ok(locations.some((l) => l.startsWith('%E0%A4%A/leaky.js:')), locations.join('\n'));
+});

@@ -21,8 +21,17 @@
   // Paths under the report's base directory read relative to it.
   var base = data.baseDir ? data.baseDir.replace(/\/+$/, '') + '/' : null;
   function shortPath(p) {
-    var plain = p.indexOf('file://') === 0 ? decodeURI(p.slice(7)) : p;
+    var plain = p.indexOf('file://') === 0 ? decoded(p.slice(7)) : p;
     return base && plain.indexOf(base) === 0 ? plain.slice(base.length) : p;
+  }
+  // A malformed escape in a script URL (decodeURI throws on it) is shown as it is, rather than
+  // stopping the page with nothing drawn.
+  function decoded(text) {
+    try {
+      return decodeURI(text);
+    } catch (e) {
+      return text;
+    }
   }
   function where(loc) {
     return loc ? shortPath(loc.script) + ':' + loc.line + ':' + loc.column : '';
