@@ -411,3 +411,61 @@ test('report: a malformed escape in a script URL does not blank the page', async
   // Shown undecoded, relative to the base directory.
   assert.ok(locations.some((l) => l.startsWith('%E0%A4%A/leaky.js:')), locations.join('\n'));
 });
+
+const cli = path.join(root, 'bin', 'leakhound.js');
+const run = (args, timeout = 60_000) => spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout });
+
+/** Two real snapshots of one process (a.heapsnapshot before a leak, b.heapsnapshot after). */
+function plantLeaks(t) {
+  const dir = tempDir(t);
+  const [a, b] = ['a', 'b'].map((n) => path.join(dir, `${n}.heapsnapshot`));
+  const r = spawnSync(process.execPath, [path.join(root, '__test__', 'fixtures', 'plant-leaks.js'), a, b], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return { dir, a, b };
+}
+
+test('CLI report --timeline refuses a pipe, a device and an oversized file, naming it', (t) => {
+  const { dir, a, b } = plantLeaks(t);
+  const out = path.join(dir, 'out.html');
+  const report = (timeline) => run(['report', a, b, b, '--html', out, '--timeline', timeline], 30_000);
+  // A pipe nobody writes to: reading it would wait forever.
+  const fifo = path.join(dir, 'samples.fifo');
+  const made = spawnSync('mkfifo', [fifo]);
+  if (made.status === 0) {
+    const r = report(fifo);
+    assert.equal(r.status, 1, r.error?.message ?? r.stderr);
+    assert.match(r.stderr, /^leakhound: the timeline .*samples\.fifo is not a regular file/);
+  } else t.diagnostic(`mkfifo failed: ${made.error?.message ?? made.stderr}`);
+  // Sparse: 257 MiB that take no disk.
+  const huge = path.join(dir, 'huge.json');
+  fs.closeSync(fs.openSync(huge, 'w'));
+  fs.truncateSync(huge, 257 * 1024 * 1024);
+  let r = report(huge);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^leakhound: the timeline .*huge\.json is 269\.\d MB; the limit is 268\.4 MB \(256 MiB\)/);
+  r = report('/dev/zero');
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^leakhound: the timeline \/dev\/zero is not a regular file/);
+  assert.equal(fs.existsSync(out), false);
+});
+
+test('CLI report --html refuses to overwrite one of its own snapshots', (t) => {
+  const { dir, a, b } = plantLeaks(t);
+  const original = fs.readFileSync(b);
+  let r = run(['report', a, b, b, '--html', b]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^leakhound: --html .*b\.heapsnapshot is the target snapshot; refusing to overwrite an input/);
+  // The same file under another name: a hard link and a relative path through a symlink.
+  const hard = path.join(dir, 'hard.html');
+  fs.linkSync(a, hard);
+  r = run(['report', a, b, b, '--html', hard]);
+  assert.match(r.stderr, /^leakhound: --html .*hard\.html is the baseline snapshot/);
+  fs.symlinkSync(dir, path.join(dir, 'alias'));
+  r = run(['report', a, b, b, '--html', path.join(dir, 'alias', 'b.heapsnapshot')]);
+  assert.match(r.stderr, /is the target snapshot/);
+  assert.ok(fs.readFileSync(b).equals(original), 'the snapshot is untouched');
+  assert.ok(fs.readFileSync(a).equals(fs.readFileSync(hard)));
+  r = run(['report', a, b, b, '--html', path.join(dir, 'fine.html'), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(JSON.parse(r.stdout).bytes > 0);
+});

@@ -49,8 +49,9 @@ Runs find-leaks and writes one self-contained HTML file (no network needed) with
 groups (count, retained size, share of the heap, the retainer chain from a GC root with closure
 locations and allocation sites), growing collections, and a sortable per-class table of what
 changed from baseline to final. --timeline adds a memory chart from samples saved as JSON
-(e.g. JSON.stringify(sampler.samples())). --top N keeps the N largest groups, collections and
-class rows (default: all). --json prints a summary of what was written.`,
+(e.g. JSON.stringify(sampler.samples())), a regular file of at most 256 MiB. --top N keeps the
+N largest groups, collections and class rows (default: all). --json prints a summary of what was
+written. The report never replaces one of its inputs.`,
   path: `Usage: leakhound path <file> <nodeId> [--json]
 
 Prints the shortest chain of references from a GC root to the object with this id (the @id
@@ -202,21 +203,74 @@ async function findLeaksCommand(args, paint) {
   return `${head}\n\n${formatLeakReport(report, { color: paint.enabled, top: args.top ?? 10 })}`;
 }
 
+// A timeline is samples() saved as JSON: a full ring of a million samples is well under this.
+const TIMELINE_LIMIT = 256 * 1024 * 1024;
+
+// Read with a limit, from a regular file only: a pipe with no writer would block the read for
+// ever, and a device such as /dev/zero would be read until memory ran out.
+function readTimeline(file) {
+  const fs = require('node:fs');
+  const refuse = (why) => new Error(`the timeline ${file} ${why}`);
+  let fd;
+  try {
+    if (!fs.statSync(file).isFile()) throw refuse('is not a regular file');
+    // Non-blocking, in case it was swapped for a pipe since: opening a pipe would wait for a writer.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    throw err.code === undefined ? err : new Error(`cannot read the timeline ${file}: ${err.message}`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw refuse('is not a regular file');
+    const tooLarge = (size) => refuse(`is ${bytes(size)}; the limit is ${bytes(TIMELINE_LIMIT)} (256 MiB)`);
+    if (st.size > TIMELINE_LIMIT) throw tooLarge(st.size);
+    // It may still grow while it is read.
+    const chunks = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, TIMELINE_LIMIT + 1 - total));
+      if (chunk.length === 0) throw tooLarge(total);
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// The report must not replace one of its own inputs, under whatever name (a hard link, a
+// symbolic link, another relative path): same device and inode.
+function refuseToOverwrite(out, inputs) {
+  const fs = require('node:fs');
+  const target = fs.statSync(out, { throwIfNoEntry: false });
+  if (target === undefined) return;
+  for (const [what, file] of inputs) {
+    const st = file === undefined ? undefined : fs.statSync(file, { throwIfNoEntry: false });
+    if (st !== undefined && st.dev === target.dev && st.ino === target.ino) {
+      throw new Error(`--html ${out} is the ${what}; refusing to overwrite an input`);
+    }
+  }
+}
+
 async function reportCommand(args, paint) {
   const [baseline, target, final, ...extra] = args.positional;
   if (!final || extra.length) throw new UsageError('report takes three snapshot files: <baseline> <target> <final>');
   const out = args.values.html;
   if (out === undefined) throw new UsageError('report needs --html <file> to write the report to');
   const fs = require('node:fs');
+  refuseToOverwrite(out, [
+    ['baseline snapshot', baseline],
+    ['target snapshot', target],
+    ['final snapshot', final],
+    ['timeline', args.values.timeline],
+  ]);
   let samples;
   if (args.values.timeline !== undefined) {
     const file = args.values.timeline;
-    let text;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new Error(`cannot read the timeline ${file}: ${err.message}`);
-    }
+    const text = readTimeline(file);
     try {
       samples = JSON.parse(text);
     } catch (err) {
