@@ -195,7 +195,10 @@ export interface SnapshotNode {
 }
 
 export interface LoadOptions {
-  /** Called every `progressIntervalMs` (default 200) while loading: bytes parsed and phase. */
+  /**
+   * Called every `progressIntervalMs` (default 200) while loading: bytes parsed and phase. If it
+   * throws, it is not called again and the error becomes a process warning; the load goes on.
+   */
   onProgress?: (p: { bytes: number; phase: 'parsing' | 'graph' | 'analysis' | 'done' }) => void;
   progressIntervalMs?: number;
 }
@@ -329,7 +332,10 @@ export interface SamplerOptions {
   /** Mann–Kendall confidence needed for `leaking` (0.98) and `growing` (0.9). */
   leakConfidence?: number;
   growingConfidence?: number;
-  /** Milliseconds for timestamps (default: performance.timeOrigin + performance.now()); for simulations. */
+  /**
+   * Milliseconds for timestamps (default: performance.timeOrigin + performance.now()); for
+   * simulations. A reading earlier than the last sample's is taken as the last sample's.
+   */
   clock?: () => number;
 }
 
