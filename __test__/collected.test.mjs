@@ -135,3 +135,24 @@ test('explain needs a tracker created with explain: true', async () => {
   const err = await expectCollected(t, { maxRounds: 2 }).catch((e) => e);
   assert.doesNotMatch(err.message, /retained by/);
 });
+
+test('expectCollected refuses ids it cannot vouch for: of another tracker, untracked, cleared, made up', async () => {
+  const mine = new Tracker({ name: 'mine' });
+  const theirs = new Tracker({ name: 'theirs' });
+  const own = mine.track({});
+  const foreign = theirs.track({});
+  const untracked = mine.track({});
+  mine.untrack(untracked);
+  await expectCollected([own], { tracker: mine }); // collected: passes
+  for (const ids of [[foreign], [own, 2 ** 31 - 5], [untracked]]) {
+    await assert.rejects(expectCollected(ids, { tracker: mine }), (e) => {
+      assert.equal(e.code, 'ERR_LEAKHOUND_UNKNOWN_ID');
+      assert.deepEqual(e.ids, ids.filter((i) => i !== own));
+      assert.match(e.message, /tracker "mine" did not track/);
+      return true;
+    });
+  }
+  await expectCollected([foreign], { tracker: theirs });
+  mine.clear();
+  await assert.rejects(expectCollected([own], { tracker: mine }), { code: 'ERR_LEAKHOUND_UNKNOWN_ID' });
+});

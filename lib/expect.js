@@ -1,7 +1,7 @@
 'use strict';
 // expectCollected(): settle the heap, then fail with a LeakError if tracked objects survived.
 const check = require('./validate');
-const { Tracker } = require('./tracker');
+const { Tracker, kNotIssued } = require('./tracker');
 const { settleUntil, roundsOption } = require('./settle');
 const { survivorsError } = require('./errors');
 const { explainSurvivors } = require('./explain');
@@ -26,6 +26,19 @@ async function expectCollected(what, opts, defaultTracker) {
   else if (isIdList(what)) ids = what;
   else if (what !== undefined) {
     throw new TypeError(`expectCollected(): expected a Tracker, an id or an array of ids, got ${check.describe(what)}`);
+  }
+  if (ids) {
+    // An id this tracker cannot vouch for would otherwise read as collected.
+    const unknown = tracker[kNotIssued](ids);
+    if (unknown.length > 0) {
+      const err = new Error(
+        `expectCollected(): tracker "${tracker.name}" did not track id${unknown.length === 1 ? '' : 's'} ${unknown.slice(0, 10).join(', ')}` +
+          `${unknown.length > 10 ? ', …' : ''} (an id of another tracker, untracked, cleared, or never issued); pass { tracker } for another tracker's ids`,
+      );
+      err.code = 'ERR_LEAKHOUND_UNKNOWN_ID';
+      err.ids = unknown;
+      throw err;
+    }
   }
   const maxRounds = roundsOption('expectCollected()', { maxRounds: o.maxRounds });
   const explain = check.boolean('expectCollected()', 'explain', o.explain, tracker.explainable);

@@ -21,6 +21,8 @@ const MAX_TRACKED_LIMIT = 2 ** 31 - 1;
 const DEFAULT_MAX_TRACKED = 1_000_000;
 const SENTINEL = 0; // held value of settle()'s sentinels; object ids start at 1
 
+const kNotIssued = Symbol('leakhound.notIssued');
+
 // Ids are unique across all trackers of this thread, so an id names one object unambiguously.
 let lastId = 0;
 
@@ -327,6 +329,12 @@ class Tracker {
     return this.#live;
   }
 
+  /** Of `ids`, those this tracker never issued, or forgot (untracked, cleared). */
+  [kNotIssued](ids) {
+    this.#flush();
+    return this.#table.notIssued(ids.filter((i) => i <= 0xffffffff)).concat(ids.filter((i) => i > 0xffffffff));
+  }
+
   [kFlush]() {
     this.#flush();
   }
@@ -339,4 +347,4 @@ class Tracker {
   }
 }
 
-module.exports = { Tracker };
+module.exports = { Tracker, kNotIssued };

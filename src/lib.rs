@@ -8,6 +8,7 @@
 pub mod allocator;
 pub mod cli;
 mod internal_error;
+pub mod issued_ids;
 pub mod sampling;
 pub mod snapshot;
 pub mod tracker_table;

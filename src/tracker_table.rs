@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::issued_ids::IssuedIds;
+
 /// A label or group as handed to the table.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Text {
@@ -90,6 +92,8 @@ pub struct TrackerTable {
     live: usize,
     capacity: usize,
     collected: u64,
+    /// Every id this table took and has not forgotten (untracked or cleared).
+    issued: IssuedIds,
 }
 
 impl TrackerTable {
@@ -103,6 +107,7 @@ impl TrackerTable {
             live: 0,
             capacity,
             collected: 0,
+            issued: IssuedIds::default(),
         }
     }
 
@@ -135,6 +140,11 @@ impl TrackerTable {
 
     pub fn contains(&self, id: u32) -> bool {
         self.slot(id).is_some()
+    }
+
+    /// Whether this table took `id` and has not forgotten it since: alive, or collected.
+    pub fn issued(&self, id: u32) -> bool {
+        self.issued.contains(id)
     }
 
     fn text_ref(&self, t: &Text) -> Result<u32, TableError> {
@@ -196,6 +206,7 @@ impl TrackerTable {
             if extra.label.is_some() || extra.group.is_some() || extra.stack.is_some() {
                 self.extras.insert(reg.id, extra);
             }
+            self.issued.insert(reg.id);
             self.live += 1;
             added += 1;
         }
@@ -244,7 +255,11 @@ impl TrackerTable {
 
     /// Stops tracking one object without counting it as collected.
     pub fn untrack(&mut self, id: u32) -> bool {
-        self.remove(id)
+        let was = self.remove(id);
+        if was {
+            self.issued.remove(id);
+        }
+        was
     }
 
     fn text(&self, r: u32, own: Option<&str>) -> Option<Arc<str>> {
@@ -299,6 +314,7 @@ impl TrackerTable {
         self.slots = Vec::new();
         self.extras = HashMap::new();
         self.interned = Vec::new();
+        self.issued.clear();
         self.live = 0;
     }
 }

@@ -131,6 +131,14 @@ impl JsTrackerTable {
         self.table.contains(id)
     }
 
+    /// The ids this table did not issue, or forgot (untracked, cleared).
+    #[napi]
+    pub fn not_issued(&self, ids: Vec<u32>) -> Vec<u32> {
+        ids.into_iter()
+            .filter(|&id| !self.table.issued(id))
+            .collect()
+    }
+
     #[napi(getter)]
     pub fn alive(&self) -> u32 {
         self.table.alive() as u32
