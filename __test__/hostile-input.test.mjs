@@ -91,3 +91,31 @@ test('the same pipe given twice is refused with the reason', { skip: !fs.existsS
   assert.equal(r.status, 1);
   assert.match(r.stderr, /can be read only once, but it is given more than once/);
 });
+
+test('control characters from the heap are escaped in text output, kept in JSON', async (t) => {
+  // A real process whose class names and property keys hold terminal escapes (a title change
+  // and BEL, a clear screen), as JSON keys and Symbol.toStringTag can.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-escapes-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const files = ['a', 'b', 'c'].map((n) => path.join(dir, `${n}.heapsnapshot`));
+  const code = `const v8 = require('v8');
+    const Evil = (() => class {})();
+    Object.defineProperty(Evil.prototype, Symbol.toStringTag, { value: '\\x1b]0;pwned\\x07Evil' });
+    const store = JSON.parse('{"\\\\u001b[2Jcleared": []}');
+    for (const f of ${JSON.stringify(files)}) { for (let i = 0; i < 300; i++) store['\\x1b[2Jcleared'].push(new Evil()); v8.writeHeapSnapshot(f); }`;
+  const made = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const forms = [[process.execPath, path.join(root, 'bin', 'leakhound.js')]];
+  if (fs.existsSync(native)) forms.push([native]);
+  for (const cli of forms) {
+    for (const args of [['find-leaks', ...files], ['summary', files[2]], ['diff', files[0], files[2]]]) {
+      const r = spawnSync(cli[0], [...cli.slice(1), ...args], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, `${args[0]} printed a control character`);
+      assert.match(r.stdout, /\\x1b\]0;pwned\\x07Evil/, `${args[0]}: ${r.stdout.slice(0, 300)}`);
+      if (args[0] === 'find-leaks') assert.match(r.stdout, /--\\x1b\[2Jcleared \(property\)-->/);
+    }
+    const json = spawnSync(cli[0], [...cli.slice(1), 'find-leaks', ...files, '--json'], { encoding: 'utf8' });
+    assert.ok(JSON.parse(json.stdout).leaks.some((g) => g.name === '\x1b]0;pwned\x07Evil'), 'JSON keeps the name as it is');
+  }
+});

@@ -91,13 +91,14 @@ function painter(enabled) {
   return { enabled, bold: wrap(1), green: wrap(32), cyan: wrap(36) };
 }
 
-const { bytes, count, formatPath, formatLeakReport } = require('../lib/format');
+const { bytes, count, printable, formatPath, formatLeakReport } = require('../lib/format');
 const signed = (n, f) => (n > 0 ? `+${f(n)}` : f(n));
 
 function table(rows, columns) {
-  const widths = columns.map((c) => Math.max(c.title.length, ...rows.map((r) => c.text(r).length)));
-  const line = (cells) => cells.map((cell, i) => (columns[i].left ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
-  return [line(columns.map((c) => c.title)), ...rows.map((r) => line(columns.map((c) => c.text(r))))].join('\n');
+  const cells = rows.map((r) => columns.map((c) => printable(c.text(r))));
+  const widths = columns.map((c, i) => Math.max(c.title.length, ...cells.map((row) => row[i].length)));
+  const line = (row) => row.map((cell, i) => (columns[i].left ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(columns.map((c) => c.title)), ...cells.map(line)].join('\n');
 }
 
 const PHASES = { graph: 'building the graph', analysis: 'computing retained sizes', done: 'finishing' };

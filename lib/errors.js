@@ -1,7 +1,7 @@
 'use strict';
 // LeakError: what survived, for how long, where it was created and (when known) what holds it;
 // or, from assertNoLeak, which groups of objects grew with the iterations and why.
-const { formatPath, formatLeakReport } = require('./format');
+const { formatPath, formatLeakReport, printable } = require('./format');
 
 function formatAge(ms) {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -10,8 +10,9 @@ function formatAge(ms) {
 }
 
 function formatSurvivor(s) {
-  const lines = [`  - #${s.id} ${s.label ?? '<unlabelled>'}${s.group ? ` [${s.group}]` : ''}, alive for ${formatAge(s.ageMs)}`];
-  if (s.stack) lines.push(...s.stack.split('\n').map((l) => `      ${l.trim()}`));
+  const label = s.label === undefined || s.label === null ? '<unlabelled>' : printable(s.label);
+  const lines = [`  - #${s.id} ${label}${s.group ? ` [${printable(s.group)}]` : ''}, alive for ${formatAge(s.ageMs)}`];
+  if (s.stack) lines.push(...s.stack.split('\n').map((l) => `      ${printable(l.trim())}`));
   if (s.retainers) {
     lines.push('      retained by (from a GC root):', formatPath(s.retainers, { indent: '        ' }));
   } else if (s.retainers === null) {

@@ -22,6 +22,18 @@ function bytes(n) {
 
 const count = (n) => n.toLocaleString('en-US');
 
+// Control characters (C0, DEL, C1), which a terminal would obey.
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
+
+/**
+ * Text from the heap or from users (class names, labels, stacks) with control characters shown
+ * as `\xNN`, so a name holding ESC or BEL cannot drive the terminal that prints it. The native
+ * renderer escapes the same way (src/cli/text.rs `printable`).
+ */
+function printable(s) {
+  return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** A retainer path as indented lines: `--edge (type)--> Class @id location (retains …)`. */
 function formatPath(steps, { color = false, indent = '' } = {}) {
   return native.renderPath(steps, color, indent);
@@ -32,4 +44,4 @@ function formatLeakReport(report, { color = false, top = 10 } = {}) {
   return native.renderLeakReport(report, color, top, root);
 }
 
-module.exports = { bytes, count, formatPath, formatLeakReport };
+module.exports = { bytes, count, printable, formatPath, formatLeakReport };

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::text::{Paint, bytes, count};
+use super::text::{Paint, bytes, count, printable};
 use crate::binding::records::{
     CollectionRecord, FoldedGroupRecord, FrameRecord, LeakGroupRecord, LeakReportRecord,
     PathStepRecord,
@@ -12,7 +12,12 @@ use crate::binding::records::{
 /// One step of a retainer path: `--edge (type)--> Class @id location (retains …)`.
 fn step_text(step: &PathStepRecord, paint: Paint) -> String {
     let location = step.location.as_ref().map_or(String::new(), |l| {
-        paint.cyan(&format!(" {}:{}:{}", l.script, l.line, l.column))
+        paint.cyan(&format!(
+            " {}:{}:{}",
+            printable(&l.script),
+            l.line,
+            l.column
+        ))
     });
     let size = step.retained_size.map_or(String::new(), |r| {
         paint.dim(&format!(" (retains {})", bytes(r)))
@@ -22,9 +27,10 @@ fn step_text(step: &PathStepRecord, paint: Paint) -> String {
     } else {
         step.class_name.clone()
     };
+    let name = printable(&name);
     format!(
         "--{} ({})--> {} @{}{location}{size}",
-        paint.yellow(&step.edge),
+        paint.yellow(&printable(&step.edge)),
         step.edge_type,
         paint.bold(&name),
         step.id
@@ -95,27 +101,34 @@ fn allocation_text(frames: &[FrameRecord], own_code: &OwnCode) -> String {
     shown
         .iter()
         .take(4)
-        .map(|f| format!("{} ({}:{}:{})", f.function_name, f.script, f.line, f.column))
+        .map(|f| {
+            let (name, script) = (printable(&f.function_name), printable(&f.script));
+            format!("{name} ({script}:{}:{})", f.line, f.column)
+        })
         .collect::<Vec<_>>()
         .join(" ← ")
 }
 
 fn folded_text(a: &FoldedGroupRecord) -> String {
     if a.node_type == "closure" {
-        let location = a
-            .location
-            .as_ref()
-            .map_or(String::new(), |l| format!(" ({}:{})", l.script, l.line));
-        let name = or_anonymous(a.function_name.as_deref().unwrap_or(""));
+        let location = a.location.as_ref().map_or(String::new(), |l| {
+            format!(" ({}:{})", printable(&l.script), l.line)
+        });
+        let name = printable(or_anonymous(a.function_name.as_deref().unwrap_or("")));
         format!("{} × {name}() closures{location}", count(a.count))
     } else {
-        format!("{} × {}", count(a.count), a.name)
+        format!("{} × {}", count(a.count), printable(&a.name))
     }
 }
 
 fn group_text(i: usize, g: &LeakGroupRecord, paint: Paint, own_code: &OwnCode) -> String {
     let location = g.location.as_ref().map_or(String::new(), |l| {
-        paint.cyan(&format!(" at {}:{}:{}", l.script, l.line, l.column))
+        paint.cyan(&format!(
+            " at {}:{}:{}",
+            printable(&l.script),
+            l.line,
+            l.column
+        ))
     });
     let also = if g.also_retains.is_empty() {
         String::new()
@@ -135,6 +148,7 @@ fn group_text(i: usize, g: &LeakGroupRecord, paint: Paint, own_code: &OwnCode) -
     } else {
         g.name.clone()
     };
+    let name = printable(&name);
     let head = paint.bold(&format!("#{} {} × {name}", i + 1, count(g.count)));
     format!(
         "{head}{location}, retaining {}{also}{allocated}\n{}",
@@ -146,7 +160,7 @@ fn group_text(i: usize, g: &LeakGroupRecord, paint: Paint, own_code: &OwnCode) -
 fn collection_text(c: &CollectionRecord, paint: Paint) -> String {
     let head = paint.bold(&format!(
         "{} @{} grew by {} entries",
-        c.name,
+        printable(&c.name),
         c.id,
         count(c.added)
     ));

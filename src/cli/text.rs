@@ -2,6 +2,8 @@
 //! JavaScript tool prints (`lib/format.js`, `bin/leakhound.js`): sizes, counts, colour and
 //! aligned tables.
 
+use std::borrow::Cow;
+
 /// ANSI colour, or none.
 #[derive(Debug, Clone, Copy)]
 pub struct Paint {
@@ -139,14 +141,34 @@ impl<R> Column<R> {
     }
 }
 
+/// Text from the heap (class, property and function names, script URLs) with control
+/// characters shown as `\xNN`: a name holding ESC or BEL must not retitle or clear the user's
+/// terminal. The JavaScript side escapes the same way (lib/format.js `printable`).
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Rows under a title line, columns two spaces apart, sized to their widest cell.
 pub fn table<R>(rows: &[R], columns: &[Column<R>]) -> String {
     let cells: Vec<Vec<String>> =
         std::iter::once(columns.iter().map(|c| c.title.to_string()).collect())
-            .chain(
-                rows.iter()
-                    .map(|r| columns.iter().map(|c| (c.text)(r)).collect()),
-            )
+            .chain(rows.iter().map(|r| {
+                columns
+                    .iter()
+                    .map(|c| printable(&(c.text)(r)).into_owned())
+                    .collect()
+            }))
             .collect();
     let widths: Vec<usize> = (0..columns.len())
         .map(|i| {
