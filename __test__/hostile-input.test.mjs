@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { root } from './helpers.mjs';
+import lh from '../index.js';
 
 const fixture = path.join(root, '__test__', 'fixtures', 'endless-snapshot.js');
 const native = path.join(root, 'bin', 'leakhound-native');
@@ -118,4 +119,22 @@ test('control characters from the heap are escaped in text output, kept in JSON'
     const json = spawnSync(cli[0], [...cli.slice(1), 'find-leaks', ...files, '--json'], { encoding: 'utf8' });
     assert.ok(JSON.parse(json.stdout).leaks.some((g) => g.name === '\x1b]0;pwned\x07Evil'), 'JSON keeps the name as it is');
   }
+});
+
+test('a snapshot holding one huge string is refused at the string bound, naming where', async (t) => {
+  // V8 writes at most 1,024 characters of a string; a crafted 40 MB one used to cost several
+  // times its size in both tools before anything was reported.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-bigstring-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'big.heapsnapshot');
+  const meta = `{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],"node_types":[["hidden","object","synthetic"],"string","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["property"],"string_or_number","node"]},"node_count":1,"edge_count":0},"nodes":[2,0,1,0,0],"edges":[],"strings":["`;
+  fs.writeFileSync(file, `${meta}${'x'.repeat(40 << 20)}"]}`);
+  const forms = [[process.execPath, path.join(root, 'bin', 'leakhound.js')]];
+  if (fs.existsSync(native)) forms.push([native]);
+  for (const cli of forms) {
+    const r = spawnSync(cli[0], [...cli.slice(1), 'summary', file], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /string at byte \d+ is too large: element 0 of `strings` is longer than 16777216 bytes/);
+  }
+  await assert.rejects(lh.loadSnapshot(file), (e) => e.name === 'SnapshotError' && /longer than 16777216 bytes/.test(e.message));
 });

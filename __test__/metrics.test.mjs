@@ -186,3 +186,26 @@ test('a real Prometheus server scrapes the sampler and the prom-client registry'
   const meta = (await (await fetch(`${base}/api/v1/metadata?metric=leakhound_samples_total`)).json()).data;
   assert.deepEqual(meta.leakhound_samples_total[0], { type: 'counter', help: 'Samples taken.', unit: '' });
 });
+
+test('toPrometheus(extra) refuses names that would inject lines or series, and keeps lone surrogates apart', () => {
+  const s = new Sampler();
+  s.sample();
+  const family = (name, labels = {}) => [{ name, help: 'h', kind: 'gauge', labelNames: Object.keys(labels), samples: [{ labels, value: 1 }] }];
+  for (const [bad, labels] of [
+    ['app_x\n# TYPE app_x counter\nevil 1', {}],
+    ['app x', {}],
+    ['1app', {}],
+    ['app_ok', { 'le"}': 'v' }],
+    ['app_ok', { __name__: 'v' }],
+  ]) {
+    assert.throws(() => s.toPrometheus(family(bad, labels)), (e) => /metric family/.test(e.message) && e.message.includes(JSON.stringify(bad)));
+  }
+  assert.throws(() => s.toPrometheus('app_x'), TypeError);
+  // Label values are escaped, never refused; two that differ only by a lone surrogate stay two.
+  const text = s.toPrometheus([
+    { name: 'app_tag', help: 'h', kind: 'gauge', labelNames: ['tag'], samples: [{ labels: { tag: 'a\ud800' }, value: 1 }, { labels: { tag: 'a\ud801' }, value: 2 }, { labels: { tag: 'q"\n' }, value: 3 }] },
+  ]);
+  assert.match(text, /^app_tag\{tag="a\\\\ud800"\} 1$/m);
+  assert.match(text, /^app_tag\{tag="a\\\\ud801"\} 2$/m);
+  assert.match(text, /^app_tag\{tag="q\\"\\n"\} 3$/m);
+});

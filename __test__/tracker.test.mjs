@@ -238,3 +238,15 @@ test('dedupe: true gives one id per object', () => {
   assert.equal(t.alive, 1);
   assert.throws(() => new Tracker({ dedupe: 1 }), /dedupe must be a boolean/);
 });
+
+test('labels and groups that differ only by a lone surrogate stay apart', () => {
+  const t = new Tracker();
+  const keep = [{}, {}];
+  t.track(keep[0], 'x\ud800', 'g\ud800');
+  t.track(keep[1], 'x\udc00', 'g\udc00');
+  const one = t.survivors({ group: 'g\ud800' });
+  assert.equal(one.length, 1);
+  assert.equal(one[0].label, 'x\\ud800');
+  assert.deepEqual(t.survivors({ group: 'g\udc00' }).map((s) => s.label), ['x\\udc00']);
+  assert.equal(keep.length, 2);
+});

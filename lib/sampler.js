@@ -246,7 +246,17 @@ class Sampler extends EventEmitter {
 
   /** The figures in Prometheus text exposition format, followed by `extra` families if given. */
   toPrometheus(extra) {
-    return this._series.prometheus(extra);
+    if (extra !== undefined && !Array.isArray(extra)) {
+      throw new TypeError(`toPrometheus(): extra must be an array of metric families, got ${v.describe(extra)}`);
+    }
+    const families = extra?.map((f) => ({
+      ...f,
+      samples: f?.samples?.map((s) => ({
+        ...s,
+        labels: Object.fromEntries(Object.entries(s?.labels ?? {}).map(([k, value]) => [k, typeof value === 'string' ? v.wellFormed(value) : value])),
+      })),
+    }));
+    return this._series.prometheus(families);
   }
 
   /** A standalone SVG of heapUsed, rss and external over time, GC markers and the trend. */

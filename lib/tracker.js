@@ -177,11 +177,11 @@ class Tracker {
     const r = this.#refs.get(s);
     if (r !== undefined) return r;
     if (this.#refs.size < MAX_INTERNED) {
-      const interned = this.#table.intern(s);
+      const interned = this.#table.intern(check.wellFormed(s));
       this.#refs.set(s, interned);
       return interned;
     }
-    this.#side.push(s);
+    this.#side.push(check.wellFormed(s));
     return SIDE_STRING;
   }
 
@@ -293,7 +293,7 @@ class Tracker {
       throw new TypeError(`survivors(): ids must be an array of ids, got ${check.describe(f.ids)}`);
     }
     this.#flush();
-    return this.#table.survivors(group, f.ids?.filter((i) => i <= 0xffffffff));
+    return this.#table.survivors(group === undefined ? group : check.wellFormed(group), f.ids?.filter((i) => i <= 0xffffffff));
   }
 
   /**

@@ -54,4 +54,16 @@ function optionalString(where, name, value) {
   throw new TypeError(`${where}: ${name} must be a string, got ${describe(value)}`);
 }
 
-module.exports = { describe, options, oneOf, integer, number, boolean, optionalString };
+// A surrogate without its pair, which UTF-8 (and so the Rust core) cannot hold.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * A string as it may cross into the Rust core: lone surrogates become their escape (`\ud800`),
+ * as JSON.stringify writes them, instead of U+FFFD, so strings that differ only there (labels,
+ * groups, metric label values) stay different.
+ */
+function wellFormed(s) {
+  return s.isWellFormed() ? s : s.replace(LONE_SURROGATE, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
+module.exports = { describe, options, oneOf, integer, number, boolean, optionalString, wellFormed };

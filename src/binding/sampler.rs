@@ -144,12 +144,16 @@ fn family_from_record(r: FamilyRecord) -> Result<Family> {
             (labels, s.value)
         })
         .collect();
-    Ok(Family {
+    let family = Family {
         name: r.name,
         help: r.help,
         kind,
         samples,
-    })
+    };
+    family
+        .validate()
+        .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
+    Ok(family)
 }
 
 #[napi]

@@ -18,6 +18,8 @@ pub enum SamplingError {
         "timestamp {got} is earlier than the previous sample's {previous}; timestamps must not go back"
     )]
     TimeWentBack { got: f64, previous: f64 },
+    #[error("metric family {family:?}: {problem}")]
+    Metric { family: String, problem: String },
     #[error("option `{name}` {problem}")]
     Option { name: &'static str, problem: String },
 }

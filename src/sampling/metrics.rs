@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::Series;
+use super::error::SamplingError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -37,6 +38,32 @@ impl Family {
             .flat_map(|(labels, _)| labels.iter().map(|(k, _)| k.as_str()))
     }
 
+    /// Checks what the exposition format cannot escape: metric and label names must match
+    /// `[a-zA-Z_:][a-zA-Z0-9_:]*` and `[a-zA-Z_][a-zA-Z0-9_]*` (a name with a newline or a brace
+    /// would inject lines or series), labels are not reserved (`__…`) and not repeated.
+    pub fn validate(&self) -> Result<(), SamplingError> {
+        let fail = |problem: String| SamplingError::Metric {
+            family: self.name.clone(),
+            problem,
+        };
+        if !valid_metric_name(&self.name) {
+            return Err(fail("the name must match [a-zA-Z_:][a-zA-Z0-9_:]*".into()));
+        }
+        for (labels, _) in &self.samples {
+            for (i, (k, _)) in labels.iter().enumerate() {
+                if !valid_label_name(k) {
+                    return Err(fail(format!(
+                        "label name {k:?} must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __"
+                    )));
+                }
+                if labels[..i].iter().any(|(other, _)| other == k) {
+                    return Err(fail(format!("label {k:?} appears twice in one sample")));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn single(name: &str, help: &str, kind: Kind, value: f64) -> Self {
         Family {
             name: name.into(),
@@ -48,6 +75,25 @@ impl Family {
 }
 
 pub const PREFIX: &str = "leakhound_";
+
+/// Whether `name` is a valid Prometheus metric name.
+pub fn valid_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+/// Whether `name` is a label name a user may set.
+fn valid_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    !name.starts_with("__")
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
 
 /// A sampled field's metric name (without prefix), its label, and its help text.
 fn field_metric(field: &str) -> (String, Option<(String, String)>, String) {
@@ -217,15 +263,6 @@ fn number(v: f64) -> String {
 mod tests {
     use super::*;
     use crate::sampling::{SeriesOptions, TrendOptions};
-
-    /// Whether `name` is a valid Prometheus metric name.
-    fn valid_metric_name(name: &str) -> bool {
-        let mut chars = name.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-    }
 
     fn series() -> Series {
         let fields = [
