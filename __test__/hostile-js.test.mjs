@@ -115,6 +115,31 @@ test('sampler: a clock that steps back an hour is clamped, on the timer and afte
   assert.throws(() => s.push({ timestamp: 1000, heapUsed: 1 }), { name: 'RangeError', message: /^Sampler: / });
 });
 
+test('sampler: a throwing clock or sample listener never throws from the timer', async (t) => {
+  let reads = 0;
+  const s = new lh.Sampler({
+    clock: () => {
+      if (++reads % 2 === 0) throw new Error('clock broke');
+      return 1_700_000_000_000 + reads;
+    },
+    intervalMs: 10,
+  });
+  t.after(() => s.stop());
+  const warned = new Promise((resolve) => process.once('warning', resolve));
+  let listened = 0;
+  s.on('sample', () => {
+    if (++listened === 2) throw new Error('listener broke');
+  });
+  s.start();
+  const warning = await within(warned, 30_000, 'a warning');
+  assert.equal(warning.name, 'LeakhoundWarning');
+  assert.match(warning.message, /^Sampler: a sample failed and was dropped/);
+  // Sampling goes on after both kinds of failure.
+  const more = reads + 6;
+  await within(new Promise((resolve) => s.on('sample', () => reads >= more && resolve())), 30_000, 'later samples');
+  assert.ok(s.samples().length >= 3);
+});
+
 test('a throwing onProgress is dropped with a warning; loadSnapshot and findLeaks finish', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'big.heapsnapshot');

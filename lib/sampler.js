@@ -85,9 +85,10 @@ class Sampler extends EventEmitter {
     this._row = new Float64Array(2 + this.fields.length);
     this._timer = null;
     this._observer = null;
-    this._onTick = () => this._sample(false);
+    this._onTick = () => this._sampleSafely(false);
     // Called with the reused row after each live sample (the monitor's thresholds).
     this._onRow = null;
+    this._warned = false;
   }
 
   get running() {
@@ -105,7 +106,7 @@ class Sampler extends EventEmitter {
         const entries = list.getEntries();
         for (let i = 0; i < entries.length; i++) {
           const e = entries[i];
-          if (e.detail?.kind === GC_MAJOR && e.startTime > this._confirmedAt) return this._sample(true);
+          if (e.detail?.kind === GC_MAJOR && e.startTime > this._confirmedAt) return this._sampleSafely(true);
         }
       });
       this._observer.observe({ entryTypes: ['gc'] });
@@ -125,6 +126,25 @@ class Sampler extends EventEmitter {
   /** Takes one sample now (also while stopped). */
   sample() {
     return outcome(this._sample(false));
+  }
+
+  /**
+   * A sample from the timer or the GC observer, where a throw (from a `clock` option, or a
+   * 'sample' or 'leak' listener) would end the process: the sample is dropped and the first such
+   * error of this sampler is surfaced as a warning.
+   */
+  _sampleSafely(afterGc) {
+    try {
+      this._sample(afterGc);
+    } catch (err) {
+      if (this._warned) return;
+      this._warned = true;
+      const warning = new Error(`Sampler: a sample failed and was dropped (later failures are not reported): ${err?.message ?? String(err)}`, {
+        cause: err,
+      });
+      warning.name = 'LeakhoundWarning';
+      process.emitWarning(warning);
+    }
   }
 
   _sample(afterGc) {
