@@ -160,7 +160,13 @@ async function hunt(fn, { iterations, warmup, tracking }, call) {
       final = await stopTracking(true);
     } else final = (await captureSnapshot())[kNative]();
 
-    const found = native.findLeaksInSnapshots(baseline, target, final);
+    let found;
+    try {
+      found = native.findLeaksInSnapshots(baseline, target, final);
+    } finally {
+      // The final heap's graph is as large as the heap: give it back now, not at some GC.
+      final.dispose();
+    }
     const leaks = found.leaks.filter((g) => g.count >= iterations);
     const collections = found.collections.filter((c) => c.added >= iterations);
     const report = { leaks, collections, leakedObjects: found.leakedObjects, heapSize: found.heapSize, iterations };
