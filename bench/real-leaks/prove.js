@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Proves a case's leak without leakhound: runs N iterations of the leaky and of the fixed version,
+// each in its own process, and prints the heap growth per iteration after full GCs.
+//   node bench/real-leaks/prove.js <case> [iterations=2000]
+// A leak shows as a steady number of bytes per iteration on the leaky version and about 0 on the
+// fixed one.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const CASES = path.join(__dirname, 'cases');
+
+// Full GCs until the heap stops shrinking: weak callbacks and finalizers get their turns.
+async function settledHeap() {
+  let used = Infinity;
+  for (let i = 0; i < 10; i++) {
+    global.gc();
+    await new Promise((resolve) => setImmediate(resolve));
+    const now = process.memoryUsage().heapUsed;
+    if (now >= used - 1024) return now;
+    used = now;
+  }
+  return used;
+}
+
+async function child(caseName, version, iterations) {
+  const dir = path.join(CASES, caseName);
+  const spec = require(path.join(dir, 'case.js'));
+  const mod = require(require.resolve(version, { paths: [dir] }));
+  const h = await spec.start(mod);
+  // Warm-up: lazy module state, first-connection objects, JIT.
+  for (let i = 0; i < 20; i++) await h.iteration(i);
+  const before = await settledHeap();
+  for (let i = 0; i < iterations; i++) await h.iteration(i);
+  const after = await settledHeap();
+  await h.close();
+  process.stdout.write(JSON.stringify({ before, after, perIteration: (after - before) / iterations }));
+  process.exit(0);
+}
+
+function main() {
+  const [caseName, n] = process.argv.slice(2);
+  if (!caseName) {
+    console.error('usage: node bench/real-leaks/prove.js <case> [iterations]');
+    process.exit(2);
+  }
+  const iterations = Number(n || 2000);
+  for (const version of ['leaky', 'fixed']) {
+    const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--child', caseName, version, String(iterations)], {
+      encoding: 'utf8',
+      timeout: 10 * 60 * 1000,
+    });
+    if (r.status !== 0) {
+      console.log(`${caseName} ${version}: failed (${r.status ?? r.signal}) ${String(r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
+      continue;
+    }
+    const { before, after, perIteration } = JSON.parse(r.stdout);
+    const mb = (b) => (b / 1048576).toFixed(2);
+    console.log(
+      `${caseName} ${version}: heapUsed ${mb(before)} MB -> ${mb(after)} MB after ${iterations} iterations, ${perIteration.toFixed(0)} B/iteration`,
+    );
+  }
+}
+
+if (process.argv[2] === '--child') {
+  const [, caseName, version, n] = process.argv.slice(2);
+  child(caseName, version, Number(n)).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else {
+  main();
+}
