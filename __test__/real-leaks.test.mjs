@@ -77,8 +77,9 @@ const installs = new Map(
   }),
 );
 
-// In the child: assertNoLeak on one driver, then three snapshots of a second one (warm-up,
-// baseline, iterations, target, iterations, final), then one JSON line on stdout.
+// In the child: assertNoLeak on one driver (30 s at most: a case's 45 calls take seconds), then
+// three snapshots of a second one (warm-up, baseline, iterations, target, iterations, final), then
+// one JSON line on stdout.
 const MARK = 'REAL-LEAKS-RESULT ';
 const CHILD = `
 'use strict';
@@ -97,7 +98,7 @@ const groups = (leaks) => leaks.map((g) => ({
   const out = {};
   let h = await spec.start(mod);
   try {
-    const report = await assertNoLeak((i) => h.iteration(i), { iterations: ITERATIONS, warmup: WARMUP });
+    const report = await assertNoLeak((i) => h.iteration(i), { iterations: ITERATIONS, warmup: WARMUP, timeoutMs: 30000 });
     out.assert = { rejected: false, leaks: groups(report.leaks) };
   } catch (err) {
     if (!err || err.name !== 'LeakError' || !err.report) throw err;
@@ -177,7 +178,9 @@ for (const name of cases) {
         const child = await run(process.execPath, ['-e', CHILD], {
           cwd: dir,
           env: { CASE_DIR: dir, CASE_VERSION: version, SNAPSHOT_DIR: snapshotDir, LEAKHOUND_ROOT: root },
-          timeout: 300_000,
+          // assertNoLeak gives up after 30 s and the snapshots take seconds: a case that hangs
+          // costs this much, not the whole run.
+          timeout: 90_000,
         });
         const line = child.stdout.split('\n').find((l) => l.startsWith(MARK));
         const ran = child.code === 0 && line;
