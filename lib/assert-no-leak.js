@@ -11,7 +11,7 @@
 const native = require('./native');
 const check = require('./validate');
 const { settle } = require('./settle');
-const { captureSnapshot, captureLightSnapshot, kNative } = require('./snapshot');
+const { captureSnapshot, captureLightSnapshot, newLightStream, kNative } = require('./snapshot');
 const { reportError } = require('./errors');
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -137,6 +137,9 @@ function abandonable(work, { timeoutMs, signal }, call) {
 }
 
 async function hunt(fn, { iterations, warmup, tracking }, call) {
+  // Made before the baseline: allocated later, they would be new objects that survive to final.
+  const baseline = newLightStream();
+  const target = newLightStream();
   if (tracking) {
     await startTracking();
     call.tracking = true;
@@ -146,10 +149,10 @@ async function hunt(fn, { iterations, warmup, tracking }, call) {
     if (call.abandoned) throw new Abandoned();
     await repeat(fn, 0, warmup, call);
     await settle();
-    const baseline = await captureLightSnapshot();
+    await captureLightSnapshot(baseline);
     await repeat(fn, warmup, iterations, call);
     await settle();
-    const target = await captureLightSnapshot();
+    await captureLightSnapshot(target);
     await repeat(fn, warmup + iterations, iterations, call);
     await settle();
     if (call.abandoned) throw new Abandoned();
@@ -162,12 +165,12 @@ async function hunt(fn, { iterations, warmup, tracking }, call) {
 
     let found;
     try {
-      found = native.findLeaksInSnapshots(baseline, target, final);
+      found = native.findLeaksInSnapshots(baseline, target, final, iterations);
     } finally {
       // The final heap's graph is as large as the heap: give it back now, not at some GC.
       final.dispose();
     }
-    const leaks = found.leaks.filter((g) => g.count >= iterations);
+    const leaks = found.leaks;
     const collections = found.collections.filter((c) => c.added >= iterations);
     const report = { leaks, collections, leakedObjects: found.leakedObjects, heapSize: found.heapSize, iterations };
     if (leaks.length > 0) throw reportError(report);

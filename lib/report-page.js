@@ -81,6 +81,7 @@
           { class: 'node' + (i === trace.length - 1 ? ' leaked' : ''), 'data-type': step.type },
           el('b', null, name),
           el('span', { class: 'id' }, '@' + step.id),
+          step.repeat ? el('span', { class: 'repeat', title: 'the same hop, repeated' }, '× ' + step.repeat) : null,
           step.location ? el('span', { class: 'loc' }, where(step.location)) : null,
           step.retainedSize !== undefined ? el('span', { class: 'size' }, 'retains ' + bytes(step.retainedSize)) : null,
         ),

@@ -139,10 +139,18 @@ async function loadFromStream(source, progress) {
   return (await feed(new native.SnapshotStream(false), source)).finish(progress);
 }
 
-/** This process's heap, nodes only (ids, classes, sizes): enough for a baseline or target. */
-async function captureLightSnapshot() {
-  return (await feed(new native.SnapshotStream(true), v8.getHeapSnapshot())).finishLight();
+/**
+ * This process's heap, nodes only (ids, classes, sizes): enough for a baseline or target. Read
+ * into `stream`, a light stream made beforehand (`newLightStream()`), which keeps the result: a
+ * hunt makes both of its streams before its baseline, so nothing of leakhound's own that
+ * outlives a snapshot is allocated between baseline and final.
+ */
+async function captureLightSnapshot(stream) {
+  await feed(stream, v8.getHeapSnapshot());
+  await stream.finishLight();
 }
+
+const newLightStream = () => new native.SnapshotStream(true);
 
 /**
  * Loads and analyses a snapshot: `source` is a file path, or a stream / async iterable of chunks
@@ -227,6 +235,7 @@ module.exports = {
   loadSnapshot,
   captureSnapshot,
   captureLightSnapshot,
+  newLightStream,
   diffSnapshots,
   findLeaks,
   kNative,

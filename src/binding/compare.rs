@@ -10,9 +10,9 @@ use napi_derive::napi;
 
 use super::guard::guarded;
 use super::records::{ClassDeltaRecord, LeakReportRecord, leak_report_record, snapshot_error};
-use super::snapshot::{LoadProgress, NativeLightSnapshot, NativeSnapshot};
+use super::snapshot::{LoadProgress, NativeSnapshot, SnapshotStream};
 use crate::snapshot::{
-    ClassDiff, LeakReport, NewObjects, Progress, diff_files, files, find_leaks,
+    ClassDiff, LeakOptions, LeakReport, NewObjects, Progress, diff_files, files, find_leaks_with,
     find_leaks_with_class_diff,
 };
 
@@ -99,17 +99,28 @@ pub fn find_leaks_in_files(
     })
 }
 
-/// Leak isolation over snapshots already in memory (the in-process hunt).
+/// Leak isolation over snapshots already in memory (the in-process hunt): two finished light
+/// streams and the final snapshot; groups of fewer than `min_count` objects are left out.
 #[napi]
 pub fn find_leaks_in_snapshots(
-    baseline: &NativeLightSnapshot,
-    target: &NativeLightSnapshot,
+    baseline: &SnapshotStream,
+    target: &SnapshotStream,
     last: &NativeSnapshot,
+    min_count: u32,
 ) -> Result<LeakReportRecord> {
     guarded("assertNoLeak", || {
         let last = last.snapshot()?;
-        NewObjects::between(&baseline.inner, &target.inner)
-            .and_then(|new| find_leaks(&new, last))
+        let (baseline, target) = (baseline.light.lock(), target.light.lock());
+        let (Some(baseline), Some(target)) = (baseline.as_ref(), target.as_ref()) else {
+            return Err(napi::Error::from_reason(
+                "a light snapshot stream is not finished",
+            ));
+        };
+        let options = LeakOptions {
+            min_count: u64::from(min_count.max(1)),
+        };
+        NewObjects::between(baseline, target)
+            .and_then(|new| find_leaks_with(&new, last, &options))
             .map(|r| leak_report_record(r, None))
             .map_err(snapshot_error)
     })

@@ -81,6 +81,9 @@ pub struct PathStepRecord {
     pub retained_size: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<LocationRecord>,
+    /// How many times this hop repeats in a row, when more than once (see `collapse_runs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<u32>,
 }
 
 fn location_record(l: Location) -> LocationRecord {
@@ -108,6 +111,7 @@ pub(crate) fn path_records(steps: Vec<PathStep>) -> Vec<PathStepRecord> {
                 self_size: f64::from(s.node.self_size),
                 retained_size: s.node.retained_size.map(|r| r as f64),
                 location: s.location.map(location_record),
+                repeat: (s.repeat > 1).then_some(s.repeat),
             })
         })
         .collect()
@@ -198,6 +202,15 @@ pub struct LeakGroupRecord {
     /// Innermost frame first; present when the snapshot was taken while allocations were tracked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allocation: Option<Vec<FrameRecord>>,
+    /// Closure groups: the function's name ("bound handleClose" for bound functions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function_name: Option<String>,
+    /// Bound functions: the class of the object they are bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bound_this: Option<String>,
+    /// A user class the group's objects hold directly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holds: Option<String>,
 }
 
 #[napi(object)]
@@ -281,6 +294,9 @@ pub(crate) fn leak_report_record(
                         })
                         .collect()
                 }),
+                function_name: g.function_name,
+                bound_this: g.bound_this,
+                holds: g.holds,
             })
             .collect(),
     }

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use parking_lot::Mutex;
+
 use napi::bindgen_prelude::{AsyncTask, Buffer, ObjectFinalize, Result};
 use napi::{Env, Task};
 use napi_derive::napi;
@@ -237,9 +239,12 @@ pub fn new_load_progress() -> LoadProgress {
 }
 
 /// A snapshot fed chunk by chunk, e.g. from `v8.getHeapSnapshot()`, never touching disk.
+/// A light stream keeps what it read (ids and class fingerprints) itself: made before the heap
+/// it reads is snapshotted, it allocates no object of its own that the snapshot does not hold.
 #[napi]
 pub struct SnapshotStream {
     parser: Option<SnapshotParser>,
+    pub(super) light: Arc<Mutex<Option<ObjectIds>>>,
 }
 
 #[napi]
@@ -254,14 +259,17 @@ impl SnapshotStream {
         };
         Self {
             parser: Some(SnapshotParser::with_options(options)),
+            light: Arc::default(),
         }
     }
 
-    /// Ends a light stream: its objects' ids and class fingerprints, no graph.
+    /// Ends a light stream, keeping its objects' ids and class fingerprints (no graph) in the
+    /// stream; resolves to undefined.
     #[napi]
     pub fn finish_light(&mut self) -> AsyncTask<LightTask> {
         AsyncTask::new(LightTask {
             parser: self.parser.take().map(Box::new),
+            into: self.light.clone(),
         })
     }
 
@@ -286,20 +294,15 @@ impl SnapshotStream {
     }
 }
 
-/// A snapshot's object ids and class fingerprints without a graph: enough to tell which objects
-/// existed when it was taken (8 bytes per node).
-#[napi]
-pub struct NativeLightSnapshot {
-    pub(super) inner: ObjectIds,
-}
-
+/// Reads a light stream's object ids and class fingerprints (8 bytes per node), into the stream.
 pub struct LightTask {
     parser: Option<Box<SnapshotParser>>,
+    into: Arc<Mutex<Option<ObjectIds>>>,
 }
 
 impl Task for LightTask {
     type Output = ObjectIds;
-    type JsValue = NativeLightSnapshot;
+    type JsValue = ();
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded("snapshot stream", || {
@@ -315,6 +318,7 @@ impl Task for LightTask {
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(NativeLightSnapshot { inner: output })
+        *self.into.lock() = Some(output);
+        Ok(())
     }
 }

@@ -28,8 +28,11 @@ fn step_text(step: &PathStepRecord, paint: Paint) -> String {
         step.class_name.clone()
     };
     let name = printable(&name);
+    let repeat = step
+        .repeat
+        .map_or(String::new(), |n| paint.bold(&format!(" × {n}")));
     format!(
-        "--{} ({})--> {} @{}{location}{size}",
+        "--{} ({})--> {} @{}{repeat}{location}{size}",
         paint.yellow(&printable(&step.edge)),
         step.edge_type,
         paint.bold(&name),
@@ -143,10 +146,17 @@ fn group_text(i: usize, g: &LeakGroupRecord, paint: Paint, own_code: &OwnCode) -
         _ => String::new(),
     };
     let name = if g.node_type == "closure" {
-        let last = g.trace.last().map_or("", |s| s.name.as_str());
-        format!("{}() closures", or_anonymous(last))
+        let function = g.function_name.as_deref().unwrap_or("");
+        let of = g
+            .bound_this
+            .as_ref()
+            .map_or(String::new(), |this| format!(" of {this}"));
+        format!("{}() closures{of}", or_anonymous(function))
     } else {
-        g.name.clone()
+        match &g.holds {
+            Some(class) => format!("{} holding {class}", g.name),
+            None => g.name.clone(),
+        }
     };
     let name = printable(&name);
     let head = paint.bold(&format!("#{} {} × {name}", i + 1, count(g.count)));

@@ -8,7 +8,7 @@ use super::dominators::Dominators;
 use super::error::Result;
 use super::graph::HeapGraph;
 use super::nodes::NodeIdx;
-use super::paths::{Distances, PathRules, PathStep, retainer_path};
+use super::paths::{Distances, PathRules, PathStep, retainer_path, retainer_path_with};
 use super::summary::{ClassSummary, class_summary};
 
 pub struct Analysis {
@@ -63,6 +63,26 @@ impl Analysis {
     pub fn retainer_path(&self, graph: &HeapGraph, node: NodeIdx) -> Option<Vec<PathStep>> {
         let (rules, distances) = self.paths(graph);
         retainer_path(graph, rules, distances, Some(&self.dominators), node)
+    }
+
+    /// A retainer path whose steps through objects not `avoid`ed avoid those that are, where
+    /// another way from the root exists (leak isolation: a path to a pre-existing holder should
+    /// not run through another leak).
+    pub fn retainer_path_avoiding(
+        &self,
+        graph: &HeapGraph,
+        node: NodeIdx,
+        avoid: &dyn Fn(NodeIdx) -> bool,
+    ) -> Option<Vec<PathStep>> {
+        let (rules, distances) = self.paths(graph);
+        retainer_path_with(
+            graph,
+            rules,
+            distances,
+            Some(&self.dominators),
+            node,
+            Some(avoid),
+        )
     }
 
     pub fn class_summary(&self, graph: &HeapGraph, top: Option<usize>) -> Vec<ClassSummary> {

@@ -278,6 +278,33 @@ impl HeapGraph {
         self.meta.node_type_name(self.node_type(node))
     }
 
+    /// The target of an internal edge named `name` from `node` (a bound function's
+    /// `bound_function` or `bound_this`, say).
+    pub fn internal_target(&self, node: NodeIdx, name: &str) -> Option<NodeIdx> {
+        let internal = self.meta.edge_type_ids.internal?;
+        let edges = self.edge_columns();
+        self.edges_of(node)
+            .filter(|&e| self.edge_type(EdgeIdx(e)) == internal)
+            .find(|&e| matches!(self.edge_name(EdgeIdx(e)), EdgeName::Name(n) if n == name))
+            .map(|e| NodeIdx(edges.to(e as usize)))
+    }
+
+    /// The function a bound function (`fn.bind(obj)`, named "native_bind" by V8) calls.
+    pub fn bound_target(&self, node: NodeIdx) -> Option<NodeIdx> {
+        if Some(self.node_type(node)) != self.meta.node_type_ids.closure {
+            return None;
+        }
+        self.internal_target(node, "bound_function")
+    }
+
+    /// A function's name as a reader knows it: a bound function is "bound <its target>".
+    pub fn function_name(&self, node: NodeIdx) -> Cow<'_, str> {
+        match self.bound_target(node) {
+            Some(target) => Cow::Owned(format!("bound {}", self.node_name(target))),
+            None => Cow::Borrowed(self.node_name(node)),
+        }
+    }
+
     pub fn node_name(&self, node: NodeIdx) -> &str {
         self.strings
             .get_or_empty(self.nodes.name.get(node.index()).copied().unwrap_or(0))

@@ -13,7 +13,9 @@ use super::allocation::{Frame, allocation_stack};
 use super::analysed::AnalysedSnapshot;
 use super::dominators::Dominators;
 use super::error::{Result, SnapshotError};
-use super::graph::HeapGraph;
+use super::graph::{
+    EdgeIdx, EdgeName, HeapGraph, RETAINED_BY_SHORTCUT, RETAINED_WEAKLY, RETAINER_NODE_MASK,
+};
 use super::id_scan::IdCursor;
 use super::meta::SnapshotMeta;
 use super::nodes::NodeIdx;
@@ -44,6 +46,13 @@ pub struct LeakGroup {
     /// The stack that allocated the group's objects, when allocations were tracked (taken from
     /// a member V8 recorded: optimised code may allocate some members without a trace).
     pub allocation: Option<Vec<Frame>>,
+    /// For closures: the function's name ("bound handleClose" for bound functions).
+    pub function_name: Option<String>,
+    /// For bound functions: the class of the object they are bound to, the one whose method
+    /// leaks.
+    pub bound_this: Option<String>,
+    /// A user class the representative holds directly, for the headline.
+    pub holds: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -312,14 +321,32 @@ fn check_order(earlier: (&str, Option<u32>), later: (&str, Option<u32>)) -> Resu
     Ok(())
 }
 
+fn is_closure(graph: &HeapGraph, node: NodeIdx) -> bool {
+    Some(graph.node_type(node)) == graph.meta.node_type_ids.closure
+}
+
 /// Whether a node of `final` can be reported as a leak: user-level objects only. Engine and
 /// Node internals (code, hidden and synthetic nodes, shapes, backing arrays, `system /` objects,
 /// strings and numbers, which their owners' retained sizes account for) are noise.
 fn reportable(graph: &HeapGraph, node: NodeIdx) -> bool {
     let ids = graph.meta.node_type_ids;
     let t = Some(graph.node_type(node));
-    if t == ids.closure || t == ids.regexp {
+    if t == ids.closure {
+        // Anonymous and without a source position: made by the engine (the resolve and reject
+        // closures of an `await`), reported through what they hold, the suspended function.
+        return !graph.node_name(node).is_empty() || graph.raw_location(node).is_some();
+    }
+    if t == ids.regexp {
         return true;
+    }
+    if is_string(graph, node) {
+        // Strings the program keeps (in a property, an element or a variable); the engine's
+        // own (names, source positions, the snapshot's) are held internally.
+        return graph.retainers_of(node).any(|(e, _)| {
+            let t = Some(graph.edge_type(e));
+            let e_ids = graph.meta.edge_type_ids;
+            t == e_ids.property || t == e_ids.element || t == e_ids.context
+        });
     }
     if t != ids.object && t != ids.native {
         return false;
@@ -329,33 +356,158 @@ fn reportable(graph: &HeapGraph, node: NodeIdx) -> bool {
 }
 
 /// Groups closures by where they are defined, everything else by class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 struct GroupKey {
     node_type: u8,
     name: u32,
     script_id: u32,
     line: u32,
     column: u32,
+    bound: bool,
+    /// Plain objects (class `Object`) group by their hidden class (V8's map) too, 1 + its
+    /// node index: one map, one set of property names.
+    shape: u32,
+}
+
+/// Property names shown in a plain object group's name, at most.
+const SHAPE_NAMES_SHOWN: usize = 6;
+
+/// A plain object's hidden class (V8's map), or None for any other object.
+fn plain_object_map(graph: &HeapGraph, node: NodeIdx) -> Option<NodeIdx> {
+    if Some(graph.node_type(node)) != graph.meta.node_type_ids.object
+        || graph.node_name(node) != "Object"
+    {
+        return None;
+    }
+    graph.internal_target(node, "map")
+}
+
+/// A plain object's property names, sorted. Numbers stored in the object have no node, so no
+/// edge: its map's descriptors name them, when the map owns them all (the last map of its
+/// transition chain, or one that shares its descriptor array with no other; a shared array
+/// also holds the names of the maps it transitions to). Else the names of the properties that
+/// hold objects.
+fn plain_object_shape(graph: &HeapGraph, node: NodeIdx) -> Option<Vec<String>> {
+    let map = plain_object_map(graph, node)?;
+    let edges = graph.edge_columns();
+    // The last map of a transition chain (no transitions on) owns every descriptor.
+    let own_descriptors = graph.internal_target(map, "descriptors").filter(|&d| {
+        graph.internal_target(map, "transitions").is_none() || graph.retainers_of(d).count() == 1
+    });
+    let mut names: Vec<String> = match own_descriptors {
+        // Descriptors are (key, details, value) triples; the keys are edges "0", "3", "6"…
+        Some(descriptors) => graph
+            .edges_of(descriptors)
+            .filter_map(|e| match graph.edge_name(EdgeIdx(e)) {
+                EdgeName::Name(n) if n.parse::<u32>().is_ok_and(|i| i % 3 == 0) => {
+                    let key = NodeIdx(edges.to(e as usize));
+                    (Some(graph.node_type(key)) == graph.meta.node_type_ids.string)
+                        .then(|| graph.node_name(key).to_string())
+                }
+                _ => None,
+            })
+            .collect(),
+        None => graph
+            .edges_of(node)
+            .filter(|&e| Some(edges.edge_type(e as usize)) == graph.meta.edge_type_ids.property)
+            .map(|e| {
+                graph
+                    .strings
+                    .get_or_empty(edges.name(e as usize))
+                    .to_string()
+            })
+            .filter(|name| name != "__proto__")
+            .collect(),
+    };
+    names.sort_unstable();
+    names.dedup();
+    Some(names)
+}
+
+/// A plain object group's name: `Object {id, next, value}`.
+fn shape_name(names: &[String]) -> String {
+    let mut shown: Vec<&str> = names
+        .iter()
+        .take(SHAPE_NAMES_SHOWN)
+        .map(String::as_str)
+        .collect();
+    if names.len() > SHAPE_NAMES_SHOWN {
+        shown.push("…");
+    }
+    format!("Object {{{}}}", shown.join(", "))
+}
+
+/// The user class of an object a leaked object holds directly (a property or element whose
+/// constructor is defined in the program, not in Node), for a headline such as
+/// `Object {conn, id} holding Connection`.
+fn held_user_class(graph: &HeapGraph, node: NodeIdx) -> Option<String> {
+    let ids = graph.meta.edge_type_ids;
+    let edges = graph.edge_columns();
+    graph
+        .edges_of(node)
+        .filter(|&e| {
+            let t = Some(edges.edge_type(e as usize));
+            t == ids.property || t == ids.element
+        })
+        .map(|e| NodeIdx(edges.to(e as usize)))
+        .filter(|&to| Some(graph.node_type(to)) == graph.meta.node_type_ids.object)
+        .find(|&to| {
+            graph.node_name(to) != "Object"
+                && node_location(graph, to).is_some_and(|l| !l.script_name.starts_with("node:"))
+        })
+        .map(|to| graph.class_name(to).into_owned())
+}
+
+/// Whether a node is a string of any kind (flat, concatenated, sliced).
+fn is_string(graph: &HeapGraph, node: NodeIdx) -> bool {
+    let ids = graph.meta.node_type_ids;
+    let t = Some(graph.node_type(node));
+    t == ids.string || t == ids.concatenated_string || t == ids.sliced_string
+}
+
+/// A group's name: the class, a plain object's shape, or "string" for strings of every kind.
+fn group_name(graph: &HeapGraph, node: NodeIdx) -> String {
+    if is_string(graph, node) {
+        return "string".into();
+    }
+    match plain_object_shape(graph, node) {
+        Some(names) => shape_name(&names),
+        None => graph.class_name(node).into_owned(),
+    }
 }
 
 fn group_key(graph: &HeapGraph, node: NodeIdx) -> GroupKey {
-    let node_type = graph.node_type(node);
-    let name = graph.nodes.name[node.index()];
-    match graph.raw_location(node) {
-        Some(loc) if Some(node_type) == graph.meta.node_type_ids.closure => GroupKey {
-            node_type,
-            name,
-            script_id: loc.script_id,
-            line: loc.line,
-            column: loc.column,
-        },
-        _ => GroupKey {
-            node_type,
-            name,
-            script_id: u32::MAX,
-            line: 0,
-            column: 0,
-        },
+    // Strings of every kind are one group.
+    let node_type = match graph.meta.node_type_ids.string {
+        Some(string) if is_string(graph, node) => string,
+        _ => graph.node_type(node),
+    };
+    // Bound functions group by the function they call.
+    let bound = graph.bound_target(node);
+    let function = bound.unwrap_or(node);
+    // Objects group by class and closures by function; strings (whose name is their text)
+    // and the other kinds by kind alone.
+    let ids = graph.meta.node_type_ids;
+    let t = Some(node_type);
+    let name = if t == ids.object || t == ids.native || t == ids.closure {
+        graph.nodes.name[function.index()]
+    } else {
+        u32::MAX
+    };
+    let key = |script_id, line, column| GroupKey {
+        node_type,
+        name,
+        script_id,
+        line,
+        column,
+        bound: bound.is_some(),
+        shape: plain_object_map(graph, node).map_or(0, |map| map.0 + 1),
+    };
+    match graph.raw_location(function) {
+        Some(loc) if Some(node_type) == graph.meta.node_type_ids.closure => {
+            key(loc.script_id, loc.line, loc.column)
+        }
+        _ => key(u32::MAX, 0, 0),
     }
 }
 
@@ -369,6 +521,7 @@ struct Rank {
 
 #[derive(Debug, Default)]
 struct Acc {
+    key: GroupKey,
     count: u64,
     self_size: u64,
     retained_size: u64,
@@ -376,80 +529,199 @@ struct Acc {
     representative: Option<(Rank, NodeIdx)>,
     /// A member with an allocation trace, if any.
     traced: Option<NodeIdx>,
+    /// How many members each holder class (their immediate dominator's) holds.
+    holders: Vec<((u8, u32), u64)>,
+    /// How many members each other group's objects own.
+    owners: Vec<(usize, u64)>,
 }
 
-// `Leaked` state bits: the node leaked; `dominated_by_leak` knows its answer; the answer is yes.
-const LEAKED: u8 = 1;
-const KNOWN: u8 = 2;
-const UNDER_LEAK: u8 = 4;
+/// Owner answers: not asked yet, and no owner; otherwise the owner's node index, with
+/// `HELD_EXCLUSIVELY` set when it owns through its group's exclusive hold rather than dominance.
+const UNKNOWN: u32 = u32::MAX - 1;
+const NO_OWNER: u32 = u32::MAX;
+const HELD_EXCLUSIVELY: u32 = 1 << 31;
 
-/// The leaked nodes of the final snapshot, one byte per node, which also remembers which nodes
-/// a leaked object dominates.
+/// Who owns a leaked object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Owner {
+    node: NodeIdx,
+    /// Whether `node` dominates it (else its group holds it exclusively, together): only then
+    /// does the owner's retained size already count it.
+    dominates: bool,
+}
+
+/// The leaked nodes of the final snapshot, and for any node the nearest leaked object above it
+/// in the dominator tree (its owner), remembered along the way so all questions together walk
+/// every node at most once.
 struct Leaked {
-    state: Vec<u8>,
+    is_leaked: Vec<bool>,
     /// The leaked nodes, in node order.
     nodes: Vec<NodeIdx>,
+    owner: Vec<u32>,
     chain: Vec<u32>,
 }
 
 impl Leaked {
     /// `nodes` in node order.
     fn new(node_count: usize, nodes: Vec<NodeIdx>) -> Leaked {
-        let mut state = vec![0; node_count];
+        let mut is_leaked = vec![false; node_count];
         for n in &nodes {
-            if let Some(s) = state.get_mut(n.index()) {
-                *s |= LEAKED;
+            if let Some(s) = is_leaked.get_mut(n.index()) {
+                *s = true;
             }
         }
         Leaked {
-            state,
+            is_leaked,
             nodes,
+            owner: vec![UNKNOWN; node_count],
             chain: Vec::new(),
         }
     }
 
     fn contains(&self, node: NodeIdx) -> bool {
-        self.state
-            .get(node.index())
-            .is_some_and(|s| s & LEAKED != 0)
+        self.is_leaked.get(node.index()).copied().unwrap_or(false)
     }
 
     fn nodes(&self) -> impl Iterator<Item = NodeIdx> + '_ {
         self.nodes.iter().copied()
     }
 
-    /// Whether `node` or one of its dominators leaked. Answers are remembered along the way,
-    /// so all questions together walk every node at most once.
-    fn dominated_by_leak(&mut self, dom: &Dominators, node: NodeIdx) -> bool {
-        self.chain.clear();
-        let mut at = node;
-        let answer = loop {
-            let Some(&s) = self.state.get(at.index()) else {
-                break false;
-            };
-            if s & KNOWN != 0 {
-                break s & UNDER_LEAK != 0;
+    /// The group of a leaked node, by its position among the leaked nodes.
+    fn group(&self, node: NodeIdx, member_group: &[usize]) -> Option<usize> {
+        let at = self.nodes.binary_search(&node).ok()?;
+        member_group.get(at).copied()
+    }
+
+    /// A leaked object whose group, together, holds `node` exclusively: every strong retainer
+    /// of `node` is a leaked member of that one group (two closures sharing a context, say).
+    fn exclusive_holder(
+        &self,
+        graph: &HeapGraph,
+        node: NodeIdx,
+        member_group: &[usize],
+    ) -> Option<NodeIdx> {
+        let (first, entries) = graph.retainer_columns();
+        let (start, end) = (*first.get(node.index())?, *first.get(node.index() + 1)?);
+        let mut holder: Option<(NodeIdx, usize)> = None;
+        for &entry in entries.get(start as usize..end as usize)? {
+            if entry & (RETAINED_WEAKLY | RETAINED_BY_SHORTCUT) != 0 {
+                continue;
             }
-            if s & LEAKED != 0 {
-                break true;
+            let from = NodeIdx(entry & RETAINER_NODE_MASK);
+            let group = self.group(from, member_group)?;
+            match holder {
+                Some((_, g)) if g != group => return None,
+                Some(_) => {}
+                None => holder = Some((from, group)),
+            }
+        }
+        holder.map(|(h, _)| h)
+    }
+
+    /// A leaked object that holds `node`, a string: a string is part of the data of any leaked
+    /// object that holds it (a cache's key that is also the value's `url`), not a leak of its own.
+    fn string_holder(&self, graph: &HeapGraph, node: NodeIdx) -> Option<Owner> {
+        if !is_string(graph, node) {
+            return None;
+        }
+        let (first, entries) = graph.retainer_columns();
+        let (start, end) = (*first.get(node.index())?, *first.get(node.index() + 1)?);
+        entries
+            .get(start as usize..end as usize)?
+            .iter()
+            .filter(|&&entry| entry & (RETAINED_WEAKLY | RETAINED_BY_SHORTCUT) == 0)
+            .map(|&entry| NodeIdx(entry & RETAINER_NODE_MASK))
+            .find(|&from| self.contains(from))
+            .map(|node| Owner {
+                node,
+                dominates: false,
+            })
+    }
+
+    /// The leaked object that owns `node`: the nearest one that strictly dominates it, or whose
+    /// group holds exclusively a node on the way up the dominator tree.
+    fn owner(
+        &mut self,
+        graph: &HeapGraph,
+        dom: &Dominators,
+        node: NodeIdx,
+        member_group: &[usize],
+    ) -> Option<Owner> {
+        let up = dom.idom(node);
+        if up == node {
+            return None;
+        }
+        // Node indices must leave room for the flag bit (2^31 nodes: far past any real heap).
+        let exclusivity = self.owner.len() < HELD_EXCLUSIVELY as usize - 2;
+        self.chain.clear();
+        let mut at = up;
+        let answer = loop {
+            if self.contains(at) {
+                break at.0;
+            }
+            match self.owner.get(at.index()) {
+                None => break NO_OWNER,
+                Some(&known) if known != UNKNOWN => break known,
+                Some(_) => {}
+            }
+            if exclusivity
+                && at != NodeIdx::ROOT
+                && let Some(holder) = self.exclusive_holder(graph, at, member_group)
+            {
+                break holder.0 | HELD_EXCLUSIVELY;
             }
             self.chain.push(at.0);
-            let up = dom.idom(at);
-            if up == at {
-                break false;
+            let next = dom.idom(at);
+            if next == at {
+                break NO_OWNER;
             }
-            at = up;
+            at = next;
         };
-        let mark = KNOWN | if answer { UNDER_LEAK } else { 0 };
         for &c in &self.chain {
-            self.state[c as usize] |= mark;
+            self.owner[c as usize] = answer;
         }
-        answer
+        (answer != NO_OWNER).then_some(Owner {
+            node: NodeIdx(answer & !HELD_EXCLUSIVELY),
+            dominates: answer & HELD_EXCLUSIVELY == 0,
+        })
     }
 }
 
+/// What leak isolation reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeakOptions {
+    /// Groups of fewer objects are neither reported nor folded into (assertNoLeak: the number
+    /// of iterations, since a leak leaves at least one object per iteration).
+    pub min_count: u64,
+}
+
+impl Default for LeakOptions {
+    fn default() -> Self {
+        LeakOptions { min_count: 1 }
+    }
+}
+
+/// The class of a node's immediate dominator: members of one group held the same way share it.
+fn holder_class(graph: &HeapGraph, dom: &Dominators, node: NodeIdx) -> (u8, u32) {
+    let up = dom.idom(node);
+    (graph.node_type(up), graph.nodes.name[up.index()])
+}
+
+/// Holder classes counted per group, a few at most: enough to find the majority.
+const HOLDER_CLASSES: usize = 16;
+
 /// Finds the leaks among `new` objects still alive in `last`.
 pub fn find_leaks(new: &NewObjects, last: &AnalysedSnapshot) -> Result<LeakReport> {
+    find_leaks_with(new, last, &LeakOptions::default())
+}
+
+/// Finds the leaks among `new` objects still alive in `last`, reporting groups of at least
+/// `options.min_count` objects.
+pub fn find_leaks_with(
+    new: &NewObjects,
+    last: &AnalysedSnapshot,
+    options: &LeakOptions,
+) -> Result<LeakReport> {
     let graph = &last.graph;
     let dom = &last.analysis.dominators;
     let leaked_nodes: Vec<NodeIdx> = new
@@ -460,23 +732,61 @@ pub fn find_leaks(new: &NewObjects, last: &AnalysedSnapshot) -> Result<LeakRepor
     let leaked_objects = leaked_nodes.len() as u64;
     let mut leaked = Leaked::new(graph.node_count(), leaked_nodes);
 
-    // A leaked object's retained size counts only when no leaked object above it in the
-    // dominator tree already holds it.
-    let mut groups: HashMap<GroupKey, Acc> = HashMap::new();
-    for i in 0..leaked.nodes.len() {
-        let node = leaked.nodes[i];
-        let v = node.0;
-        let up = dom.idom(node);
-        let inside = up != node && leaked.dominated_by_leak(dom, up);
-        let acc = groups.entry(group_key(graph, node)).or_default();
-        let retained = dom.retained_size(node);
+    // First pass: each leaked object's group.
+    let mut index: HashMap<GroupKey, usize> = HashMap::new();
+    let mut accs: Vec<Acc> = Vec::new();
+    let mut member_group: Vec<usize> = Vec::with_capacity(leaked.nodes.len());
+    for &node in &leaked.nodes {
+        let key = group_key(graph, node);
+        let g = *index.entry(key).or_insert_with(|| {
+            accs.push(Acc {
+                key,
+                ..Acc::default()
+            });
+            accs.len() - 1
+        });
+        let acc = &mut accs[g];
         acc.count += 1;
         acc.self_size += u64::from(graph.self_size(node));
-        if !inside {
-            acc.retained_size += retained;
+        let holder = holder_class(graph, dom, node);
+        if let Some(at) = acc.holders.iter().position(|(h, _)| *h == holder) {
+            acc.holders[at].1 += 1;
+        } else if acc.holders.len() < HOLDER_CLASSES {
+            acc.holders.push((holder, 1));
+        }
+        member_group.push(g);
+    }
+
+    // Second pass: each leaked object's owner (its retained size counts only when no leaked
+    // object already holds it), which groups own which, and representatives from each group's
+    // majority (members held the way most are).
+    for i in 0..leaked.nodes.len() {
+        let node = leaked.nodes[i];
+        let acc_index = member_group[i];
+        let owner = leaked
+            .owner(graph, dom, node, &member_group)
+            .or_else(|| leaked.string_holder(graph, node));
+        if !owner.is_some_and(|o| o.dominates) {
+            accs[acc_index].retained_size += dom.retained_size(node);
+        }
+        if let Some(owner_group) = owner.and_then(|o| leaked.group(o.node, &member_group)) {
+            let owners = &mut accs[acc_index].owners;
+            match owners.iter_mut().find(|(o, _)| *o == owner_group) {
+                Some((_, n)) => *n += 1,
+                None => owners.push((owner_group, 1)),
+            }
+        }
+        let acc = &mut accs[acc_index];
+        let majority = acc
+            .holders
+            .iter()
+            .max_by_key(|(h, n)| (*n, Reverse(*h)))
+            .map(|(h, _)| *h);
+        if majority.is_some() && majority != Some(holder_class(graph, dom, node)) {
+            continue;
         }
         let rank = Rank {
-            retained,
+            retained: dom.retained_size(node),
             distance: Reverse(last.analysis.distance(graph, node).unwrap_or(u32::MAX)),
             id: Reverse(graph.node_id(node)),
         };
@@ -487,29 +797,33 @@ pub fn find_leaks(new: &NewObjects, last: &AnalysedSnapshot) -> Result<LeakRepor
             && graph
                 .nodes
                 .trace_node
-                .get(v as usize)
+                .get(node.index())
                 .is_some_and(|&t| t != 0)
         {
             acc.traced = Some(node);
         }
     }
 
+    let fold_into = fold_targets(&accs, options.min_count);
     let mut built: Vec<Built> = Vec::new();
-    for (key, acc) in groups {
+    for (g, acc) in accs.iter().enumerate() {
         let Some((_, rep)) = acc.representative else {
             continue;
         };
-        let trace = last.analysis.retainer_path(graph, rep).unwrap_or_default();
-        // The first leaked object on the way from the root, if it is not the representative.
-        let holder = trace
-            .iter()
-            .map(|s| s.node.index)
-            .find(|&i| leaked.contains(i) && i != rep);
+        if acc.count < options.min_count {
+            continue;
+        }
+        let owner = fold_into[g].map(|o| accs[o].key);
+        let trace = last
+            .analysis
+            .retainer_path_avoiding(graph, rep, &|n| leaked.contains(n))
+            .unwrap_or_default();
         built.push(Built {
-            key,
-            holder: holder.map(|h| group_key(graph, h)),
+            key: acc.key,
+            holder: owner,
             group: LeakGroup {
-                class_name: graph.class_name(rep).into_owned(),
+                class_name: group_name(graph, rep),
+                holds: held_user_class(graph, rep),
                 node_type: graph.node_type_name(rep).to_string(),
                 count: acc.count,
                 self_size: acc.self_size,
@@ -519,6 +833,12 @@ pub fn find_leaks(new: &NewObjects, last: &AnalysedSnapshot) -> Result<LeakRepor
                 location: node_location(graph, rep),
                 also_retains: Vec::new(),
                 allocation: acc.traced.and_then(|t| allocation_stack(graph, t)),
+                function_name: is_closure(graph, rep)
+                    .then(|| graph.function_name(rep).into_owned()),
+                bound_this: graph
+                    .bound_target(rep)
+                    .and(graph.internal_target(rep, "bound_this"))
+                    .map(|this| graph.class_name(this).into_owned()),
             },
         });
     }
@@ -530,15 +850,59 @@ pub fn find_leaks(new: &NewObjects, last: &AnalysedSnapshot) -> Result<LeakRepor
     })
 }
 
+/// Rounds of the fold-target search: enough for chains of owners this deep.
+const FOLD_ROUNDS: usize = 8;
+
+/// For each group, the reported group it folds into: the one whose objects (or the objects of
+/// groups folded into it) own most of this group's, by dominance or exclusive holding. Never
+/// one that is not reported (fewer than `min_count` objects), never because a path happens to
+/// pass through it.
+fn fold_targets(accs: &[Acc], min_count: u64) -> Vec<Option<usize>> {
+    let mut root: Vec<usize> = (0..accs.len()).collect();
+    for _ in 0..FOLD_ROUNDS {
+        let mut changed = false;
+        for (g, acc) in accs.iter().enumerate() {
+            let mut by_root: Vec<(usize, u64)> = Vec::new();
+            for &(o, n) in &acc.owners {
+                let r = root[o];
+                if r == g || accs[r].count < min_count {
+                    continue;
+                }
+                match by_root.iter_mut().find(|(x, _)| *x == r) {
+                    Some((_, m)) => *m += n,
+                    None => by_root.push((r, n)),
+                }
+            }
+            let best = by_root
+                .into_iter()
+                .max_by_key(|&(r, n)| (n, Reverse(r)))
+                .filter(|&(_, n)| 2 * n > acc.count)
+                .map_or(g, |(r, _)| r);
+            // Only a group that is not itself folded into `g` can take it (no cycles).
+            if best != root[g] && root[best] != g {
+                root[g] = best;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    root.iter()
+        .enumerate()
+        .map(|(g, &r)| (r != g).then_some(r))
+        .collect()
+}
+
 struct Built {
     key: GroupKey,
-    /// The group of the first other leaked object on the representative's path, if any.
+    /// The group whose objects own most of this group's, if any.
     holder: Option<GroupKey>,
     group: LeakGroup,
 }
 
-/// Folds every group whose representative is reached through another leaked object into the
-/// group of that object, so one root cause is reported once.
+/// Folds every group owned by another group's objects into that group, so one root cause is
+/// reported once.
 fn fold_held_groups(built: Vec<Built>) -> Vec<LeakGroup> {
     let index: HashMap<GroupKey, usize> =
         built.iter().enumerate().map(|(i, b)| (b.key, i)).collect();
@@ -568,9 +932,7 @@ fn fold_held_groups(built: Vec<Built>) -> Vec<LeakGroup> {
         match out[root].as_mut() {
             Some(into) => {
                 into.retained_size += folded.retained_size;
-                let function_name = (folded.node_type == "closure")
-                    .then(|| folded.trace.last().map(|s| s.node.name.clone()))
-                    .flatten();
+                let function_name = folded.function_name;
                 into.also_retains.push(FoldedGroup {
                     class_name: folded.class_name,
                     node_type: folded.node_type,
@@ -591,10 +953,13 @@ fn fold_held_groups(built: Vec<Built>) -> Vec<LeakGroup> {
                 .then_with(|| a.class_name.cmp(&b.class_name))
         });
     }
+    // Ties broken by name and representative, so equal groups come out in one order.
     leaks.sort_by(|a, b| {
         b.retained_size
             .cmp(&a.retained_size)
             .then(b.count.cmp(&a.count))
+            .then_with(|| a.class_name.cmp(&b.class_name))
+            .then(a.representative_id.cmp(&b.representative_id))
     });
     leaks
 }

@@ -38,7 +38,10 @@ pub use error::{Result, SnapshotError};
 pub use files::{diff_files, find_leaks_in_files, find_leaks_with_class_diff};
 pub use graph::{EdgeIdx, EdgeName, HeapGraph};
 pub use id_scan::BaselineIds;
-pub use leaks::{FoldedGroup, GrowingCollection, LeakGroup, LeakReport, NewObjects, find_leaks};
+pub use leaks::{
+    FoldedGroup, GrowingCollection, LeakGroup, LeakOptions, LeakReport, NewObjects, find_leaks,
+    find_leaks_with,
+};
 pub use markers::marked_objects;
 pub use meta::SnapshotMeta;
 pub use nodes::{LightSnapshot, NodeIdx, NodeTable, NodeView, class_name};
@@ -48,7 +51,7 @@ pub use parser::{
 };
 pub use paths::{
     Distances, EdgeLabel, Location, PathRules, PathStep, StepEdge, StepNode, node_location,
-    retainer_path,
+    retainer_path, retainer_path_with,
 };
 pub use raw::{NodeLayout, RawSnapshot, TraceTreeNode};
 pub use retained::RetainedSizes;

@@ -233,6 +233,48 @@ pub struct PathStep {
     pub edge: Option<StepEdge>,
     pub node: StepNode,
     pub location: Option<Location>,
+    /// How many times this hop repeats in a row (a linked list's `next`, a chain of promise
+    /// reactions): the run is shown as its first step, `× repeat`. 1 for a single hop.
+    pub repeat: u32,
+}
+
+/// Runs this long of the same hop (edge name and type, node type and class) are collapsed.
+const MIN_RUN: usize = 3;
+
+/// Collapses runs of the same hop into their first step with a `repeat` count, so a path
+/// through a list of 70 nodes reads as one line, not 70.
+pub fn collapse_runs(steps: Vec<PathStep>) -> Vec<PathStep> {
+    let same = |a: &PathStep, b: &PathStep| {
+        a.edge.as_ref().map(|e| (&e.name, &e.edge_type))
+            == b.edge.as_ref().map(|e| (&e.name, &e.edge_type))
+            && a.node.node_type == b.node.node_type
+            && a.node.class_name == b.node.class_name
+    };
+    let mut out: Vec<PathStep> = Vec::with_capacity(steps.len());
+    let mut run = 0usize;
+    for step in steps {
+        if let Some(last) = out.last()
+            && same(last, &step)
+        {
+            run += 1;
+            out.push(step);
+            continue;
+        }
+        fold_run(&mut out, run);
+        run = 1;
+        out.push(step);
+    }
+    fold_run(&mut out, run);
+    out
+}
+
+/// Replaces the last `run` steps of `out` with the first of them, counted.
+fn fold_run(out: &mut Vec<PathStep>, run: usize) {
+    if run >= MIN_RUN {
+        let first = out.len() - run;
+        out.truncate(first + 1);
+        out[first].repeat = run as u32;
+    }
 }
 
 /// Lower is better: user-level edges first, then their sources' kinds.
@@ -274,23 +316,52 @@ pub fn retainer_path(
     dominators: Option<&Dominators>,
     target: NodeIdx,
 ) -> Option<Vec<PathStep>> {
+    retainer_path_with(graph, rules, distances, dominators, target, None)
+}
+
+/// The shortest path from the root to `target`; with `avoid`, a step from a node that is not
+/// avoided takes a retainer that is not avoided either, when one nearer the root exists (the
+/// path may then be longer than the shortest).
+pub fn retainer_path_with(
+    graph: &HeapGraph,
+    rules: &PathRules,
+    distances: &Distances,
+    dominators: Option<&Dominators>,
+    target: NodeIdx,
+    avoid: Option<&dyn Fn(NodeIdx) -> bool>,
+) -> Option<Vec<PathStep>> {
     let mut d = distances.get(target)?;
     let mut hops: Vec<(u32, NodeIdx)> = Vec::new();
     let mut node = target;
     while d > 0 {
         // The deferred "(GC roots)" hangs directly under the root whatever its distance says.
         let deferred = distances.is_deferred(node);
-        let (edge, from) = graph
-            .retainers_of(node)
-            .filter(|&(e, from)| {
-                let step_ok = if deferred {
-                    from == NodeIdx::ROOT
-                } else {
-                    distances.get(from) == Some(d - 1)
-                };
-                step_ok && rules.allows(graph, from.0, e.0, node.0)
-            })
-            .min_by_key(|&(e, from)| (preference(graph, from.0, e.0), e.0))?;
+        let allowed = |&(e, from): &(EdgeIdx, NodeIdx)| rules.allows(graph, from.0, e.0, node.0);
+        let detour = avoid
+            .filter(|avoid| !deferred && node != target && !avoid(node))
+            .and_then(|avoid| {
+                graph
+                    .retainers_of(node)
+                    .filter(|&(_, from)| !avoid(from) && distances.get(from).is_some_and(|f| f < d))
+                    .filter(allowed)
+                    .min_by_key(|&(e, from)| {
+                        (distances.get(from), preference(graph, from.0, e.0), e.0)
+                    })
+            });
+        let (edge, from) = match detour {
+            Some(step) => step,
+            None => graph
+                .retainers_of(node)
+                .filter(|&(_, from)| {
+                    if deferred {
+                        from == NodeIdx::ROOT
+                    } else {
+                        distances.get(from) == Some(d - 1)
+                    }
+                })
+                .filter(allowed)
+                .min_by_key(|&(e, from)| (preference(graph, from.0, e.0), e.0))?,
+        };
         hops.push((edge.0, node));
         node = from;
         d = distances.get(from)?;
@@ -300,7 +371,7 @@ pub fn retainer_path(
     for &(edge, node) in hops.iter().rev() {
         steps.push(make_step(graph, dominators, Some(EdgeIdx(edge)), node));
     }
-    Some(steps)
+    Some(collapse_runs(steps))
 }
 
 fn make_step(
@@ -322,12 +393,24 @@ fn make_step(
             index: node,
             id: graph.node_id(node),
             node_type: graph.node_type_name(node).to_string(),
-            name: graph.node_name(node).to_string(),
-            class_name: graph.class_name(node).into_owned(),
+            name: graph.function_name(node).into_owned(),
+            class_name: step_class_name(graph, node),
             self_size: graph.self_size(node),
             retained_size: dominators.map(|d| d.retained_size(node)),
         },
         location: node_location(graph, node),
+        repeat: 1,
+    }
+}
+
+/// The class a path step shows: synthetic roots by their own names ("(GC roots)",
+/// "(Stack roots)", "(Global handles)"…), so a reader can tell a stack root from a handle.
+fn step_class_name(graph: &HeapGraph, node: NodeIdx) -> String {
+    let name = graph.node_name(node);
+    if Some(graph.node_type(node)) == graph.meta.node_type_ids.synthetic && !name.is_empty() {
+        name.to_string()
+    } else {
+        graph.class_name(node).into_owned()
     }
 }
 
@@ -336,7 +419,12 @@ fn make_step(
 /// closure → SharedFunctionInfo → Script chain, else from any closure of
 /// the same script, else it is "script #<id>".
 pub fn node_location(graph: &HeapGraph, node: NodeIdx) -> Option<Location> {
-    let raw = graph.raw_location(node)?;
+    let Some(raw) = graph.raw_location(node) else {
+        // A bound function is where its target is defined.
+        return graph
+            .bound_target(node)
+            .and_then(|target| node_location(graph, target));
+    };
     let script_name = graph
         .closure_script_name(node)
         .or_else(|| graph.script_name(raw.script_id).map(str::to_string))

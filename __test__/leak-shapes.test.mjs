@@ -1,0 +1,56 @@
+// One leaked thing per iteration, of every common shape, under assertNoLeak at 5, 20 and 100
+// iterations: each is reported as one group with exactly that many objects, named the way a
+// developer knows it; each clean twin passes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertNoLeak, LeakError } from '../index.js';
+
+class Connection {
+  constructor(i) {
+    this.i = i;
+  }
+  handleClose() {
+    return this.i;
+  }
+}
+
+// [name pattern of the group, () => [leaky, clean]]: fresh state for every run.
+const SHAPES = {
+  'small object': [/^Object \{id\}$/, () => { const keep = []; return [(i) => void keep.push({ id: i }), (i) => ({ id: i }).id]; }],
+  'Map entry': [/^Object \{i\}$/, () => { const m = new Map(); return [(i) => void m.set(`k${i}`, { i }), (i) => void m.set(`k${i % 3}`, { i })]; }],
+  'Set entry': [/^Object \{i\}$/, () => { const s = new Set(); return [(i) => void s.add({ i }), (i) => { const o = { i }; s.add(o); s.delete(o); }]; }],
+  closure: [/^\(closure\)$/, () => { const keep = []; return [(i) => void keep.push(() => i), (i) => (() => i)()]; }],
+  'bound function': [/^bound handleClose$/, () => {
+    const keep = [];
+    return [(i) => { const c = new Connection(i); keep.push(c.handleClose.bind(c)); }, (i) => { const c = new Connection(i); return c.handleClose.bind(c)(); }];
+  }],
+  string: [/^string$/, () => { const keep = []; return [(i) => void keep.push(`request ${i} of ${keep.length}`), (i) => `request ${i}`.length]; }],
+  Buffer: [/^Buffer$/, () => { const keep = []; return [(i) => void keep.push(Buffer.alloc(64, i)), (i) => Buffer.alloc(64, i).length]; }],
+  Promise: [/^Promise$/, () => { const keep = []; return [(i) => void keep.push(new Promise(() => {})), (i) => Promise.resolve(i)]; }],
+  Timeout: [/^Timeout$/, () => {
+    const timers = [];
+    const leak = (i) => void setInterval(() => i, 1e7).unref();
+    const clean = (i) => clearInterval(setInterval(() => i, 1e7));
+    return [leak, clean, timers];
+  }],
+};
+
+for (const [shape, [pattern, make]] of Object.entries(SHAPES)) {
+  for (const iterations of [5, 20, 100]) {
+    test(`${shape} × ${iterations}: found with the right count, its clean twin passes`, async () => {
+      const [leaky, clean] = make();
+      const err = await assertNoLeak(leaky, { iterations }).then(
+        () => assert.fail(`${shape}: one per iteration was not reported`),
+        (e) => e,
+      );
+      assert.ok(err instanceof LeakError, err.message);
+      const groups = err.report.leaks.map((g) => `${g.count} × ${g.functionName !== undefined && g.type === 'closure' ? g.functionName || '(closure)' : g.name}`);
+      assert.equal(err.report.leaks.length, 1, `one group: ${groups}`);
+      const [group] = err.report.leaks;
+      assert.equal(group.count, iterations, groups.join(', '));
+      const name = group.type === 'closure' ? group.functionName || '(closure)' : group.name;
+      assert.match(name, pattern, groups.join(', '));
+      await assertNoLeak(clean, { iterations });
+    });
+  }
+}
