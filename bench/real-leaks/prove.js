@@ -27,7 +27,8 @@ async function settledHeap() {
   return used;
 }
 
-// Instances per class (objects by constructor, closures by function name) in a heap snapshot.
+// Instances per class in a heap snapshot: objects by constructor, closures by function name,
+// everything else (strings, arrays, code, ...) by type.
 function classCounts() {
   const file = path.join(os.tmpdir(), `real-leaks-prove-${process.pid}.heapsnapshot`);
   v8.writeHeapSnapshot(file);
@@ -39,8 +40,8 @@ function classCounts() {
     const counts = new Map();
     for (let i = 0; i < nodes.length; i += fields.length) {
       const type = types[nodes[i + typeAt]];
-      if (type !== 'object' && type !== 'closure') continue;
-      const key = `${strings[nodes[i + nameAt]] || '(anonymous)'}${type === 'closure' ? '()' : ''}`;
+      const name = strings[nodes[i + nameAt]] || '(anonymous)';
+      const key = type === 'object' ? name : type === 'closure' ? `${name}()` : `(${type})`;
       counts.set(key, (counts.get(key) || 0) + 1);
     }
     return counts;
