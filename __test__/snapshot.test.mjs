@@ -157,3 +157,21 @@ test('bad input gets a SnapshotError naming the file and the byte offset, never 
     (e) => e instanceof SnapshotError && /byte \d+/.test(e.message),
   );
 });
+
+test('summary breaks closures down by function, with name and location', async () => {
+  // Two functions' closures, 300 and 200 of them, held by a global of this process.
+  const make = (i) => function onTick() { return i; };
+  const other = (i) => () => i + 1;
+  globalThis.closureRows = [...Array.from({ length: 300 }, (_, i) => make(i)), ...Array.from({ length: 200 }, (_, i) => other(i))];
+  const snap = await captureSnapshot();
+  delete globalThis.closureRows;
+  const rows = snap.summary().filter((r) => r.type === 'closure');
+  assert.ok(rows.every((r) => r.name === '(closure)' && typeof r.functionName === 'string'), 'every closure row names its function');
+  const onTick = rows.find((r) => r.functionName === 'onTick' && r.location?.script.endsWith('snapshot.test.mjs'));
+  assert.ok(onTick, rows.slice(0, 10).map((r) => r.functionName).join(', '));
+  assert.ok(onTick.count >= 300, `${onTick.count} onTick closures`);
+  const arrow = rows.find((r) => r.functionName === '' && r.location?.script.endsWith('snapshot.test.mjs') && r.count >= 200);
+  assert.ok(arrow, 'the anonymous arrow has a row of its own');
+  assert.notEqual(arrow.location.line, onTick.location.line);
+  snap.dispose();
+});

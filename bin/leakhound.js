@@ -150,8 +150,15 @@ async function summary(args, paint) {
     { title: 'Self', text: (r) => bytes(r.selfSize) },
     { title: 'Count', text: (r) => count(r.count) },
     { title: 'Type', text: (r) => r.type, left: true },
-    { title: 'Class', text: (r) => r.name, left: true },
+    { title: 'Class', text: summaryClass, left: true },
   ])}`;
+}
+
+/** A summary row's class: closures by function, `onConfig() app.js:44:39`. */
+function summaryClass(r) {
+  if (r.functionName === undefined) return r.name;
+  const at = r.location ? ` ${r.location.script}:${r.location.line}:${r.location.column}` : '';
+  return `${r.functionName || '(anonymous)'}()${at}`;
 }
 
 async function diff(args, paint) {

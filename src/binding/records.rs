@@ -21,6 +21,11 @@ pub struct ClassSummaryRecord {
     pub count: f64,
     pub self_size: f64,
     pub retained_size: f64,
+    /// Closure rows: the function's name and where it is defined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<LocationRecord>,
 }
 
 impl From<ClassSummary> for ClassSummaryRecord {
@@ -31,6 +36,8 @@ impl From<ClassSummary> for ClassSummaryRecord {
             count: c.count as f64,
             self_size: c.self_size as f64,
             retained_size: c.retained_size as f64,
+            function_name: c.function_name,
+            location: c.location.map(location_record),
         }
     }
 }

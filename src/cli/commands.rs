@@ -51,7 +51,7 @@ pub fn summary(args: &Args, paint: Paint, file: &str) -> Output {
         Column::right("Self", |r| bytes(r.self_size)),
         Column::right("Count", |r| count(r.count)),
         Column::left("Type", |r| r.node_type.clone()),
-        Column::left("Class", |r| r.name.clone()),
+        Column::left("Class", summary_class),
     ];
     Ok(format!(
         "{}\n{}",
@@ -135,4 +135,18 @@ pub fn find_leaks(
     let top = args.top.unwrap_or(10);
     let text = leak_report_text(&report, paint, top, &OwnCode::at(root));
     Ok(format!("{}\n\n{text}", paint.bold(&head)))
+}
+
+/// A summary row's class: closures by function, `onConfig() app.js:44:39`.
+fn summary_class(r: &ClassSummaryRecord) -> String {
+    match &r.function_name {
+        Some(name) => {
+            let name = if name.is_empty() { "(anonymous)" } else { name };
+            let at = r.location.as_ref().map_or(String::new(), |l| {
+                format!(" {}:{}:{}", l.script, l.line, l.column)
+            });
+            format!("{name}(){at}")
+        }
+        None => r.name.clone(),
+    }
 }

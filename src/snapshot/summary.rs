@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::dominators::Dominators;
 use super::graph::HeapGraph;
 use super::nodes::{NodeIdx, class_name};
+use super::paths::{Location, node_location};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassSummary {
@@ -15,6 +16,9 @@ pub struct ClassSummary {
     pub count: u64,
     pub self_size: u64,
     pub retained_size: u64,
+    /// Closures are summarised per function: its name and where it is defined.
+    pub function_name: Option<String>,
+    pub location: Option<Location>,
 }
 
 const NO_CLASS: u32 = u32::MAX;
@@ -27,6 +31,8 @@ const LEAVING: u32 = 1 << 31;
 struct ClassIndex {
     by_object_name: Vec<u32>,
     by_native_name: HashMap<u32, u32>,
+    /// Closures by function: name and source position (script id, line, column).
+    by_function: HashMap<(u32, u32, u32, u32), u32>,
     by_type: Vec<u32>,
 }
 
@@ -35,6 +41,7 @@ impl ClassIndex {
         ClassIndex {
             by_object_name: vec![NO_CLASS; graph.strings.len()],
             by_native_name: HashMap::new(),
+            by_function: HashMap::new(),
             by_type: vec![NO_CLASS; graph.meta.node_types.len()],
         }
     }
@@ -56,6 +63,15 @@ impl ClassIndex {
             self.by_object_name.get_mut(name as usize)
         } else if Some(t) == ids.native {
             Some(self.by_native_name.entry(name).or_insert(NO_CLASS))
+        } else if Some(t) == ids.closure {
+            let at = graph
+                .raw_location(NodeIdx(i as u32))
+                .map_or((u32::MAX, 0, 0), |l| (l.script_id, l.line, l.column));
+            Some(
+                self.by_function
+                    .entry((name, at.0, at.1, at.2))
+                    .or_insert(NO_CLASS),
+            )
         } else {
             self.by_type.get_mut(t as usize)
         }
@@ -81,12 +97,16 @@ pub fn class_summary(
         };
         if *slot == NO_CLASS {
             let (t, name) = (nodes.node_type[i], nodes.name[i]);
+            let node = NodeIdx(i as u32);
+            let closure = Some(t) == meta.node_type_ids.closure;
             classes.push(ClassSummary {
                 node_type: meta.node_type_name(t).to_string(),
                 class_name: class_name(meta, &graph.strings, t, name).into_owned(),
                 count: 0,
                 self_size: 0,
                 retained_size: 0,
+                function_name: closure.then(|| graph.function_name(node).into_owned()),
+                location: closure.then(|| node_location(graph, node)).flatten(),
             });
             *slot = (classes.len() - 1) as u32;
         }
@@ -127,6 +147,12 @@ pub fn class_summary(
             .cmp(&a.retained_size)
             .then(b.self_size.cmp(&a.self_size))
             .then_with(|| a.class_name.cmp(&b.class_name))
+            .then_with(|| a.function_name.cmp(&b.function_name))
+            .then_with(|| {
+                let at =
+                    |c: &ClassSummary| c.location.as_ref().map(|l| (l.script_id, l.line, l.column));
+                at(a).cmp(&at(b))
+            })
     });
     if let Some(top) = top {
         classes.truncate(top);
