@@ -215,9 +215,12 @@ pub struct LeakGroupRecord {
     /// Bound functions: the class of the object they are bound to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bound_this: Option<String>,
-    /// A user class the group's objects hold directly.
+    /// A user class the group's objects keep alive, and the edge names from the representative
+    /// to it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holds: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holds_via: Option<Vec<String>>,
 }
 
 #[napi(object)]
@@ -303,7 +306,8 @@ pub(crate) fn leak_report_record(
                 }),
                 function_name: g.function_name,
                 bound_this: g.bound_this,
-                holds: g.holds,
+                holds: g.holds.as_ref().map(|(class, _)| class.clone()),
+                holds_via: g.holds.map(|(_, via)| via),
             })
             .collect(),
     }

@@ -153,10 +153,14 @@ fn group_text(i: usize, g: &LeakGroupRecord, paint: Paint, own_code: &OwnCode) -
             .map_or(String::new(), |this| format!(" of {this}"));
         format!("{}() closures{of}", or_anonymous(function))
     } else {
-        match &g.holds {
-            Some(class) => format!("{} holding {class}", g.name),
-            None => g.name.clone(),
+        g.name.clone()
+    };
+    let name = match (&g.holds, &g.holds_via) {
+        (Some(class), Some(via)) if via.len() > 1 => {
+            format!("{name} holding {class} (via {})", via.join("."))
         }
+        (Some(class), _) => format!("{name} holding {class}"),
+        _ => name,
     };
     let name = printable(&name);
     let head = paint.bold(&format!("#{} {} × {name}", i + 1, count(g.count)));

@@ -51,8 +51,9 @@ pub struct LeakGroup {
     /// For bound functions: the class of the object they are bound to, the one whose method
     /// leaks.
     pub bound_this: Option<String>,
-    /// A user class the representative holds directly, for the headline.
-    pub holds: Option<String>,
+    /// The nearest instance of a user class the representative keeps alive, and the edges
+    /// from it there, for the headline.
+    pub holds: Option<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -437,25 +438,86 @@ fn shape_name(names: &[String]) -> String {
     format!("Object {{{}}}", shown.join(", "))
 }
 
-/// The user class of an object a leaked object holds directly (a property or element whose
-/// constructor is defined in the program, not in Node), for a headline such as
-/// `Object {conn, id} holding Connection`.
-fn held_user_class(graph: &HeapGraph, node: NodeIdx) -> Option<String> {
-    let ids = graph.meta.edge_type_ids;
+/// Hops searched from a group's representative for a user class it holds.
+const HOLDS_DEPTH: usize = 4;
+/// Nodes looked at in that search, at most.
+const HOLDS_VISITS: usize = 256;
+
+/// Whether `node` is an instance of a class the program (or a package) defines: its
+/// constructor's source is not Node's own.
+fn is_user_class(graph: &HeapGraph, node: NodeIdx) -> bool {
+    Some(graph.node_type(node)) == graph.meta.node_type_ids.object
+        && graph.node_name(node) != "Object"
+        && node_location(graph, node).is_some_and(|l| !l.script_name.starts_with("node:"))
+}
+
+/// The nearest instance of a user class that a leaked object keeps alive (it dominates it),
+/// and the edge names leading there: for headlines such as `40 × Timeout holding
+/// RedirectableRequest (via _onTimeout.context.self)`. A bound function is searched from the
+/// object it is bound to, which its headline names already.
+fn held_user_class(
+    graph: &HeapGraph,
+    dom: &Dominators,
+    rep: NodeIdx,
+) -> Option<(String, Vec<String>)> {
+    let start = graph
+        .internal_target(rep, "bound_this")
+        .filter(|_| graph.bound_target(rep).is_some());
     let edges = graph.edge_columns();
-    graph
-        .edges_of(node)
-        .filter(|&e| {
-            let t = Some(edges.edge_type(e as usize));
-            t == ids.property || t == ids.element
-        })
-        .map(|e| NodeIdx(edges.to(e as usize)))
-        .filter(|&to| Some(graph.node_type(to)) == graph.meta.node_type_ids.object)
-        .find(|&to| {
-            graph.node_name(to) != "Object"
-                && node_location(graph, to).is_some_and(|l| !l.script_name.starts_with("node:"))
-        })
-        .map(|to| graph.class_name(to).into_owned())
+    let ids = graph.meta.edge_type_ids;
+    let dominated = |node: NodeIdx| {
+        let mut at = node;
+        for _ in 0..HOLDS_DEPTH * 2 {
+            let up = dom.idom(at);
+            if up == rep || Some(up) == start {
+                return true;
+            }
+            if up == at {
+                return false;
+            }
+            at = up;
+        }
+        false
+    };
+    let mut frontier: Vec<(NodeIdx, Vec<String>)> = vec![(start.unwrap_or(rep), Vec::new())];
+    let mut visits = 0;
+    for _ in 0..HOLDS_DEPTH {
+        let mut next = Vec::new();
+        for (node, via) in frontier {
+            for e in graph.edges_of(node) {
+                let t = Some(edges.edge_type(e as usize));
+                if t == ids.weak || t == ids.shortcut || t == ids.hidden {
+                    continue;
+                }
+                let to = NodeIdx(edges.to(e as usize));
+                let name = match graph.edge_name(EdgeIdx(e)) {
+                    EdgeName::Name(n) => n.to_string(),
+                    EdgeName::Index(i) => format!("[{i}]"),
+                };
+                if matches!(
+                    name.as_str(),
+                    "map" | "__proto__" | "prototype" | "constructor"
+                ) {
+                    continue;
+                }
+                visits += 1;
+                if visits > HOLDS_VISITS {
+                    return None;
+                }
+                if !dominated(to) {
+                    continue;
+                }
+                let mut path = via.clone();
+                path.push(name);
+                if is_user_class(graph, to) {
+                    return Some((graph.class_name(to).into_owned(), path));
+                }
+                next.push((to, path));
+            }
+        }
+        frontier = next;
+    }
+    None
 }
 
 /// Whether a node is a string of any kind (flat, concatenated, sliced).
@@ -529,8 +591,10 @@ struct Acc {
     representative: Option<(Rank, NodeIdx)>,
     /// A member with an allocation trace, if any.
     traced: Option<NodeIdx>,
-    /// How many members each holder class (their immediate dominator's) holds.
+    /// How many of the group's roots (members not held by the group itself) each holder class
+    /// (their immediate dominator's) holds.
     holders: Vec<((u8, u32), u64)>,
+    roots: u64,
     /// How many members each other group's objects own.
     owners: Vec<(usize, u64)>,
 }
@@ -748,18 +812,12 @@ pub fn find_leaks_with(
         let acc = &mut accs[g];
         acc.count += 1;
         acc.self_size += u64::from(graph.self_size(node));
-        let holder = holder_class(graph, dom, node);
-        if let Some(at) = acc.holders.iter().position(|(h, _)| *h == holder) {
-            acc.holders[at].1 += 1;
-        } else if acc.holders.len() < HOLDER_CLASSES {
-            acc.holders.push((holder, 1));
-        }
         member_group.push(g);
     }
 
     // Second pass: each leaked object's owner (its retained size counts only when no leaked
-    // object already holds it), which groups own which, and representatives from each group's
-    // majority (members held the way most are).
+    // object already holds it), which groups own which, and how each group's roots are held.
+    let mut member_root: Vec<bool> = Vec::with_capacity(leaked.nodes.len());
     for i in 0..leaked.nodes.len() {
         let node = leaked.nodes[i];
         let acc_index = member_group[i];
@@ -769,19 +827,44 @@ pub fn find_leaks_with(
         if !owner.is_some_and(|o| o.dominates) {
             accs[acc_index].retained_size += dom.retained_size(node);
         }
-        if let Some(owner_group) = owner.and_then(|o| leaked.group(o.node, &member_group)) {
+        let owner_group = owner.and_then(|o| leaked.group(o.node, &member_group));
+        if let Some(owner_group) = owner_group {
             let owners = &mut accs[acc_index].owners;
             match owners.iter_mut().find(|(o, _)| *o == owner_group) {
                 Some((_, n)) => *n += 1,
                 None => owners.push((owner_group, 1)),
             }
         }
+        // Members held by their own group (a list's later nodes, a timer's own socket timer)
+        // are not what holds the group: representatives come from the others.
+        let root = owner_group != Some(acc_index);
+        member_root.push(root);
         let acc = &mut accs[acc_index];
-        let majority = acc
-            .holders
-            .iter()
-            .max_by_key(|(h, n)| (*n, Reverse(*h)))
-            .map(|(h, _)| *h);
+        if root {
+            acc.roots += 1;
+            let holder = holder_class(graph, dom, node);
+            if let Some(at) = acc.holders.iter().position(|(h, _)| *h == holder) {
+                acc.holders[at].1 += 1;
+            } else if acc.holders.len() < HOLDER_CLASSES {
+                acc.holders.push((holder, 1));
+            }
+        }
+    }
+
+    // Third pass: representatives from each group's majority: roots held the way most are.
+    for (i, &node) in leaked.nodes.iter().enumerate() {
+        let acc = &mut accs[member_group[i]];
+        if acc.roots > 0 && !member_root[i] {
+            continue;
+        }
+        // Without a strict majority (two ways of holding, equally common) every root may
+        // represent the group, and the one retaining the most does.
+        let most = acc.holders.iter().map(|&(_, n)| n).max().unwrap_or(0);
+        let mut leading = acc.holders.iter().filter(|&&(_, n)| n == most);
+        let majority = match (leading.next(), leading.next()) {
+            (Some(&(h, _)), None) => Some(h),
+            _ => None,
+        };
         if majority.is_some() && majority != Some(holder_class(graph, dom, node)) {
             continue;
         }
@@ -823,7 +906,7 @@ pub fn find_leaks_with(
             holder: owner,
             group: LeakGroup {
                 class_name: group_name(graph, rep),
-                holds: held_user_class(graph, rep),
+                holds: held_user_class(graph, dom, rep),
                 node_type: graph.node_type_name(rep).to_string(),
                 count: acc.count,
                 self_size: acc.self_size,
