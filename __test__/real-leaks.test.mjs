@@ -92,6 +92,7 @@ const spec = require(path.join(CASE_DIR, 'case.js'));
 const mod = require(require.resolve(CASE_VERSION, { paths: [CASE_DIR] }));
 const groups = (leaks) => leaks.map((g) => ({
   name: g.name, type: g.type, count: g.count, representativeId: g.representativeId,
+  functionName: g.functionName, holds: g.holds, holdsVia: g.holdsVia,
   trace: g.trace.map((s) => ({ edge: s.edge, name: s.name, type: s.type, id: s.id })),
 }));
 (async () => {
@@ -125,31 +126,35 @@ const groups = (leaks) => leaks.map((g) => ({
 });
 `;
 
-/** The names a group goes by: its class, and for a closure group the function's own name. */
+/**
+ * The names a group's headline gives: its class, a closure group's function, and the user
+ * class its objects keep alive (`40 × Timeout holding RedirectableRequest`).
+ */
 function headlines(group) {
   const names = [group.name];
-  if (group.type === 'closure') {
-    const representative = group.trace.find((s) => s.id === group.representativeId) ?? group.trace.at(-1);
-    if (representative) names.push(representative.name);
-  }
+  if (group.type === 'closure' && group.functionName !== undefined) names.push(group.functionName);
+  if (group.holds !== undefined) names.push(group.holds);
   return names;
 }
 
-/** Whether `edges` appear in the trace's edge names in this order (not necessarily adjacent). */
-function passesThrough(trace, edges) {
+/** The edges from the root to a group's representative, then on to the user class it holds. */
+const edgesOf = (group) => [...group.trace.map((s) => s.edge), ...(group.holdsVia ?? [])];
+
+/** Whether `edges` appear in the group's edge names in this order (not necessarily adjacent). */
+function passesThrough(group, edges) {
   let k = 0;
-  for (const step of trace) if (k < edges.length && step.edge === edges[k]) k++;
+  for (const edge of edgesOf(group)) if (k < edges.length && edge === edges[k]) k++;
   return k === edges.length;
 }
 
-const describeGroup = (g) => `  ${headlines(g).join(' / ')} [${g.type}] ×${g.count} via ${g.trace.map((s) => s.edge).join(' → ')}`;
+const describeGroup = (g) => `  ${headlines(g).join(' / ')} [${g.type}] ×${g.count} via ${edgesOf(g).join(' → ')}`;
 const describeAll = (leaks) => (leaks.length ? leaks.map(describeGroup).join('\n') : '  (no group)');
 const named = (leaks, expect) => leaks.filter((g) => headlines(g).some((h) => new RegExp(expect.group).test(h)));
 
 function assertNamesLeak(leaks, expect, what) {
   const candidates = named(leaks, expect);
   assert.ok(candidates.length > 0, `${what}: no group named /${expect.group}/; the groups were:\n${describeAll(leaks)}`);
-  const match = candidates.find((g) => g.count > 0 && g.count % ITERATIONS === 0 && passesThrough(g.trace, expect.edges));
+  const match = candidates.find((g) => g.count > 0 && g.count % ITERATIONS === 0 && passesThrough(g, expect.edges));
   assert.ok(
     match,
     `${what}: /${expect.group}/ is named, but not with a count that is a positive multiple of ${ITERATIONS}` +
@@ -164,8 +169,11 @@ function assertNamesNoLeak(leaks, expect, what) {
 
 for (const name of cases) {
   const dir = path.join(casesDir, name);
-  test(`real leak ${name}: assertNoLeak and find-leaks name it on the leaky version only`, { timeout: 600_000 }, async (t) => {
-    const spec = require(path.join(dir, 'case.js'));
+  const spec = require(path.join(dir, 'case.js'));
+  // A case whose verdict leakhound does not give yet says why in `expect.todo`: it still runs
+  // and reports, as a todo.
+  const options = { timeout: 600_000, todo: spec.expect?.todo };
+  test(`real leak ${name}: assertNoLeak and find-leaks name it on the leaky version only`, options, async (t) => {
     assert.equal(typeof spec.start, 'function', `${name}/case.js exports no start()`);
     assert.ok(spec.expect && typeof spec.expect.group === 'string' && Array.isArray(spec.expect.edges), `${name}/case.js has no expect { group, edges }`);
     const installed = await installs.get(name);
@@ -187,7 +195,7 @@ for (const name of cases) {
         const result = ran ? JSON.parse(line.slice(MARK.length)) : null;
         const failed = `the ${version} child failed (${child.signal ?? `exit ${child.code}`}):\n${child.stderr.trim().split('\n').slice(-15).join('\n')}`;
 
-        await t.test(`${version} (${spec[version]}): assertNoLeak ${version === 'leaky' ? 'rejects naming' : 'resolves without'} /${spec.expect.group}/`, () => {
+        await t.test(`${version} (${spec[version]}): assertNoLeak ${version === 'leaky' ? 'rejects naming' : 'resolves without'} /${spec.expect.group}/`, { todo: options.todo }, () => {
           assert.ok(ran, failed);
           const what = `${label}, ${version} ${spec[version]}, assertNoLeak`;
           if (version === 'leaky') {
@@ -199,7 +207,7 @@ for (const name of cases) {
           }
         });
 
-        await t.test(`${version} (${spec[version]}): find-leaks on three snapshots ${version === 'leaky' ? 'names' : 'does not name'} /${spec.expect.group}/`, async () => {
+        await t.test(`${version} (${spec[version]}): find-leaks on three snapshots ${version === 'leaky' ? 'names' : 'does not name'} /${spec.expect.group}/`, { todo: options.todo }, async () => {
           assert.ok(ran, failed);
           const { baseline, target, final } = result.snapshots;
           const r = await run(leakhoundBin, ['find-leaks', baseline, target, final, '--json'], { timeout: 120_000 });

@@ -11,11 +11,11 @@ module.exports = {
   source: 'https://github.com/sindresorhus/mem/issues/14',
   shape: 'cache (memoization Map) of Buffers, entries never expired',
   expect: {
-    // What the memoized function returned: a rendered page as a Buffer.
-    group: '^Buffer$',
-    // mem's cache Map (reached through mem's cacheStore WeakMap or the memoized function's
-    // opts.cache, either is right) -> table -> the entry { data, maxAge } -> data
-    edges: ['data'],
+    // mem's cache entries, `{ data, maxAge }`, each holding what the memoized function returned
+    // (a rendered page as a Buffer): the entry is what stays, and the Buffer with it.
+    group: '^Object \\{data, maxAge\\}$',
+    // mem's cacheStore WeakMap -> the memoized function's cache Map -> the entry
+    edges: ['cacheStore'],
   },
 
   async start(mem) {

@@ -19,13 +19,21 @@ module.exports = {
     // The body stream of each fetch, held by undici's module-level `registry`.
     group: '^(ReadableStream|Response)$',
     edges: ['registry'],
+    // Not given yet: the shortest path to the streams runs through the realm's queue of
+    // registries with pending cleanups (principal_realm → cleanup_queue), not undici's
+    // `registry`; and on the fixed version undici's fast-timer wheel still holds about one
+    // cleared timer per iteration until its next sweep, which a verdict taken right after the
+    // iterations reads as a leak.
+    todo: 'the path runs through the realm cleanup queue, not `registry`; the fixed version shows pending fast timers',
   },
 
   async start(mod) {
     const server = http.createServer((req, res) => res.end('leakhound'));
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${server.address().port}/`;
-    const dispatcher = new mod.Agent();
+    // No request timeouts: undici's timer wheel would hold the cleared timers of the last
+    // requests until its next sweep, which a verdict taken right after cannot tell from a leak.
+    const dispatcher = new mod.Agent({ headersTimeout: 0, bodyTimeout: 0 });
     // One store per request, as a server framework makes them.
     const requestStore = new AsyncLocalStorage();
     const fetchInRequest = async () => {
