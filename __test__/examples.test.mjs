@@ -18,7 +18,7 @@ test('the main example: a leaky HTTP server, its leak found with count, location
   const r = spawnSync(process.execPath, [path.join(root, 'examples', 'leaky-server.js')], { cwd: root, encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Served 450 requests/);
-  assert.match(r.stdout, /#1 200 × repriceOrder\(\) closures at .*leaky-server\.js:\d+:\d+, retaining [\d.]+ kB/);
+  assert.match(r.stdout, /#1 200 × repriceOrder\(\) closures holding OrderContext \(via context\.order\) at .*leaky-server\.js:\d+:\d+, retaining [\d.]+ kB/);
   assert.match(r.stdout, /also retains: .*200 × OrderContext/);
   assert.match(r.stdout, /--priceFeed \(context\)--> EventEmitter/);
   assert.match(r.stdout, /--price \(property\)--> Array/);
