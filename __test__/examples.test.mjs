@@ -29,7 +29,7 @@ test('the main example: a leaky HTTP server, its leak found with count, location
 const gallery = path.join(root, 'examples', 'gallery');
 const LEAKS = {
   'unbounded-cache': [/#1 20 × RenderedPage at .*unbounded-cache\.js:\d+:\d+/, /--pages \(context\)--> Map/],
-  'emitter-listeners': [/#1 20 × \(anonymous\)\(\) closures at .*emitter-listeners\.js:\d+:\d+.*\n\s+also retains: 20 × Connection/, /--config \(context\)--> EventEmitter/, /--change \(property\)--> Array/],
+  'emitter-listeners': [/#1 20 × \(anonymous\)\(\) closures holding Connection \(via context\.this\) at .*emitter-listeners\.js:\d+:\d+.*\n\s+also retains: 20 × Connection/, /--config \(context\)--> EventEmitter/, /--change \(property\)--> Array/],
   'timer-closure': [/#1 20 × Timeout.*\n\s+also retains: .*20 × abortSlowRequest\(\) closures \(.*timer-closure\.js:\d+\).*20 × IncomingRequest/, /TimersList/],
   'global-array': [/#1 20 × LogEntry at .*global-array\.js:\d+:\d+/, /--requestLog \(property\)--> Array/],
   'forgotten-interval': [/#1 20 × Timeout.*\n\s+also retains: .*\(.*forgotten-interval\.js:\d+\).*20 × ClientConnection/, /TimersList/],

@@ -148,18 +148,20 @@ test('leakhound find-leaks prints the groups, or a LeakReport with --json', asyn
   const text = cli(s.baseline, s.target, s.final);
   assert.equal(text.status, 0, text.stderr);
   assert.match(text.stdout, /^180 leaked objects in 1 group\n/);
-  assert.match(text.stdout, /#1 60 × onConfig\(\) closures at .*leak-patterns\.js:44:\d+, retaining [\d.]+ kB/);
+  assert.match(text.stdout, /#1 60 × onConfig\(\) closures holding Request \(via context\.request\) at .*leak-patterns\.js:44:\d+, retaining [\d.]+ kB/);
   assert.match(text.stdout, /also retains: 60 × Request, 60 × string/);
   assert.match(text.stdout, /Growing collections:\n\nArray @\d+ grew by 60 entries/);
   const json = JSON.parse(cli(s.baseline, s.target, s.final, '--json').stdout);
   assert.deepEqual(Object.keys(json).sort(), ['collections', 'heapSize', 'leakedObjects', 'leaks']);
   // heapSize is the final snapshot's: what a group's share is a share of.
   assert.equal(json.heapSize, (await loadSnapshot(s.final)).totalSize);
-  // Closure groups also name their function.
-  const closureKeys = json.leaks[0].type === 'closure' ? ['functionName'] : [];
+  // Closure groups also name their function, and a group keeping a user class alive says
+  // which, and through which edges.
   assert.deepEqual(Object.keys(json.leaks[0]).sort(), [
-    'alsoRetains', 'count', ...closureKeys, 'location', 'name', 'representativeId', 'retainedSize', 'selfSize', 'trace', 'type',
+    'alsoRetains', 'count', 'functionName', 'holds', 'holdsVia', 'location', 'name', 'representativeId', 'retainedSize', 'selfSize', 'trace', 'type',
   ]);
+  assert.equal(json.leaks[0].holds, 'Request');
+  assert.deepEqual(json.leaks[0].holdsVia, ['context', 'request']);
   const clean = snaps('clean');
   assert.match(cli(clean.baseline, clean.target, clean.final).stdout, /^No leaks/);
   assert.equal(cli(s.baseline, s.target).status, 2);

@@ -46,7 +46,7 @@ test('assertNoLeak fails leaky code with a LeakError showing counts, sizes and t
   );
   assert.ok(err instanceof LeakError);
   assert.match(err.message, /^1 group of objects grew with each of 15 iterations and stayed alive:/);
-  assert.match(err.message, /#1 15 × onTick\(\) closures at .*no-leak\.test\.mjs:\d+:\d+, retaining [\d.]+ [kM]?B/);
+  assert.match(err.message, /#1 15 × onTick\(\) closures holding Job \(via context\.job\) at .*no-leak\.test\.mjs:\d+:\d+, retaining [\d.]+ [kM]?B/);
   assert.match(err.message, /also retains: (.*, )?15 × Job/);
   assert.match(err.message, /--_events \(property\)--> Object/);
   const [group] = err.report.leaks;

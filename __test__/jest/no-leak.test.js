@@ -22,5 +22,5 @@ test('a leak fails with the group, its count and its path', async () => {
       return order.i;
     });
   };
-  await expect(assertNoLeak(leaky, { iterations: 10 })).rejects.toThrow(/#1 10 × reprice\(\) closures at [\s\S]*also retains: 10 × Order[\s\S]*_events/);
+  await expect(assertNoLeak(leaky, { iterations: 10 })).rejects.toThrow(/#1 10 × reprice\(\) closures holding Order \(via context\.order\) at [\s\S]*also retains: 10 × Order[\s\S]*_events/);
 });
