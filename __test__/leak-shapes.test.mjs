@@ -54,3 +54,24 @@ for (const [shape, [pattern, make]] of Object.entries(SHAPES)) {
     });
   }
 }
+
+test('paths through a Map, a Set or a WeakMap show the entry by its key, not a table slot', async () => {
+  const edgesOf = async (fn) => {
+    const err = await assertNoLeak(fn, { iterations: 20 }).then(() => assert.fail('not found'), (e) => e);
+    return err.report.leaks[0].trace.map((s) => [s.edge, s.edgeType, s.className]);
+  };
+  const byUser = new Map();
+  const mapPath = await edgesOf((i) => void byUser.set(`session:${i}`, new Set([i])));
+  assert.match(mapPath.at(-1)[0], /^\["session:\d+"\]$/, JSON.stringify(mapPath));
+  assert.deepEqual(mapPath.at(-1).slice(1), ['entry', 'Set']);
+  assert.ok(!mapPath.some(([edge]) => edge === 'table'), 'no hop through the hash table');
+  const seen = new Set();
+  const setPath = await edgesOf((i) => void seen.add({ visit: i }));
+  assert.match(setPath.at(-1)[0], /^\[Object \{visit\} @\d+\]$|^\[Object @\d+\]$/, JSON.stringify(setPath));
+  assert.equal(setPath.at(-1)[1], 'entry');
+  const keys = Array.from({ length: 100 }, (_, k) => ({ k }));
+  const weak = new WeakMap();
+  const weakPath = await edgesOf((i) => void weak.set(keys[i], { v: i }));
+  assert.match(weakPath.at(-1)[0], /^\[Object @\d+\]$/, JSON.stringify(weakPath));
+  assert.equal(weakPath.at(-1)[1], 'entry');
+});

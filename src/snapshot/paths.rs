@@ -238,6 +238,119 @@ pub struct PathStep {
     pub repeat: u32,
 }
 
+/// Keys longer than this are cut in an entry's label.
+const KEY_SHOWN: usize = 40;
+
+/// `Map --table--> (array) --98--> value` becomes `Map --["session:42"] (entry)--> value`: the
+/// hop through a Map's, Set's or WeakMap's hash table is shown by the entry's key, as far as
+/// the snapshot has it (a Map's key sits in the slot before its value; a Set's entry is its
+/// own key; V8 names a WeakMap's key in the edge).
+fn name_collection_entries(graph: &HeapGraph, mut steps: Vec<PathStep>) -> Vec<PathStep> {
+    // A WeakMap value reached from its key (V8's ephemeron edge) is the entry of that key.
+    for step in &mut steps {
+        if let Some(edge) = step.edge.as_mut()
+            && let EdgeLabel::Name(name) = &edge.name
+            && name.contains("pair in WeakMap")
+            && let Some(key) = weak_key_label(name)
+        {
+            edge.name = EdgeLabel::Name(format!("[{key}]"));
+            edge.edge_type = "entry".into();
+        }
+    }
+    let mut i = 1;
+    while i + 1 < steps.len() {
+        let owner = steps[i - 1].node.class_name.as_str();
+        let through_table = matches!(
+            steps[i].edge.as_ref().map(|e| &e.name),
+            Some(EdgeLabel::Name(n)) if n == "table"
+        );
+        let kind = match owner {
+            "Map" => Some(0),
+            "Set" => Some(1),
+            "WeakMap" | "WeakSet" => Some(2),
+            _ => None,
+        };
+        let (Some(kind), true) = (kind, through_table) else {
+            i += 1;
+            continue;
+        };
+        let table = steps[i].node.index;
+        let entry = &steps[i + 1];
+        let slot = match entry.edge.as_ref().map(|e| &e.name) {
+            Some(EdgeLabel::Name(n)) => n.parse::<u32>().ok(),
+            Some(EdgeLabel::Index(n)) => Some(*n),
+            None => None,
+        };
+        let key = match kind {
+            // Map entries are (key, value, chain) triples after the header and the buckets.
+            0 => slot
+                .zip(map_entries_start(graph.self_size(table)))
+                .and_then(|(s, start)| match s.checked_sub(start)? % 3 {
+                    0 => Some(format!("key {}", key_label(graph, entry.node.index))),
+                    1 => graph
+                        .internal_target(table, &(s - 1).to_string())
+                        .map(|key| key_label(graph, key)),
+                    _ => None,
+                }),
+            1 => Some(key_label(graph, entry.node.index)),
+            // Already named by its key above.
+            _ => match entry.edge.as_ref().map(|e| (&e.name, e.edge_type.as_str())) {
+                Some((EdgeLabel::Name(n), "entry")) => Some(n.trim_matches(['[', ']']).to_string()),
+                _ => None,
+            },
+        };
+        match key {
+            Some(key) => {
+                let mut entry = steps.remove(i + 1);
+                if let Some(edge) = entry.edge.as_mut() {
+                    edge.name = EdgeLabel::Name(format!("[{key}]"));
+                    edge.edge_type = "entry".into();
+                }
+                steps[i] = entry;
+            }
+            None => i += 1,
+        }
+    }
+    steps
+}
+
+/// Where a Map's hash table (V8's OrderedHashMap: 3 header slots, `b` buckets, then `2b`
+/// entries of 3 slots) starts its entries, from the table's size; None if the size fits no
+/// such table (with 8-byte slots, or 4-byte ones under pointer compression).
+fn map_entries_start(self_size: u32) -> Option<u32> {
+    [(16u32, 8u32), (8, 4)]
+        .into_iter()
+        .find_map(|(header, slot)| {
+            let body = self_size.checked_sub(header)?;
+            let len = (body % slot == 0).then_some(body / slot)?;
+            let buckets = len.checked_sub(3)?;
+            (buckets % 7 == 0 && buckets > 0).then_some(3 + buckets / 7)
+        })
+}
+
+/// An entry key as a reader writes it: a string quoted, a number as is, an object by class.
+fn key_label(graph: &HeapGraph, key: NodeIdx) -> String {
+    let ids = graph.meta.node_type_ids;
+    let t = Some(graph.node_type(key));
+    let name = graph.node_name(key);
+    if t == ids.string || t == ids.concatenated_string || t == ids.sliced_string {
+        let shown: String = name.chars().take(KEY_SHOWN).collect();
+        let cut = if shown.len() < name.len() { "…" } else { "" };
+        format!("{:?}", format!("{shown}{cut}"))
+    } else if t == ids.number {
+        name.to_string()
+    } else {
+        format!("{} @{}", graph.class_name(key), graph.node_id(key))
+    }
+}
+
+/// The key V8 names in a WeakMap entry's edge: "part of key (Object @123) -> value …".
+fn weak_key_label(edge: &str) -> Option<String> {
+    let start = edge.find("key (")? + "key (".len();
+    let end = start + edge[start..].find(')')?;
+    Some(edge[start..end].to_string())
+}
+
 /// Runs this long of the same hop (edge name and type, node type and class) are collapsed.
 const MIN_RUN: usize = 3;
 
@@ -371,7 +484,7 @@ pub fn retainer_path_with(
     for &(edge, node) in hops.iter().rev() {
         steps.push(make_step(graph, dominators, Some(EdgeIdx(edge)), node));
     }
-    Some(collapse_runs(steps))
+    Some(collapse_runs(name_collection_entries(graph, steps)))
 }
 
 fn make_step(
