@@ -76,12 +76,13 @@ async function childSnapshots(caseName, version, dir) {
   return {};
 }
 
-// What the table and the JSON need of a leak group: headline, count, the edges of its path. A
-// closure group's headline is "(closure)"; its function's name is the last step of its path.
+// What the table and the JSON need of a leak group: headline (class, a closure's function, the
+// user class it keeps alive), count, and the edges of its path on to that class.
 function groupSummary(g) {
   const trace = g.trace || [];
-  const fn = g.type === 'closure' && trace.length ? trace[trace.length - 1].name : undefined;
-  return { name: g.name, functionName: fn, type: g.type, count: g.count, edges: trace.map((s) => s.edge) };
+  const fn = g.type === 'closure' ? g.functionName : undefined;
+  const edges = [...trace.map((s) => s.edge), ...(g.holdsVia || [])];
+  return { name: g.name, functionName: fn, holds: g.holds, type: g.type, count: g.count, edges };
 }
 
 // ------------------------------------------------------------ parent side: the runs
@@ -158,7 +159,10 @@ function memlabClusters(leaksTxt) {
 function expectedGroup(leaks, expect) {
   const re = new RegExp(expect.group);
   return leaks.findIndex(
-    (g) => (re.test(g.name) || re.test(g.functionName || '')) && g.count % ITERATIONS === 0 && inOrder(g.edges, expect.edges),
+    (g) =>
+      (re.test(g.name) || re.test(g.functionName || '') || re.test(g.holds || '')) &&
+      g.count % ITERATIONS === 0 &&
+      inOrder(g.edges, expect.edges),
   );
 }
 
@@ -203,7 +207,7 @@ function verdict(r, version) {
   const right = version === 'fixed' ? !r.leaks.length : r.leaks.length > 0 && expected >= 0;
   if (!r.leaks.length) return `clean ${right ? 'ok' : 'MISS'}`;
   const g = r.leaks[Math.max(expected, 0)];
-  const name = (g.functionName ? `${g.functionName}()` : g.name).slice(0, 28);
+  const name = (g.functionName !== undefined ? `${g.functionName || '(anonymous)'}()` : g.name).concat(g.holds ? ` holding ${g.holds}` : '').slice(0, 56);
   return `${r.leaks.length}: ${name} x${g.count} ${right ? 'ok' : version === 'fixed' ? 'FALSE' : 'WRONG'}`;
 }
 
