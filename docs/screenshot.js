@@ -1,4 +1,4 @@
-// Renders docs/report.png, the README's picture of an HTML report:
+// Renders docs/report.png, docs/api.md's picture of an HTML report:
 //   node examples/leaky-server.js --html report.html && node docs/screenshot.js report.html
 // Needs Chromium (Debian: apt-get install chromium) and the playwright-core dev dependency.
 'use strict';
