@@ -9,9 +9,10 @@ use super::budget::ensure_room;
 use super::error::Result;
 use super::graph::HeapGraph;
 use super::nodes::NodeIdx;
-use super::parser::{ParseOptions, SnapshotParser, parse_file_with_progress};
+use super::parser::{ParseOptions, SnapshotParser};
 use super::paths::PathStep;
 use super::raw::RawSnapshot;
+use super::read::parse_file_with_progress;
 use super::summary::ClassSummary;
 
 /// The stage a load is in, for progress reports.

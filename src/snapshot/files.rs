@@ -10,8 +10,9 @@ use super::id_scan::BaselineIds;
 use super::leaks::{LeakReport, NewObjects, find_leaks};
 use super::nodes::LightSnapshot;
 use super::object_ids::ObjectIds;
-use super::parser::{ParseOptions, check_inputs, parse_file_with_progress};
+use super::parser::ParseOptions;
 use super::raw::RawSnapshot;
+use super::read::{check_inputs, parse_file_with_progress};
 
 /// Per-class growth from `before` to `after`. Only node columns are needed: light parses, the
 /// two files side by side. `progress` counts the bytes of both files.

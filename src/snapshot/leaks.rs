@@ -16,7 +16,7 @@ use super::error::{Result, SnapshotError};
 use super::graph::{
     EdgeIdx, EdgeName, HeapGraph, RETAINED_BY_SHORTCUT, RETAINED_WEAKLY, RETAINER_NODE_MASK,
 };
-use super::id_scan::IdCursor;
+use super::id_cursor::IdCursor;
 use super::meta::SnapshotMeta;
 use super::nodes::NodeIdx;
 use super::object_ids::{ObjectIds, class_fingerprint};

@@ -11,8 +11,9 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
+use super::fill::read_full;
 use super::json_scan::is_ws;
-use super::parser::{ParseOptions, SnapshotParser, read_full};
+use super::parser::{ParseOptions, SnapshotParser};
 use super::raw::RawSnapshot;
 
 const STRINGS_KEY: &[u8] = b"\"strings\"";

@@ -11,7 +11,9 @@ pub mod diff;
 pub mod dominators;
 pub mod error;
 pub mod files;
+mod fill;
 pub mod graph;
+mod id_cursor;
 pub mod id_scan;
 mod json_scan;
 pub mod leaks;
@@ -24,6 +26,7 @@ pub mod object_ids;
 pub mod parser;
 pub mod paths;
 pub mod raw;
+pub mod read;
 pub mod retained;
 pub mod strings;
 pub mod summary;
@@ -46,14 +49,13 @@ pub use markers::marked_objects;
 pub use meta::SnapshotMeta;
 pub use nodes::{LightSnapshot, NodeIdx, NodeTable, NodeView, class_name};
 pub use object_ids::ObjectIds;
-pub use parser::{
-    ParseOptions, SnapshotParser, parse_file, parse_file_with, parse_file_with_progress,
-};
+pub use parser::{ParseOptions, SnapshotParser};
 pub use paths::{
     Distances, EdgeLabel, Location, PathRules, PathStep, StepEdge, StepNode, node_location,
     retainer_path, retainer_path_with,
 };
 pub use raw::{NodeLayout, RawSnapshot, TraceTreeNode};
+pub use read::{parse_file, parse_file_with, parse_file_with_progress};
 pub use retained::RetainedSizes;
 pub use strings::StringTable;
 pub use summary::{ClassSummary, class_summary};
