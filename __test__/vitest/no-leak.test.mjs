@@ -18,7 +18,7 @@ test('an unbounded cache fails with the cache on the path', async () => {
   const cache = new Map();
   let n = 0;
   await expect(assertNoLeak(() => cache.set(`key-${n++}`, new Entry(n)), { iterations: 10 })).rejects.toThrow(
-    /#1 10 × Entry at [\s\S]*--table \(internal\)-->/,
+    /#1 10 × Entry at [\s\S]*--cache \(context\)--> Map [\s\S]*--\["key-\d+"\] \(entry\)--> Entry/,
   );
 });
 
