@@ -70,6 +70,8 @@ export interface PathStep {
   retainedSize?: number;
   /** Source location (1-based) of a function, or of an object's constructor. */
   location?: SourceLocation;
+  /** How many times this hop repeats in a row (a list's `next`), when more than once. */
+  repeat?: number;
 }
 
 export interface Survivor {
@@ -164,6 +166,9 @@ export interface ClassSummary {
   selfSize: number;
   /** Memory freed if every object of the class were gone (no double counting within the class). */
   retainedSize: number;
+  /** Closure rows (one per function): the function's name and where it is defined. */
+  functionName?: string;
+  location?: SourceLocation;
 }
 
 export interface ClassDelta {
@@ -254,7 +259,7 @@ export interface LeakGroup {
   trace: PathStep[];
   /** Where a closure group's function, or an object group's constructor, is defined. */
   location?: SourceLocation;
-  /** Groups folded in because they are reached through this group's objects. */
+  /** Groups folded in because this group's objects own theirs (dominate or hold them exclusively). */
   alsoRetains: {
     name: string;
     type: string;
@@ -268,6 +273,13 @@ export interface LeakGroup {
    * with allocation tracking. Frames are functions and where they are defined (1-based).
    */
   allocation?: { functionName: string; script: string; line: number; column: number }[];
+  /** Closure groups: the function's name (`bound handleClose` for bound functions). */
+  functionName?: string;
+  /** Bound functions: the class of the object they are bound to. */
+  boundThis?: string;
+  /** The nearest user class the group's objects keep alive, and the edges from them to it. */
+  holds?: string;
+  holdsVia?: string[];
 }
 
 export interface GrowingCollection {
@@ -287,6 +299,10 @@ export interface LeakReport {
   /** Collections that existed at baseline and gained leaked entries, most first. */
   collections: GrowingCollection[];
   leakedObjects: number;
+  /** Objects allocated between baseline and target alive in final, engine internals included. */
+  survivingObjects: number;
+  /** Groups left out for having fewer objects than assertNoLeak's iterations (largest first, ≤ 5). */
+  belowCount: { name: string; count: number }[];
   /** Self sizes of every object in the final snapshot, in bytes. */
   heapSize: number;
   /** Per class, baseline to final (with `classDiff: true`), largest size growth first. */

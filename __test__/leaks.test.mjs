@@ -152,7 +152,7 @@ test('leakhound find-leaks prints the groups, or a LeakReport with --json', asyn
   assert.match(text.stdout, /also retains: 60 × Request, 60 × string/);
   assert.match(text.stdout, /Growing collections:\n\nArray @\d+ grew by 60 entries/);
   const json = JSON.parse(cli(s.baseline, s.target, s.final, '--json').stdout);
-  assert.deepEqual(Object.keys(json).sort(), ['collections', 'heapSize', 'leakedObjects', 'leaks']);
+  assert.deepEqual(Object.keys(json).sort(), ['belowCount', 'collections', 'heapSize', 'leakedObjects', 'leaks', 'survivingObjects']);
   // heapSize is the final snapshot's: what a group's share is a share of.
   assert.equal(json.heapSize, (await loadSnapshot(s.final)).totalSize);
   // Closure groups also name their function, and a group keeping a user class alive says
@@ -163,7 +163,14 @@ test('leakhound find-leaks prints the groups, or a LeakReport with --json', asyn
   assert.equal(json.leaks[0].holds, 'Request');
   assert.deepEqual(json.leaks[0].holdsVia, ['context', 'request']);
   const clean = snaps('clean');
-  assert.match(cli(clean.baseline, clean.target, clean.final).stdout, /^No leaks/);
+  const verdict = cli(clean.baseline, clean.target, clean.final).stdout;
+  assert.match(verdict, /^No leaks/);
+  // It says what it left out, rather than claiming that nothing survived.
+  const cleanJson = JSON.parse(cli(clean.baseline, clean.target, clean.final, '--json').stdout);
+  assert.equal(typeof cleanJson.survivingObjects, 'number');
+  if (cleanJson.survivingObjects > 0) {
+    assert.match(verdict, new RegExp(`^No leaks: ${cleanJson.survivingObjects.toLocaleString('en-US')} objects allocated between baseline and target survive in final, none of them the program's own`));
+  }
   assert.equal(cli(s.baseline, s.target).status, 2);
 });
 

@@ -24,6 +24,19 @@ test('assertNoLeak passes code that creates and drops objects, only logs, or fil
   assert.deepEqual(cached.leaks, []);
 });
 
+test('a passing assertNoLeak says what it left out: survivors and groups below the count', async () => {
+  // Three objects kept once, whatever the iterations: a one-off group, below the count.
+  const once = [];
+  const report = await assertNoLeak((i) => {
+    if (once.length < 3) once.push({ kept: i });
+  }, { iterations: 10, warmup: 0 });
+  assert.deepEqual(report.leaks, []);
+  assert.ok(report.survivingObjects >= 3, `${report.survivingObjects} survivors`);
+  const oneOff = report.belowCount.find((g) => g.name === 'Object {kept}');
+  assert.ok(oneOff, JSON.stringify(report.belowCount));
+  assert.ok(oneOff.count >= 1 && oneOff.count < 10);
+});
+
 test('assertNoLeak numbers its calls on across the warm-up and both rounds', async () => {
   const calls = new Array(8).fill(-1);
   let n = 0;

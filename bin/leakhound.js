@@ -154,6 +154,15 @@ async function summary(args, paint) {
   ])}`;
 }
 
+/** The verdict when no group is reported, saying what was left out. */
+function noLeaksText(surviving) {
+  if (!surviving) return 'No leaks: nothing allocated between baseline and target survives in final.';
+  return (
+    `No leaks: ${count(surviving)} objects allocated between baseline and target survive in final, none of ` +
+    "them the program's own (engine internals: compiled code, hidden classes, system objects)."
+  );
+}
+
 /** A summary row's class: closures by function, `onConfig() app.js:44:39`. */
 function summaryClass(r) {
   if (r.functionName === undefined) return r.name;
@@ -205,7 +214,7 @@ async function findLeaksCommand(args, paint) {
     clearProgress();
   }
   if (args.json) return args.top ? { ...report, leaks: report.leaks.slice(0, args.top), collections: report.collections.slice(0, args.top) } : report;
-  if (report.leaks.length === 0) return paint.green('No leaks: nothing allocated between baseline and target survives in final.');
+  if (report.leaks.length === 0) return paint.green(noLeaksText(report.survivingObjects));
   const n = report.leaks.length;
   const head = paint.bold(`${count(report.leakedObjects)} leaked objects in ${count(n)} group${n === 1 ? '' : 's'}`);
   return `${head}\n\n${formatLeakReport(report, { color: paint.enabled, top: args.top ?? 10 })}`;

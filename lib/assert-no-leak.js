@@ -172,7 +172,8 @@ async function hunt(fn, { iterations, warmup, tracking }, call) {
     }
     const leaks = found.leaks;
     const collections = found.collections.filter((c) => c.added >= iterations);
-    const report = { leaks, collections, leakedObjects: found.leakedObjects, heapSize: found.heapSize, iterations };
+    const { leakedObjects, survivingObjects, belowCount, heapSize } = found;
+    const report = { leaks, collections, leakedObjects, survivingObjects, belowCount, heapSize, iterations };
     if (leaks.length > 0) throw reportError(report);
     return report;
   } finally {

@@ -180,7 +180,9 @@
     }, 0);
     var text = n
       ? count(data.leakedObjects) + ' leaked objects in ' + count(n) + ' group' + (n === 1 ? '' : 's') + ', retaining ' + bytes(retained) + (share(retained) ? ' (' + share(retained) + ' of the final heap of ' + bytes(data.heapSize) + ')' : '')
-      : 'No leaks: nothing allocated between baseline and target survives in final.';
+      : data.survivingObjects
+        ? 'No leaks: ' + count(data.survivingObjects) + " objects allocated between baseline and target survive in final, none of them the program's own (engine internals: compiled code, hidden classes, system objects)."
+        : 'No leaks: nothing allocated between baseline and target survives in final.';
     var p = document.getElementById('overview');
     p.appendChild(el('span', { class: n ? 'verdict leak' : 'verdict clean' }, n ? 'Leak found' : 'Clean'));
     p.appendChild(document.createTextNode(' ' + text));

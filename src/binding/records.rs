@@ -240,10 +240,22 @@ pub struct CollectionRecord {
 #[napi(object)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+pub struct BelowCountRecord {
+    pub name: String,
+    pub count: f64,
+}
+
+#[napi(object)]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LeakReportRecord {
     pub leaks: Vec<LeakGroupRecord>,
     pub collections: Vec<CollectionRecord>,
     pub leaked_objects: f64,
+    /// Objects allocated between baseline and target alive in final, engine internals included.
+    pub surviving_objects: f64,
+    /// Groups left out for having fewer objects than the iterations (assertNoLeak).
+    pub below_count: Vec<BelowCountRecord>,
     pub heap_size: f64,
     /// Per-class changes from baseline to final, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -256,6 +268,15 @@ pub(crate) fn leak_report_record(
 ) -> LeakReportRecord {
     LeakReportRecord {
         leaked_objects: report.leaked_objects as f64,
+        surviving_objects: report.surviving_objects as f64,
+        below_count: report
+            .below_count
+            .into_iter()
+            .map(|(name, count)| BelowCountRecord {
+                name,
+                count: count as f64,
+            })
+            .collect(),
         heap_size: report.heap_size as f64,
         class_diff: class_diff.map(|d| d.into_iter().map(Into::into).collect()),
         collections: report

@@ -122,8 +122,7 @@ pub fn find_leaks(
         return as_json(&report);
     }
     if report.leaks.is_empty() {
-        return Ok(paint
-            .green("No leaks: nothing allocated between baseline and target survives in final."));
+        return Ok(paint.green(&no_leaks_text(report.surviving_objects)));
     }
     let n = report.leaks.len();
     let head = format!(
@@ -148,5 +147,19 @@ fn summary_class(r: &ClassSummaryRecord) -> String {
             format!("{name}(){at}")
         }
         None => r.name.clone(),
+    }
+}
+
+/// The verdict when no group is reported, saying what was left out rather than claiming that
+/// nothing survived.
+fn no_leaks_text(surviving: f64) -> String {
+    if surviving == 0.0 {
+        "No leaks: nothing allocated between baseline and target survives in final.".into()
+    } else {
+        format!(
+            "No leaks: {} objects allocated between baseline and target survive in final, none of \
+             them the program's own (engine internals: compiled code, hidden classes, system objects).",
+            count(surviving)
+        )
     }
 }

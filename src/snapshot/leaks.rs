@@ -87,6 +87,12 @@ pub struct LeakReport {
     pub collections: Vec<GrowingCollection>,
     /// Leaked objects before grouping.
     pub leaked_objects: u64,
+    /// Objects allocated between baseline and target still alive in final, engine internals
+    /// (code, hidden classes, system objects) included: what the leaked objects were taken from.
+    pub surviving_objects: u64,
+    /// Groups left out for having fewer than `LeakOptions::min_count` objects (name, count),
+    /// largest first, at most `BELOW_COUNT_LISTED`.
+    pub below_count: Vec<(String, u64)>,
     /// Self sizes of every object in the final snapshot: what a group's share is a share of.
     pub heap_size: u64,
 }
@@ -771,6 +777,9 @@ fn holder_class(graph: &HeapGraph, dom: &Dominators, node: NodeIdx) -> (u8, u32)
     (graph.node_type(up), graph.nodes.name[up.index()])
 }
 
+/// Groups below the count listed in a report, at most.
+const BELOW_COUNT_LISTED: usize = 5;
+
 /// Holder classes counted per group, a few at most: enough to find the majority.
 const HOLDER_CLASSES: usize = 16;
 
@@ -788,8 +797,9 @@ pub fn find_leaks_with(
 ) -> Result<LeakReport> {
     let graph = &last.graph;
     let dom = &last.analysis.dominators;
-    let leaked_nodes: Vec<NodeIdx> = new
-        .find_in_final(graph)?
+    let surviving = new.find_in_final(graph)?;
+    let surviving_objects = surviving.len() as u64;
+    let leaked_nodes: Vec<NodeIdx> = surviving
         .into_iter()
         .filter(|&n| reportable(graph, n) && last.analysis.distance(graph, n).is_some())
         .collect();
@@ -888,6 +898,16 @@ pub fn find_leaks_with(
     }
 
     let fold_into = fold_targets(&accs, options.min_count);
+    let mut below_count: Vec<(String, u64)> = accs
+        .iter()
+        .filter(|acc| acc.count < options.min_count)
+        .filter_map(|acc| {
+            acc.representative
+                .map(|(_, rep)| (group_name(graph, rep), acc.count))
+        })
+        .collect();
+    below_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    below_count.truncate(BELOW_COUNT_LISTED);
     let mut built: Vec<Built> = Vec::new();
     for (g, acc) in accs.iter().enumerate() {
         let Some((_, rep)) = acc.representative else {
@@ -929,6 +949,8 @@ pub fn find_leaks_with(
         leaks: fold_held_groups(built),
         collections: growing_collections(last, &leaked),
         leaked_objects,
+        surviving_objects,
+        below_count,
         heap_size: last.total_size(),
     })
 }
