@@ -3,6 +3,7 @@
 // developer knows it; each clean twin passes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { assertNoLeak, LeakError } from '../index.js';
 
 class Connection {
@@ -74,4 +75,60 @@ test('paths through a Map, a Set or a WeakMap show the entry by its key, not a t
   const weakPath = await edgesOf((i) => void weak.set(keys[i], { v: i }));
   assert.match(weakPath.at(-1)[0], /^\[Object @\d+\]$/, JSON.stringify(weakPath));
   assert.equal(weakPath.at(-1)[1], 'entry');
+});
+
+test('independent leaks in one code path are reported as separate groups, none folded into another', async () => {
+  // Bound listener methods, the nodes of a list that only grows, and Sets kept in a Map by
+  // user key: three causes, three groups (one was reported as a single group whose shortest
+  // path happened to run through a leaked bound function).
+  const bus = new EventEmitter();
+  bus.setMaxListeners(0);
+  class Listener {
+    constructor(i) {
+      this.i = i;
+      bus.on('close', this.handleClose.bind(this));
+    }
+    handleClose() {
+      return this.i;
+    }
+  }
+  const list = { head: null };
+  const byUser = new Map();
+  const err = await assertNoLeak(
+    (i) => {
+      new Listener(i);
+      list.head = { id: i, value: `v${i}`, next: list.head };
+      byUser.set(`user:${i}`, new Set([i]));
+    },
+    { iterations: 20 },
+  ).then(() => assert.fail('not found'), (e) => e);
+  const heads = err.report.leaks.map((g) => `${g.count} × ${g.type === 'closure' ? g.functionName : g.name}`).sort();
+  assert.deepEqual(heads, ['20 × Object {id, next, value}', '20 × Set', '20 × bound handleClose'], heads.join(', '));
+  const bound = err.report.leaks.find((g) => g.type === 'closure');
+  assert.equal(bound.boundThis, 'Listener');
+  assert.ok(bound.alsoRetains.some((a) => a.name === 'Listener' && a.count === 20));
+  const set = err.report.leaks.find((g) => g.name === 'Set');
+  assert.match(set.trace.at(-1).edge, /^\["user:\d+"\]$/);
+  // The list's path runs along `next` in one collapsed step, not twenty.
+  const node = err.report.leaks.find((g) => g.name.startsWith('Object'));
+  const nexts = node.trace.filter((s) => s.edge === 'next');
+  assert.ok(nexts.length <= 2 && nexts.some((s) => s.repeat >= 3), JSON.stringify(nexts));
+});
+
+test('paths name their synthetic roots and prefer a global over the stack', async () => {
+  // Reachable from a global and from this function's frame: the path shown is the global's.
+  const kept = [];
+  globalThis.__leakhoundRootsTest = kept;
+  const err = await assertNoLeak((i) => void kept.push({ viaGlobal: i }), { iterations: 5 }).then(
+    () => assert.fail('not found'),
+    (e) => e,
+  );
+  delete globalThis.__leakhoundRootsTest;
+  const [group] = err.report.leaks;
+  const edges = group.trace.map((s) => s.edge);
+  assert.ok(edges.includes('__leakhoundRootsTest'), edges.join(' > '));
+  assert.ok(!group.trace.some((s) => s.className === '(synthetic)'), 'no anonymous synthetic root');
+  // Where a path does start in a synthetic root, it is named.
+  const named = err.report.leaks.flatMap((g) => g.trace).filter((s) => s.type === 'synthetic');
+  assert.ok(named.every((s) => /^\(.+\)$/.test(s.className) && s.className !== '(synthetic)'), JSON.stringify(named));
 });
