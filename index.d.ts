@@ -273,6 +273,8 @@ export interface LeakGroup {
    * with allocation tracking. Frames are functions and where they are defined (1-based).
    */
   allocation?: { functionName: string; script: string; line: number; column: number }[];
+  /** Why `allocation` is missing although allocations were tracked. */
+  allocationMissing?: string;
   /** Closure groups: the function's name (`bound handleClose` for bound functions). */
   functionName?: string;
   /** Bound functions: the class of the object they are bound to. */

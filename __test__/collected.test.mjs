@@ -156,3 +156,18 @@ test('expectCollected refuses ids it cannot vouch for: of another tracker, untra
   mine.clear();
   await assert.rejects(expectCollected([own], { tracker: mine }), { code: 'ERR_LEAKHOUND_UNKNOWN_ID' });
 });
+
+test('a survivor held only by a suspended async function is said to be, with where and the fix', async () => {
+  const t = new Tracker({ name: 'frames', explain: true });
+  const never = new Promise(() => {});
+  async function handle(i) {
+    const request = { i };
+    t.track(request, 'request');
+    await never; // parks `request` in this frame for good
+    return request.i;
+  }
+  handle(1);
+  const err = await expectCollected(t).then(() => assert.fail('collected?'), (e) => e);
+  assert.ok(err instanceof LeakError);
+  assert.match(err.message, /held by a suspended async function at .*collected\.test\.mjs:\d+:\d+: its frame keeps its locals alive while it awaits a promise that has not settled/);
+});

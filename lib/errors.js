@@ -14,6 +14,13 @@ function formatSurvivor(s) {
   const lines = [`  - #${s.id} ${label}${s.group ? ` [${printable(s.group)}]` : ''}, alive for ${formatAge(s.ageMs)}`];
   if (s.stack) lines.push(...s.stack.split('\n').map((l) => `      ${printable(l.trim())}`));
   if (s.retainers) {
+    const frame = suspendedFrame(s.retainers);
+    if (frame) {
+      const at = frame.location ? ` at ${printable(frame.location.script)}:${frame.location.line}:${frame.location.column}` : '';
+      lines.push(
+        `      held by a suspended async function${at}: its frame keeps its locals alive while it awaits a promise that has not settled (settle or time out that promise, or drop the reference before the await)`,
+      );
+    }
     lines.push('      retained by (from a GC root):', formatPath(s.retainers, { indent: '        ' }));
   } else if (s.retainers === null) {
     lines.push('      (not found in the heap snapshot: it may have been collected since)');
@@ -22,6 +29,12 @@ function formatSurvivor(s) {
 }
 
 const MAX_LISTED = 20;
+
+/** The suspended async function (its generator object) whose frame a path runs through. */
+function suspendedFrame(steps) {
+  const at = steps.findIndex((s, i) => /^(Async)?Generator$/.test(s.className) && steps[i + 1]?.edge === 'parameters_and_registers');
+  return at < 0 ? null : steps[at];
+}
 
 class LeakError extends Error {
   /** `survivors`: tracked objects not collected; `report`: set by assertNoLeak. */

@@ -209,6 +209,9 @@ pub struct LeakGroupRecord {
     /// Innermost frame first; present when the snapshot was taken while allocations were tracked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allocation: Option<Vec<FrameRecord>>,
+    /// Why `allocation` is missing although allocations were tracked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocation_missing: Option<String>,
     /// Closure groups: the function's name ("bound handleClose" for bound functions).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function_name: Option<String>,
@@ -325,6 +328,7 @@ pub(crate) fn leak_report_record(
                         })
                         .collect()
                 }),
+                allocation_missing: g.allocation_missing,
                 function_name: g.function_name,
                 bound_this: g.bound_this,
                 holds: g.holds.as_ref().map(|(class, _)| class.clone()),

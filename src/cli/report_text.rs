@@ -139,10 +139,11 @@ fn group_text(i: usize, g: &LeakGroupRecord, paint: Paint, own_code: &OwnCode) -
         let folded: Vec<String> = g.also_retains.iter().map(folded_text).collect();
         format!("\n   also retains: {}", folded.join(", "))
     };
-    let allocated = match &g.allocation {
-        Some(frames) if !frames.is_empty() => {
+    let allocated = match (&g.allocation, &g.allocation_missing) {
+        (Some(frames), _) if !frames.is_empty() => {
             format!("\n   allocated in: {}", allocation_text(frames, own_code))
         }
+        (_, Some(why)) => format!("\n   allocated in: (no stack: {why})"),
         _ => String::new(),
     };
     let name = if g.node_type == "closure" {
@@ -164,10 +165,37 @@ fn group_text(i: usize, g: &LeakGroupRecord, paint: Paint, own_code: &OwnCode) -
     };
     let name = printable(&name);
     let head = paint.bold(&format!("#{} {} × {name}", i + 1, count(g.count)));
+    let suspended = suspended_function_text(g);
     format!(
-        "{head}{location}, retaining {}{also}{allocated}\n{}",
+        "{head}{location}, retaining {}{also}{allocated}{suspended}\n{}",
         paint.red(&bytes(g.retained_size)),
         path_text(&g.trace, paint, "   ")
+    )
+}
+
+/// When the path runs through a suspended async function's frame (its generator object's
+/// `parameters_and_registers`), says so: the frame keeps every local of the function alive
+/// until the awaited promise settles, which for one that never settles is forever.
+fn suspended_function_text(g: &LeakGroupRecord) -> String {
+    let suspended = |class: &str| matches!(class, "Generator" | "AsyncGenerator");
+    // The frame on the path to the representative, or the representative itself when what
+    // leaks is the suspended function (its locals then show as what it holds).
+    let on_path = g
+        .trace
+        .windows(2)
+        .find(|w| suspended(&w[0].class_name) && w[1].edge == "parameters_and_registers")
+        .map(|w| w[0].location.as_ref());
+    let itself = (suspended(&g.name)).then_some(g.location.as_ref());
+    let Some(location) = on_path.or(itself) else {
+        return String::new();
+    };
+    let at = location.map_or(String::new(), |l| {
+        format!(" at {}:{}:{}", printable(&l.script), l.line, l.column)
+    });
+    format!(
+        "\n   held by a suspended async function{at}: its frame keeps its locals alive while it awaits \
+         a promise that has not settled (settle or time out that promise, or drop the reference \
+         before the await)"
     )
 }
 

@@ -46,6 +46,8 @@ pub struct LeakGroup {
     /// The stack that allocated the group's objects, when allocations were tracked (taken from
     /// a member V8 recorded: optimised code may allocate some members without a trace).
     pub allocation: Option<Vec<Frame>>,
+    /// Why `allocation` is missing although allocations were tracked.
+    pub allocation_missing: Option<String>,
     /// For closures: the function's name ("bound handleClose" for bound functions).
     pub function_name: Option<String>,
     /// For bound functions: the class of the object they are bound to, the one whose method
@@ -777,6 +779,19 @@ fn holder_class(graph: &HeapGraph, dom: &Dominators, node: NodeIdx) -> (u8, u32)
     (graph.node_type(up), graph.nodes.name[up.index()])
 }
 
+/// Why no member of a group has an allocation stack although the snapshot tracked allocations:
+/// older than the first object tracked, or made where V8 records no JavaScript frame.
+fn missing_allocation_reason(
+    graph: &HeapGraph,
+    rep: NodeIdx,
+    first_traced_id: Option<u32>,
+) -> &'static str {
+    match first_traced_id {
+        Some(first) if graph.node_id(rep) < first => "allocated before allocation tracking started",
+        _ => "allocated where V8 records no JavaScript stack (by native code or the engine itself)",
+    }
+}
+
 /// Groups below the count listed in a report, at most.
 const BELOW_COUNT_LISTED: usize = 5;
 
@@ -898,6 +913,16 @@ pub fn find_leaks_with(
     }
 
     let fold_into = fold_targets(&accs, options.min_count);
+    // With allocations tracked, the oldest object V8 recorded a stack for.
+    let first_traced_id = (!graph.trace_tree.is_empty())
+        .then(|| {
+            (0..graph.node_count())
+                .filter(|&i| graph.nodes.trace_node.get(i).is_some_and(|&t| t != 0))
+                .map(|i| graph.nodes.id[i])
+                .filter(|id| id % 2 == 1)
+                .min()
+        })
+        .flatten();
     let mut below_count: Vec<(String, u64)> = accs
         .iter()
         .filter(|acc| acc.count < options.min_count)
@@ -936,6 +961,9 @@ pub fn find_leaks_with(
                 location: node_location(graph, rep),
                 also_retains: Vec::new(),
                 allocation: acc.traced.and_then(|t| allocation_stack(graph, t)),
+                allocation_missing: (acc.traced.is_none() && !graph.trace_tree.is_empty())
+                    .then(|| missing_allocation_reason(graph, rep, first_traced_id))
+                    .map(str::to_string),
                 function_name: is_closure(graph, rep)
                     .then(|| graph.function_name(rep).into_owned()),
                 bound_this: graph
