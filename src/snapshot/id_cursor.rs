@@ -49,20 +49,21 @@ fn gallop(from: usize, len: usize, before: impl Fn(usize) -> bool) -> usize {
     lo
 }
 
+/// A small deterministic shuffle (xorshift), so ids arrive out of order in tests.
+#[cfg(test)]
+pub(super) fn shuffled(mut ids: Vec<u32>, mut seed: u64) -> Vec<u32> {
+    for i in (1..ids.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        ids.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A small deterministic shuffle (xorshift), so ids arrive out of order.
-    fn shuffled(mut ids: Vec<u32>, mut seed: u64) -> Vec<u32> {
-        for i in (1..ids.len()).rev() {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            ids.swap(i, (seed % (i as u64 + 1)) as usize);
-        }
-        ids
-    }
 
     #[test]
     fn id_cursor_finds_what_a_binary_search_finds_in_any_order() {

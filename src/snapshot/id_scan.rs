@@ -320,17 +320,7 @@ fn stream_nodes<V: NodeVisitor>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A small deterministic shuffle (xorshift), so ids arrive out of order.
-    fn shuffled(mut ids: Vec<u32>, mut seed: u64) -> Vec<u32> {
-        for i in (1..ids.len()).rev() {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            ids.swap(i, (seed % (i as u64 + 1)) as usize);
-        }
-        ids
-    }
+    use crate::snapshot::id_cursor::shuffled;
 
     #[test]
     fn new_ids_are_the_set_difference_in_any_arrival_order() {
