@@ -183,3 +183,37 @@ test('findLeaks({ classDiff }) gives the same per-class diff as diffSnapshots(ba
   assert.equal((await findLeaks(s)).classDiff, undefined);
   await assert.rejects(findLeaks(s, { classDiff: 'yes' }), /classDiff must be a boolean/);
 });
+
+test('a group without an allocation stack says why: allocated before tracking started', async (t) => {
+  // A process that leaks 100 objects, starts tracking allocations, then leaks 100 more, all
+  // between baseline and target.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-late-tracking-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const code = `
+    const v8 = require('v8'), path = require('path'), inspector = require('inspector');
+    const session = new inspector.Session(); session.connect();
+    const post = (m, p) => new Promise((res, rej) => session.post(m, p, (e, r) => (e ? rej(e) : res(r))));
+    (async () => {
+      globalThis.kept = [];
+      v8.writeHeapSnapshot(path.join(process.argv[1], 'baseline.heapsnapshot'));
+      for (let i = 0; i < 100; i++) kept.push({ early: i });
+      await post('HeapProfiler.enable');
+      await post('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+      (function allocateLate() { for (let i = 0; i < 100; i++) kept.push({ late: i }); })();
+      v8.writeHeapSnapshot(path.join(process.argv[1], 'target.heapsnapshot'));
+      v8.writeHeapSnapshot(path.join(process.argv[1], 'final.heapsnapshot'));
+      process.exit(0);
+    })();`;
+  const r = spawnSync(process.execPath, ['-e', code, dir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const file = (n) => path.join(dir, `${n}.heapsnapshot`);
+  const report = await findLeaks({ baseline: file('baseline'), target: file('target'), final: file('final') });
+  const early = report.leaks.find((g) => g.name === 'Object {early}');
+  const late = report.leaks.find((g) => g.name === 'Object {late}');
+  assert.equal(early?.count, 100);
+  assert.equal(early.allocation, undefined);
+  assert.equal(early.allocationMissing, 'allocated before allocation tracking started');
+  assert.equal(late?.count, 100);
+  assert.equal(late.allocation?.[0]?.functionName, 'allocateLate');
+  assert.equal(late.allocationMissing, undefined);
+});
