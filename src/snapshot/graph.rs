@@ -297,6 +297,27 @@ impl HeapGraph {
         self.internal_target(node, "bound_function")
     }
 
+    /// The nodes that hold `node` strongly (weak and shortcut edges left out), one entry per
+    /// edge.
+    pub fn strong_retainers(&self, node: NodeIdx) -> impl Iterator<Item = NodeIdx> + '_ {
+        let (first, entries) = self.retainer_columns();
+        let start = first.get(node.index()).copied().unwrap_or(0) as usize;
+        let end = first.get(node.index() + 1).copied().unwrap_or(0) as usize;
+        entries
+            .get(start..end.max(start))
+            .unwrap_or(&[])
+            .iter()
+            .filter(|&&entry| entry & (RETAINED_WEAKLY | RETAINED_BY_SHORTCUT) == 0)
+            .map(|&entry| NodeIdx(entry & RETAINER_NODE_MASK))
+    }
+
+    /// Whether a node is a string of any kind (flat, concatenated, sliced).
+    pub fn is_string(&self, node: NodeIdx) -> bool {
+        let ids = self.meta.node_type_ids;
+        let t = Some(self.node_type(node));
+        t == ids.string || t == ids.concatenated_string || t == ids.sliced_string
+    }
+
     /// A function's name as a reader knows it: a bound function is "bound <its target>".
     pub fn function_name(&self, node: NodeIdx) -> Cow<'_, str> {
         match self.bound_target(node) {

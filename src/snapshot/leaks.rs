@@ -13,9 +13,7 @@ use super::allocation::{Frame, allocation_stack};
 use super::analysed::AnalysedSnapshot;
 use super::dominators::Dominators;
 use super::error::{Result, SnapshotError};
-use super::graph::{
-    EdgeIdx, EdgeName, HeapGraph, RETAINED_BY_SHORTCUT, RETAINED_WEAKLY, RETAINER_NODE_MASK,
-};
+use super::graph::{EdgeIdx, EdgeName, HeapGraph};
 use super::id_cursor::IdCursor;
 use super::meta::SnapshotMeta;
 use super::nodes::NodeIdx;
@@ -357,7 +355,7 @@ fn reportable(graph: &HeapGraph, node: NodeIdx) -> bool {
     if t == ids.regexp {
         return true;
     }
-    if is_string(graph, node) {
+    if graph.is_string(node) {
         // Strings the program keeps (in a property, an element or a variable); the engine's
         // own (names, source positions, the snapshot's) are held internally.
         return graph.retainers_of(node).any(|(e, _)| {
@@ -537,16 +535,9 @@ fn held_user_class(
     None
 }
 
-/// Whether a node is a string of any kind (flat, concatenated, sliced).
-fn is_string(graph: &HeapGraph, node: NodeIdx) -> bool {
-    let ids = graph.meta.node_type_ids;
-    let t = Some(graph.node_type(node));
-    t == ids.string || t == ids.concatenated_string || t == ids.sliced_string
-}
-
 /// A group's name: the class, a plain object's shape, or "string" for strings of every kind.
 fn group_name(graph: &HeapGraph, node: NodeIdx) -> String {
-    if is_string(graph, node) {
+    if graph.is_string(node) {
         return "string".into();
     }
     match plain_object_shape(graph, node) {
@@ -558,7 +549,7 @@ fn group_name(graph: &HeapGraph, node: NodeIdx) -> String {
 fn group_key(graph: &HeapGraph, node: NodeIdx) -> GroupKey {
     // Strings of every kind are one group.
     let node_type = match graph.meta.node_type_ids.string {
-        Some(string) if is_string(graph, node) => string,
+        Some(string) if graph.is_string(node) => string,
         _ => graph.node_type(node),
     };
     // Bound functions group by the function they call.
@@ -681,14 +672,8 @@ impl Leaked {
         node: NodeIdx,
         member_group: &[usize],
     ) -> Option<NodeIdx> {
-        let (first, entries) = graph.retainer_columns();
-        let (start, end) = (*first.get(node.index())?, *first.get(node.index() + 1)?);
         let mut holder: Option<(NodeIdx, usize)> = None;
-        for &entry in entries.get(start as usize..end as usize)? {
-            if entry & (RETAINED_WEAKLY | RETAINED_BY_SHORTCUT) != 0 {
-                continue;
-            }
-            let from = NodeIdx(entry & RETAINER_NODE_MASK);
+        for from in graph.strong_retainers(node) {
             let group = self.group(from, member_group)?;
             match holder {
                 Some((_, g)) if g != group => return None,
@@ -702,16 +687,11 @@ impl Leaked {
     /// A leaked object that holds `node`, a string: a string is part of the data of any leaked
     /// object that holds it (a cache's key that is also the value's `url`), not a leak of its own.
     fn string_holder(&self, graph: &HeapGraph, node: NodeIdx) -> Option<Owner> {
-        if !is_string(graph, node) {
+        if !graph.is_string(node) {
             return None;
         }
-        let (first, entries) = graph.retainer_columns();
-        let (start, end) = (*first.get(node.index())?, *first.get(node.index() + 1)?);
-        entries
-            .get(start as usize..end as usize)?
-            .iter()
-            .filter(|&&entry| entry & (RETAINED_WEAKLY | RETAINED_BY_SHORTCUT) == 0)
-            .map(|&entry| NodeIdx(entry & RETAINER_NODE_MASK))
+        graph
+            .strong_retainers(node)
             .find(|&from| self.contains(from))
             .map(|node| Owner {
                 node,
@@ -886,19 +866,25 @@ pub fn find_leaks_with(
     }
 
     // Third pass: representatives from each group's majority: roots held the way most are.
+    // Without a strict majority (two ways of holding, equally common) every root may represent
+    // the group, and the one retaining the most does.
+    let majorities: Vec<Option<(u8, u32)>> = accs
+        .iter()
+        .map(|acc| {
+            let most = acc.holders.iter().map(|&(_, n)| n).max().unwrap_or(0);
+            let mut leading = acc.holders.iter().filter(|&&(_, n)| n == most);
+            match (leading.next(), leading.next()) {
+                (Some(&(h, _)), None) => Some(h),
+                _ => None,
+            }
+        })
+        .collect();
     for (i, &node) in leaked.nodes.iter().enumerate() {
         let acc = &mut accs[member_group[i]];
         if acc.roots > 0 && !member_root[i] {
             continue;
         }
-        // Without a strict majority (two ways of holding, equally common) every root may
-        // represent the group, and the one retaining the most does.
-        let most = acc.holders.iter().map(|&(_, n)| n).max().unwrap_or(0);
-        let mut leading = acc.holders.iter().filter(|&&(_, n)| n == most);
-        let majority = match (leading.next(), leading.next()) {
-            (Some(&(h, _)), None) => Some(h),
-            _ => None,
-        };
+        let majority = majorities[member_group[i]];
         if majority.is_some() && majority != Some(holder_class(graph, dom, node)) {
             continue;
         }
@@ -922,16 +908,18 @@ pub fn find_leaks_with(
     }
 
     let fold_into = fold_targets(&accs, options.min_count);
-    // With allocations tracked, the oldest object V8 recorded a stack for.
-    let first_traced_id = (!graph.trace_tree.is_empty())
-        .then(|| {
+    // With allocations tracked, the oldest object V8 recorded a stack for: looked for only
+    // when a reported group has no stack.
+    let first_traced_id = std::cell::OnceCell::new();
+    let first_traced_id = || {
+        *first_traced_id.get_or_init(|| {
             (0..graph.node_count())
                 .filter(|&i| graph.nodes.trace_node.get(i).is_some_and(|&t| t != 0))
                 .map(|i| graph.nodes.id[i])
                 .filter(|id| id % 2 == 1)
                 .min()
         })
-        .flatten();
+    };
     let mut below_count: Vec<(String, u64)> = accs
         .iter()
         .filter(|acc| acc.count < options.min_count)
@@ -971,7 +959,7 @@ pub fn find_leaks_with(
                 also_retains: Vec::new(),
                 allocation: acc.traced.and_then(|t| allocation_stack(graph, t)),
                 allocation_missing: (acc.traced.is_none() && !graph.trace_tree.is_empty())
-                    .then(|| missing_allocation_reason(graph, rep, first_traced_id))
+                    .then(|| missing_allocation_reason(graph, rep, first_traced_id()))
                     .map(str::to_string),
                 function_name: is_closure(graph, rep)
                     .then(|| graph.function_name(rep).into_owned()),

@@ -330,14 +330,12 @@ fn map_entries_start(self_size: u32) -> Option<u32> {
 
 /// An entry key as a reader writes it: a string quoted, a number as is, an object by class.
 fn key_label(graph: &HeapGraph, key: NodeIdx) -> String {
-    let ids = graph.meta.node_type_ids;
-    let t = Some(graph.node_type(key));
     let name = graph.node_name(key);
-    if t == ids.string || t == ids.concatenated_string || t == ids.sliced_string {
+    if graph.is_string(key) {
         let shown: String = name.chars().take(KEY_SHOWN).collect();
         let cut = if shown.len() < name.len() { "…" } else { "" };
         format!("{:?}", format!("{shown}{cut}"))
-    } else if t == ids.number {
+    } else if Some(graph.node_type(key)) == graph.meta.node_type_ids.number {
         name.to_string()
     } else {
         format!("{} @{}", graph.class_name(key), graph.node_id(key))
