@@ -46,7 +46,11 @@ function run(command, args, { env = {}, timeout = 120_000, cwd = root } = {}) {
   });
 }
 
-const isInstalled = (dir) => VERSIONS.every((v) => fs.existsSync(path.join(dir, 'node_modules', v, 'package.json')));
+// Installed when every dependency of the case's package.json is (the two versions and any driver).
+const isInstalled = (dir) => {
+  const { dependencies = {} } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  return [...VERSIONS, ...Object.keys(dependencies)].every((d) => fs.existsSync(path.join(dir, 'node_modules', d, 'package.json')));
+};
 
 // Installs run ahead of the cases that need them, two at a time (npm is mostly waiting on the
 // registry), so a fresh checkout does not pay for them one after another.
@@ -169,11 +173,20 @@ function assertNamesNoLeak(leaks, expect, what) {
 
 for (const name of cases) {
   const dir = path.join(casesDir, name);
-  const spec = require(path.join(dir, 'case.js'));
+  // A case.js that cannot load fails its own test, not the whole file.
+  let spec;
+  let loadError = null;
+  try {
+    spec = require(path.join(dir, 'case.js'));
+  } catch (error) {
+    spec = {};
+    loadError = error;
+  }
   // A case whose verdict leakhound does not give yet says why in `expect.todo`: it still runs
   // and reports, as a todo.
   const options = { timeout: 600_000, todo: spec.expect?.todo };
   test(`real leak ${name}: assertNoLeak and find-leaks name it on the leaky version only`, options, async (t) => {
+    assert.ifError(loadError);
     assert.equal(typeof spec.start, 'function', `${name}/case.js exports no start()`);
     assert.ok(spec.expect && typeof spec.expect.group === 'string' && Array.isArray(spec.expect.edges), `${name}/case.js has no expect { group, edges }`);
     const installed = await installs.get(name);

@@ -5,7 +5,6 @@
 // of the broadcast (its responses array, its timer, the caller's resolver), stays in the Map for
 // as long as the connection lives. 4.8.4 deletes the packet's entry from every socket on timeout.
 const http = require('node:http');
-const { io: connect } = require('socket.io-client');
 
 module.exports = {
   package: 'socket.io',
@@ -20,6 +19,8 @@ module.exports = {
   },
 
   async start(mod) {
+    // Required here, not at the top: the case's metadata must load before its packages are installed.
+    const { io: connect } = require('socket.io-client');
     const httpServer = http.createServer();
     const io = new mod.Server(httpServer);
     const connected = new Promise((resolve) => io.on('connection', resolve));

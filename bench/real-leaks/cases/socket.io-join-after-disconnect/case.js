@@ -5,7 +5,6 @@
 // `rooms` (room -> Set of ids), and since the socket had already left everything on disconnect
 // no one ever removed them. 4.5.2 makes join() a no-op once the socket is closed.
 const http = require('node:http');
-const { io: connect } = require('socket.io-client');
 
 module.exports = {
   package: 'socket.io',
@@ -20,6 +19,8 @@ module.exports = {
   },
 
   async start(mod) {
+    // Required here, not at the top: the case's metadata must load before its packages are installed.
+    const { io: connect } = require('socket.io-client');
     const httpServer = http.createServer();
     const io = new mod.Server(httpServer);
     let joined = null;
