@@ -32,7 +32,7 @@ before(() => {
   fixture('plant-leaks.js', [file('a.heapsnapshot'), file('b.heapsnapshot')]);
   for (const mode of ['listeners', 'map-cache', 'clean']) fixture('leak-patterns.js', [mode, ...three(mode)]);
   // Allocation stacks in the report (see leaks.test.mjs for the flags).
-  fixture('leak-patterns.js', ['timer', ...three('timer-tracked')], ['--track-heap-objects', '--max-opt=0']);
+  fixture('leak-patterns.js', ['timer', ...three('timer-tracked')], ['--track-heap-objects', '--jitless']);
   fs.writeFileSync(file('cut.heapsnapshot'), fs.readFileSync(file('a.heapsnapshot')).subarray(0, 4000));
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -71,7 +71,7 @@ test('assertNoLeak fails leaky code with a LeakError showing counts, sizes and t
 });
 
 test('assertNoLeak({ trackAllocations: true }) names the allocating function via the inspector', () => {
-  const r = spawnSync(process.execPath, ['--max-opt=0', path.join(root, '__test__', 'fixtures', 'track-allocations.js')], {
+  const r = spawnSync(process.execPath, ['--jitless', path.join(root, '__test__', 'fixtures', 'track-allocations.js')], {
     encoding: 'utf8',
     timeout: 120_000,
   });

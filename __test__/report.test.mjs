@@ -90,7 +90,7 @@ test('report errors name the problem', () => {
 test('an in-process report (assertNoLeak) renders the same way', () => {
   const out = path.join(dir, 'in-process.html');
   const fixtureScript = path.join(root, '__test__', 'fixtures', 'in-process-report.js');
-  const r = spawnSync(process.execPath, ['--max-opt=0', fixtureScript, out], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--jitless', fixtureScript, out], { cwd: root, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   const html = fs.readFileSync(out, 'utf8');
   const data = JSON.parse(html.match(/<script id="leakhound-data" type="application\/json">(.*?)<\/script>/s)[1]);

@@ -36,7 +36,7 @@ fn a_widget(graph: &HeapGraph) -> NodeIdx {
 fn allocation_stack_names_the_allocating_functions_and_where_they_are_defined() {
     let dir = TempDir::new("alloc");
     // Optimised code allocates without an allocation trace; keep the run in the interpreter.
-    let graph = snapshot_of(&dir, &["--track-heap-objects", "--max-opt=0"], SCRIPT);
+    let graph = snapshot_of(&dir, &["--track-heap-objects", "--jitless"], SCRIPT);
     let stack = allocation_stack(&graph, a_widget(&graph)).expect("tracked snapshot has stacks");
     let inner = &stack[0];
     assert_eq!(inner.function_name, "makeWidgets", "{stack:?}");

@@ -42,7 +42,7 @@ pub struct LeakGroup {
     /// Groups folded in because their objects are reached through this group's objects.
     pub also_retains: Vec<FoldedGroup>,
     /// The stack that allocated the group's objects, when allocations were tracked (taken from
-    /// a member V8 recorded: optimised code may allocate some members without a trace).
+    /// a member V8 recorded: compiled code may allocate some members without a trace).
     pub allocation: Option<Vec<Frame>>,
     /// Why `allocation` is missing although allocations were tracked.
     pub allocation_missing: Option<String>,
@@ -777,7 +777,9 @@ fn missing_allocation_reason(
 ) -> &'static str {
     match first_traced_id {
         Some(first) if graph.node_id(rep) < first => "allocated before allocation tracking started",
-        _ => "allocated where V8 records no JavaScript stack (by native code or the engine itself)",
+        _ => {
+            "V8 recorded no JavaScript stack for it (allocated by compiled code, native code or the engine; --jitless records every stack)"
+        }
     }
 }
 
