@@ -153,6 +153,7 @@ export function assertNoLeak(
 ): Promise<LeakReport & { iterations: number }>;
 
 export class LeakError extends Error {
+  constructor(message: string, opts?: { survivors?: Survivor[]; report?: LeakReport & { iterations: number } });
   readonly name: 'LeakError';
   readonly survivors: Survivor[];
   /** Set by assertNoLeak. */
@@ -420,6 +421,9 @@ export interface MetricFamily {
 
 export class Sampler {
   constructor(opts?: SamplerOptions);
+  /** As created (defaults filled in). */
+  readonly intervalMs: number;
+  readonly capacity: number;
   readonly running: boolean;
   readonly fields: string[];
   start(): this;
@@ -440,6 +444,8 @@ export class Sampler {
   clear(): void;
   on(event: 'sample', fn: (sample: Sample) => void): this;
   on(event: 'leak', fn: (event: LeakEvent) => void): this;
+  once(event: 'sample', fn: (sample: Sample) => void): this;
+  once(event: 'leak', fn: (event: LeakEvent) => void): this;
   off(event: 'sample' | 'leak', fn: (...args: any[]) => void): this;
 }
 
@@ -456,6 +462,7 @@ export interface WriteHeapSnapshotOptions {
 export function writeHeapSnapshot(opts?: WriteHeapSnapshotOptions): string;
 
 export class SnapshotWriteError extends Error {
+  readonly name: 'SnapshotWriteError';
   /** ENOENT, ENOTDIR, EACCES, EEXIST, EFBIG, ENOSPC, ERR_LEAKHOUND_HEADROOM, ERR_LEAKHOUND_DISK… */
   code: string;
 }
@@ -500,6 +507,8 @@ export interface RefusedSnapshot {
 }
 
 export class Monitor {
+  /** Same as monitor(opts). */
+  constructor(opts?: MonitorOptions);
   readonly sampler: Sampler;
   readonly running: boolean;
   readonly snapshots: SnapshotInfo[];
@@ -514,6 +523,10 @@ export class Monitor {
   on(event: 'snapshot', fn: (info: SnapshotInfo) => void): this;
   on(event: 'refused', fn: (info: RefusedSnapshot) => void): this;
   on(event: 'leak', fn: (event: LeakEvent) => void): this;
+  once(event: 'snapshot', fn: (info: SnapshotInfo) => void): this;
+  once(event: 'refused', fn: (info: RefusedSnapshot) => void): this;
+  once(event: 'leak', fn: (event: LeakEvent) => void): this;
+  off(event: 'snapshot' | 'refused' | 'leak', fn: (...args: any[]) => void): this;
 }
 
 /** One monitor per process: a second throws ERR_LEAKHOUND_MONITOR_ACTIVE until the first stops. */

@@ -1,8 +1,13 @@
-import type { CollectedMatchers } from './matchers';
+import type { CollectedMatcherFunctions, CollectedMatchers } from './matchers';
 
 declare global {
+  // `expect` of @types/jest.
   namespace jest {
     interface Matchers<R> extends CollectedMatchers<R> {}
   }
 }
-export declare const matchers: Record<string, (...args: any[]) => Promise<{ pass: boolean; message(): string }>>;
+declare module 'expect' {
+  // `expect` of @jest/globals.
+  interface Matchers<R> extends CollectedMatchers<R> {}
+}
+export declare const matchers: CollectedMatcherFunctions;

@@ -1,12 +1,12 @@
 import type { TestContext } from 'vitest';
-import type { CollectedMatchers } from './matchers';
+import type { CollectedMatcherFunctions, CollectedMatchers } from './matchers';
 import type { assertNoLeak as assertNoLeakAlone } from '../index';
 
 declare module 'vitest' {
   interface Assertion<T = any> extends CollectedMatchers<T> {}
   interface AsymmetricMatchersContaining extends CollectedMatchers {}
 }
-export declare const matchers: Record<string, (...args: any[]) => Promise<{ pass: boolean; message(): string }>>;
+export declare const matchers: CollectedMatcherFunctions;
 
 /** assertNoLeak under the test context's signal: a test that times out or is cancelled stops it. */
 export declare function assertNoLeak(
