@@ -60,8 +60,8 @@ function leakhound() {
   ];
   const exe = path.join(ROOT, 'target', 'release', 'examples', 'summary_bench');
   if (!fs.existsSync(exe)) {
-    console.error('building examples/summary_bench (cargo build --release --example summary_bench) ...');
-    const r = spawnSync('cargo', ['build', '--release', '--example', 'summary_bench'], { cwd: ROOT, stdio: 'inherit' });
+    console.error('building crates/core/examples/summary_bench (cargo build --release -p leakhound-core --example summary_bench) ...');
+    const r = spawnSync('cargo', ['build', '--release', '-p', 'leakhound-core', '--example', 'summary_bench'], { cwd: ROOT, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('cargo build of summary_bench failed');
   }
   tools.push({ name: 'leakhound core (example)', lh: true, cmd: exe, args: (f) => [f, TOP] });

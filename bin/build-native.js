@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Builds the native command-line tool (src/bin/leakhound.rs) and puts it at
+// Builds the native command-line tool (crates/cli) and puts it at
 // bin/leakhound-native, where bin/leakhound finds it. Run by `npm install` / `npm run build`
 // after the addon. Without it the JavaScript tool answers every command, so a failed build
 // warns instead of failing the install.

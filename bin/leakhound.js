@@ -3,7 +3,7 @@
 // `npx leakhound <command>`: heap-snapshot analysis from the command line. Every command takes
 // --json (one JSON document on stdout); errors go to stderr with a non-zero exit code.
 const lh = require('..');
-// A batch process: big tables freed are given back at once (see src/binding/allocator.rs).
+// A batch process: big tables freed are given back at once (see crates/core/src/allocator.rs).
 require('../lib/native').useMmapForLargeAllocations();
 
 const HELP = {

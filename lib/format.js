@@ -1,7 +1,7 @@
 'use strict';
 // Human-readable rendering shared by the CLI and error messages. Sizes and counts are formatted
-// here; leak reports and retainer paths by the native renderer the native CLI prints with
-// (src/cli/report_text.rs), so both tools print one text. `color` adds ANSI colour (the CLI on
+// here; leak reports and retainer paths by the core's renderer, which the native CLI prints with
+// too (crates/core/src/report), so both tools print one text. `color` adds ANSI colour (the CLI on
 // a terminal); the default leaves text plain.
 const path = require('node:path');
 const native = require('./native');
@@ -28,7 +28,7 @@ const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
 /**
  * Text from the heap or from users (class names, labels, stacks) with control characters shown
  * as `\xNN`, so a name holding ESC or BEL cannot drive the terminal that prints it. The native
- * renderer escapes the same way (src/cli/text.rs `printable`).
+ * renderer escapes the same way (crates/core/src/report/text.rs `printable`).
  */
 function printable(s) {
   return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);

@@ -4,7 +4,7 @@
 //! aborts and hangs are not.
 #![no_main]
 
-use leakhound::snapshot::{
+use leakhound_core::snapshot::{
     Distances, Dominators, HeapGraph, LightSnapshot, NodeIdx, ParseOptions, PathRules, RawSnapshot,
     SnapshotParser, class_summary, diff_snapshots, retainer_path,
 };

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use leakhound::snapshot::{BaselineIds, NewObjects, ObjectIds, ParseOptions, parse_file_with};
+use leakhound_core::snapshot::{BaselineIds, NewObjects, ObjectIds, ParseOptions, parse_file_with};
 use libfuzzer_sys::fuzz_target;
 
 /// One file per fuzzing process, rewritten for every input.

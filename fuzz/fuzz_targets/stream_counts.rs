@@ -5,7 +5,7 @@
 //! parser that buffers shows up as an out-of-memory finding.
 #![no_main]
 
-use leakhound::snapshot::{ParseOptions, SnapshotError, SnapshotParser};
+use leakhound_core::snapshot::{ParseOptions, SnapshotError, SnapshotParser};
 use libfuzzer_sys::fuzz_target;
 
 const NODE_FIELDS: u64 = 5;
