@@ -44,18 +44,42 @@ test('writeHeapSnapshot refuses a missing directory, a file, and too little head
   assert.deepEqual(files(dir), ['plain']);
 });
 
+/**
+ * A copy of the package (the JavaScript layer and the addon) that any user can read: the checkout
+ * itself may sit in a private directory that an unprivileged user cannot enter.
+ */
+function readableCopy(t) {
+  const copy = tempDir(t);
+  for (const name of ['package.json', 'index.js', 'leakhound.node', 'lib']) {
+    fs.cpSync(path.join(root, name), path.join(copy, name), { recursive: true });
+  }
+  const readable = (p) => {
+    const isDir = fs.statSync(p).isDirectory();
+    fs.chmodSync(p, isDir ? 0o755 : 0o644);
+    if (isDir) for (const entry of fs.readdirSync(p)) readable(path.join(p, entry));
+  };
+  readable(copy);
+  return copy;
+}
+
 test('writeHeapSnapshot refuses a directory it cannot write', (t) => {
   const dir = tempDir(t);
   const code = `try { require('./').writeHeapSnapshot({ dir: ${JSON.stringify(dir)} }); console.log('wrote') }
                 catch (e) { console.log(e.code, e.message) }`;
   let r;
   if (process.getuid?.() === 0) {
-    // root writes anywhere: check as an unprivileged user instead.
+    // root writes anywhere: check as an unprivileged user instead, on a copy of the package that
+    // user can read.
     fs.chmodSync(dir, 0o755);
-    r = spawnSync(process.execPath, ['-e', code], { cwd: root, uid: 65534, gid: 65534, encoding: 'utf8' });
-    if (r.error || /EACCES|permission denied/i.test(r.stderr) || r.stdout === '') {
-      return t.skip(`cannot run ${process.execPath} as an unprivileged user here: ${r.error?.message ?? r.stderr.split('\n')[0]}`);
-    }
+    const pkg = readableCopy(t);
+    const nobody = { cwd: pkg, uid: 65534, gid: 65534, encoding: 'utf8' };
+    // Node itself, or the temporary directory, may be out of that user's reach (a Node installed
+    // under a private home, a private TMPDIR): then there is nothing to check here.
+    const reach = spawnSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(dir)}); require('./')`], nobody);
+    const denied = reach.error?.message ?? reach.stderr.split('\n').find((l) => /EACCES|permission denied/i.test(l));
+    if (denied) return t.skip(`user 65534 cannot run ${process.execPath} on a copy of the package in ${path.dirname(pkg)}: ${denied}`);
+    assert.equal(reach.status, 0, `the copy of the package does not load: ${reach.stderr}`);
+    r = spawnSync(process.execPath, ['-e', code], nobody);
   } else {
     fs.chmodSync(dir, 0o555);
     r = spawnSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8' });
