@@ -16,7 +16,7 @@ import { root } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const casesDir = path.join(root, 'bench', 'real-leaks', 'cases');
-const leakhoundBin = path.join(root, 'bin', 'leakhound');
+const leakhoundBin = path.join(root, 'bin', 'leakhound-native');
 const ITERATIONS = 20;
 const WARMUP = 5;
 const VERSIONS = ['leaky', 'fixed'];

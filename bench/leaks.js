@@ -10,7 +10,7 @@
 // 3 x ~350 MB; leakhound's peak RSS <= 1.3x the largest file of the set.
 //
 // More leakhound rows (informational, no targets):
-//   `leakhound.js`     the same command in the JavaScript tool, run by Node
+//   `in Node`          the library's findLeaks in a Node program
 //   `summary FINAL`    the full load of final: parse, graph, dominators
 //   `diff BASE TARGET` the two id-only parses
 // Then, per planted class, the leaked count each tool reports against the
@@ -31,9 +31,10 @@ const { makeLeakSnapshots } = require('./make-leak-snapshots');
 const ROOT = path.join(__dirname, '..');
 const OUT = path.join(__dirname, 'out');
 const GENERATOR = path.join(__dirname, 'make-leak-snapshots.js');
-const CLI = path.join(ROOT, 'bin', 'leakhound');
 const NATIVE = path.join(ROOT, 'bin', process.platform === 'win32' ? 'leakhound-native.exe' : 'leakhound-native');
-const JS_CLI = path.join(ROOT, 'bin', 'leakhound.js');
+const CLI = NATIVE;
+// The library as a Node program calls it (findLeaks in-process).
+const LIBRARY = `require(${JSON.stringify(ROOT)}).findLeaks({ baseline: process.argv[1], target: process.argv[2], final: process.argv[3] }).then((r) => process.stdout.write(JSON.stringify(r)))`;
 const MB = 1 << 20;
 const GNU_TIME = '/usr/bin/time';
 const RUN_TIMEOUT_MS = 60 * 60 * 1000;
@@ -62,7 +63,7 @@ const leakhound = {
   cmd: CLI,
   args: ([b, t, f]) => ['find-leaks', b, t, f, '--json'],
 };
-const lhNode = { name: '  leakhound.js', cmd: process.execPath, args: ([b, t, f]) => [JS_CLI, 'find-leaks', b, t, f, '--json'] };
+const lhNode = { name: '  leakhound in Node', cmd: process.execPath, args: ([b, t, f]) => ['-e', LIBRARY, b, t, f] };
 const lhFinal = { name: '  lh summary final', cmd: CLI, args: ([, , f]) => ['summary', f, '--json', '--top', '20'] };
 const lhLight = { name: '  lh diff base target', cmd: CLI, args: ([b, t]) => ['diff', b, t, '--json', '--top', '20'] };
 
@@ -220,7 +221,10 @@ function main() {
     console.error(`${GNU_TIME} not found: install GNU time (apt-get install time)`);
     process.exit(2);
   }
-  if (!fs.existsSync(NATIVE)) console.error(`${path.relative(ROOT, NATIVE)} is missing (npm run build): bin/leakhound runs the JavaScript tool`);
+  if (!fs.existsSync(NATIVE)) {
+    console.error(`${path.relative(ROOT, NATIVE)} is missing: build it with npm run build`);
+    process.exit(2);
+  }
   const sets = SETS.map((s) => ({ ...s, ...ensureSet(s) }));
   const ml = memlab();
   const tools = [leakhound, lhNode, lhFinal, lhLight, ml].filter(Boolean);

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // npm run bench:snapshot — class summary with retained sizes of a ~60 MB and a
 // ~350 MB snapshot, leakhound against the anchors, side by side in one run:
-//   leakhound     `bin/leakhound summary FILE --json --top 20` (the native tool npm install
-//                 builds; `leakhound.js (Node)` is the JavaScript one), and the
-//                 `summary_bench` example (same core, per-phase times)
+//   leakhound     `leakhound summary FILE --json --top 20` (the command-line tool npm install
+//                 builds; `leakhound in Node` is the library's loadSnapshot in a Node
+//                 program), and the `summary_bench` example (same core, per-phase times)
 //   v8-heap-cli   Microsoft's Rust tool; set V8_HEAP_CLI to its `v8-heap` binary
 //   memlab 2.0.5  set MEMLAB_DIR to a directory where memlab is npm-installed
 // Targets: on the ~350 MB file leakhound is >= 5x faster than v8-heap-cli,
@@ -52,11 +52,12 @@ function ensureSnapshot({ name, mb, minNodes = 0 }) {
 // The CLI as users run it, and the `summary_bench` example (the same core without Node, with
 // per-phase times), built on first use.
 function leakhound() {
-  const cli = path.join(ROOT, 'bin', 'leakhound');
-  const jsCli = path.join(ROOT, 'bin', 'leakhound.js');
+  const cli = path.join(ROOT, 'bin', process.platform === 'win32' ? 'leakhound-native.exe' : 'leakhound-native');
+  // The library as a Node program calls it (loadSnapshot and summary in-process).
+  const library = `require(${JSON.stringify(ROOT)}).loadSnapshot(process.argv[1]).then((s) => process.stdout.write(JSON.stringify(s.summary({ top: ${TOP} }))))`;
   const tools = [
     { name: 'leakhound', lh: true, cmd: cli, args: (f) => ['summary', f, '--json', '--top', TOP] },
-    { name: 'leakhound.js (Node)', lh: true, cmd: process.execPath, args: (f) => [jsCli, 'summary', f, '--json', '--top', TOP] },
+    { name: 'leakhound in Node', lh: true, cmd: process.execPath, args: (f) => ['-e', library, f] },
   ];
   const exe = path.join(ROOT, 'target', 'release', 'examples', 'summary_bench');
   if (!fs.existsSync(exe)) {

@@ -2,8 +2,8 @@
 'use strict';
 // Builds the native command-line tool (crates/cli) and puts it at
 // bin/leakhound-native, where bin/leakhound finds it. Run by `npm install` / `npm run build`
-// after the addon. Without it the JavaScript tool answers every command, so a failed build
-// warns instead of failing the install.
+// after the addon. The library works without it, so a failed build warns instead of failing
+// the install; the `leakhound` command then says what is missing.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -11,7 +11,7 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const out = path.join(__dirname, process.platform === 'win32' ? 'leakhound-native.exe' : 'leakhound-native');
 
-const r = spawnSync('cargo', ['build', '--release', '--bin', 'leakhound', '--message-format=json-render-diagnostics'], {
+const r = spawnSync('cargo', ['build', '--release', '-p', 'leakhound-cli', '--message-format=json-render-diagnostics'], {
   cwd: root,
   encoding: 'utf8',
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -24,7 +24,7 @@ const built = r.status === 0
   : undefined;
 fs.rmSync(out, { force: true });
 if (!built) {
-  console.warn(`leakhound: the native command-line tool was not built (cargo ${r.error ? r.error.message : `exit ${r.status}`}); the JavaScript one will be used`);
+  console.warn(`leakhound: the command-line tool was not built (cargo ${r.error ? r.error.message : `exit ${r.status}`}); the library works without it`);
 } else {
   fs.copyFileSync(built, out);
   fs.chmodSync(out, 0o755);

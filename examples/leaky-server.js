@@ -70,12 +70,9 @@ async function round(port, n) {
     await round(port, 200);
     const final = snap('final');
     console.log(`Served ${nextOrder} requests; finding what the middle 200 left behind…\n`);
-    // `leakhound` as npm installs it (the native tool when it was built; Windows runs the
-    // JavaScript one, bin/leakhound is a shell script).
-    const [cmd, ...cli] = process.platform === 'win32'
-      ? [process.execPath, path.join(__dirname, '..', 'bin', 'leakhound.js')]
-      : [path.join(__dirname, '..', 'bin', 'leakhound')];
-    const r = spawnSync(cmd, [...cli, 'find-leaks', baseline, target, final, '--top', '3'], { stdio: 'inherit' });
+    // `leakhound` as npm installs it.
+    const cli = path.join(__dirname, '..', 'bin', 'leakhound.js');
+    const r = spawnSync(process.execPath, [cli, 'find-leaks', baseline, target, final, '--top', '3'], { stdio: 'inherit' });
     process.exitCode = r.status;
     if (htmlOut) {
       sampler.stop();

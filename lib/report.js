@@ -1,30 +1,11 @@
 'use strict';
 // The HTML leak report: one self-contained file (styles, script and data inline, no network)
-// that opens from disk. The data travels as JSON and the page script renders it with DOM text
-// nodes, so nothing from a snapshot (class names, property names, file paths) is ever parsed as
-// markup. Pages of groups and diff rows are rendered on demand, so 10,000 groups stay quick.
-const fs = require('node:fs');
-const path = require('node:path');
+// that opens from disk, rendered by the core (crates/core/src/report/html.rs), as the
+// command-line tool's `report` renders it. Here: options checked, the timeline drawn.
 const check = require('./validate');
+const native = require('./native');
 const { Sampler } = require('./sampler');
 const { findLeaks } = require('./snapshot');
-const { bytes } = require('./format');
-
-// Read on first use, not when leakhound is required.
-let assets = null;
-const pageAssets = () =>
-  (assets ??= {
-    script: fs.readFileSync(path.join(__dirname, 'report-page.js'), 'utf8'),
-    style: fs.readFileSync(path.join(__dirname, 'report-page.css'), 'utf8'),
-  });
-
-// No network, no plugins, no frames: the page is self-contained by construction.
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
-
-const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-// JSON inside <script>: `<` escaped so no string can close the element or open a comment.
-const scriptJson = (value) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 /** The memory timeline as SVG markup, from a Sampler or from samples (e.g. a saved samples()). */
 function timelineSvg(where, o) {
@@ -84,44 +65,10 @@ function pageOptions(where, opts) {
 }
 
 function render(report, { title, files, baseDir, svg }) {
-  const { script, style } = pageAssets();
-  const data = {
-    title,
-    generatedAt: new Date().toISOString(),
-    files,
-    baseDir,
-    heapSize: report.heapSize ?? null,
-    leakedObjects: report.leakedObjects ?? 0,
-    iterations: report.iterations ?? null,
-    leaks: report.leaks,
-    collections: report.collections ?? [],
-    classDiff: report.classDiff ?? null,
-  };
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="leakhound">
-<title>${escapeHtml(title)}</title>
-<style>${style}</style>
-</head>
-<body>
-<header id="top"><h1>${escapeHtml(title)}</h1><p id="overview"></p><dl id="files"></dl></header>
-<main>
-<section id="leaks"><h2>Leak groups</h2><div class="toolbar"><input id="leak-filter" type="search" placeholder="Filter by class, function or file" aria-label="Filter leak groups"><nav class="pager" id="leak-pager"></nav></div><div id="leak-list"></div></section>
-<section id="collections" hidden><h2>Growing collections</h2><div id="collection-list"></div></section>
-<section id="timeline"${svg ? '' : ' hidden'}><h2>Memory timeline</h2><div class="chart">${svg ?? ''}</div></section>
-<section id="diff" hidden><h2>Per-class change, baseline to final</h2><div class="toolbar"><input id="diff-filter" type="search" placeholder="Filter classes" aria-label="Filter classes"><nav class="pager" id="diff-pager"></nav></div><table id="diff-table"><thead></thead><tbody></tbody></table></section>
-</main>
-<noscript><p>This report draws its tables with JavaScript; the data is in the leakhound-data element of this file.</p></noscript>
-<script id="leakhound-data" type="application/json">${scriptJson(data)}</script>
-<script>const bytes = ${bytes};
-${script}</script>
-</body>
-</html>
-`;
+  // Reports made by hand may leave out what the page can do without.
+  const full = { collections: [], leakedObjects: 0, survivingObjects: 0, belowCount: [], heapSize: 0, ...report };
+  const page = { title, files: files ?? undefined, baseDir: baseDir ?? undefined, timelineSvg: svg ?? undefined, iterations: report.iterations ?? undefined };
+  return native.renderHtmlReport(full, page);
 }
 
 /**

@@ -416,7 +416,27 @@ impl From<core::LeakReportRecord> for LeakReportRecord {
     }
 }
 
-/// Back to the contract for rendering; the per-class table is not rendered, so not read.
+impl From<ClassDeltaRecord> for core::ClassDeltaRecord {
+    fn from(d: ClassDeltaRecord) -> Self {
+        let signed = |n: f64| if n.is_finite() { n.round() as i64 } else { 0 };
+        Self {
+            name: d.name,
+            node_type: d.node_type,
+            count_before: whole(d.count_before),
+            count_after: whole(d.count_after),
+            count_delta: signed(d.count_delta),
+            size_before: whole(d.size_before),
+            size_after: whole(d.size_after),
+            size_delta: signed(d.size_delta),
+            added_count: whole(d.added_count),
+            removed_count: whole(d.removed_count),
+            added_size: whole(d.added_size),
+            removed_size: whole(d.removed_size),
+        }
+    }
+}
+
+/// Back to the contract, for rendering.
 impl From<LeakReportRecord> for core::LeakReportRecord {
     fn from(r: LeakReportRecord) -> Self {
         Self {
@@ -426,7 +446,7 @@ impl From<LeakReportRecord> for core::LeakReportRecord {
             surviving_objects: whole(r.surviving_objects),
             below_count: mirror(r.below_count),
             heap_size: whole(r.heap_size),
-            class_diff: None,
+            class_diff: r.class_diff.map(mirror),
         }
     }
 }

@@ -1,8 +1,9 @@
-//! Leak reports and retainer paths as text for JavaScript (LeakError messages, the JavaScript
-//! command-line tool), from the renderer the native tool prints with: one implementation.
+//! Leak reports as text (LeakError messages) and as an HTML page, and retainer paths as text,
+//! from the core's renderers, which the command-line tool prints with too.
 
 use napi_derive::napi;
 
+use leakhound_core::report::html::{Page, ReportFiles, render_html};
 use leakhound_core::report::text::Paint;
 use leakhound_core::report::{OwnCode, leak_report_text, path_text};
 
@@ -36,5 +37,41 @@ pub fn render_path(
 ) -> napi::Result<String> {
     guarded("formatPath", || {
         Ok(path_text(&mirror(steps), Paint { enabled: color }, &indent))
+    })
+}
+
+#[napi(object)]
+pub struct ReportFilesRecord {
+    pub baseline: Option<String>,
+    pub target: Option<String>,
+    #[napi(js_name = "final")]
+    pub last: Option<String>,
+}
+
+#[napi(object)]
+pub struct HtmlPageRecord {
+    pub title: String,
+    pub files: Option<ReportFilesRecord>,
+    pub base_dir: Option<String>,
+    pub timeline_svg: Option<String>,
+    pub iterations: Option<u32>,
+}
+
+/// The report as one self-contained HTML document.
+#[napi]
+pub fn render_html_report(report: LeakReportRecord, page: HtmlPageRecord) -> napi::Result<String> {
+    guarded("renderHtmlReport", || {
+        let page = Page {
+            title: page.title,
+            files: page.files.map(|f| ReportFiles {
+                baseline: f.baseline,
+                target: f.target,
+                last: f.last,
+            }),
+            base_dir: page.base_dir,
+            timeline_svg: page.timeline_svg,
+            iterations: page.iterations.map(u64::from),
+        };
+        Ok(render_html(&report.into(), &page))
     })
 }

@@ -19,7 +19,7 @@ const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..', '..');
 const CASES = path.join(__dirname, 'cases');
-const CLI = path.join(ROOT, 'bin', 'leakhound');
+const CLI = path.join(ROOT, 'bin', process.platform === 'win32' ? 'leakhound-native.exe' : 'leakhound-native');
 const MEMLAB = path.join(ROOT, 'node_modules', '@memlab', 'cli', 'bin', 'memlab.js');
 const ITERATIONS = 20;
 const WARMUP = 5;

@@ -1,7 +1,8 @@
-//! The command line, as far as the native commands take it. Anything else (help, the options
-//! of other commands, usage mistakes) is left to the JavaScript tool, which explains it.
+//! The command line: a command and its operands, or help, or a usage mistake explained.
 
-/// A command the native tool runs, with its operands.
+use crate::help;
+
+/// A command with its operands.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Summary {
@@ -20,6 +21,14 @@ pub enum Command {
         target: String,
         last: String,
     },
+    Report {
+        baseline: String,
+        target: String,
+        last: String,
+        html: String,
+        timeline: Option<String>,
+        title: Option<String>,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -31,78 +40,205 @@ pub struct Args {
     pub top: Option<usize>,
 }
 
-/// `None` when the JavaScript tool should have these arguments.
-pub fn parse(argv: &[String]) -> Option<Args> {
-    let (name, rest) = argv.split_first()?;
+/// What a command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Invocation {
+    Run(Args),
+    /// Print this help text.
+    Help(&'static str),
+}
+
+/// A mistake in the command line, said in one line (exit code 2).
+#[derive(Debug, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+fn usage(message: impl Into<String>) -> UsageError {
+    UsageError(message.into())
+}
+
+/// Options that take a value, and the commands that accept them.
+const VALUE_OPTIONS: [(&str, &[&str]); 3] = [
+    ("html", &["report"]),
+    ("timeline", &["report"]),
+    ("title", &["report"]),
+];
+
+const COMMANDS: [&str; 5] = ["summary", "diff", "path", "find-leaks", "report"];
+
+pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
+    let Some((name, rest)) = argv.split_first() else {
+        return Ok(Invocation::Help(help::MAIN));
+    };
+    if matches!(name.as_str(), "-h" | "--help" | "help") {
+        return Ok(Invocation::Help(help::MAIN));
+    }
     let mut positional = Vec::new();
-    let (mut json, mut color, mut top) = (false, None, None);
+    let (mut json, mut color, mut top, mut wants_help) = (false, None, None, false);
+    let mut values: Vec<(&'static str, String)> = Vec::new();
     let mut rest = rest.iter();
     while let Some(a) = rest.next() {
-        match a.as_str() {
-            "--json" => json = true,
-            "--color" => color = Some(true),
-            "--no-color" => color = Some(false),
-            "--top" => top = Some(top_value(rest.next()?)?),
-            _ if a.starts_with("--top=") => top = Some(top_value(&a["--top=".len()..])?),
-            _ if a.starts_with('-') => return None,
+        let (flag, inline) = match a.split_once('=') {
+            Some((flag, value)) if a.starts_with("--") => (flag, Some(value.to_string())),
+            _ => (a.as_str(), None),
+        };
+        if let Some((option, _)) = VALUE_OPTIONS.iter().find(|(o, _)| flag == format!("--{o}")) {
+            let value = inline.or_else(|| rest.next().cloned()).unwrap_or_default();
+            if value.is_empty() {
+                return Err(usage(format!("--{option} needs a value")));
+            }
+            values.push((option, value));
+            continue;
+        }
+        match (flag, inline) {
+            ("--json", None) => json = true,
+            ("--color", None) => color = Some(true),
+            ("--no-color", None) => color = Some(false),
+            ("-h" | "--help", None) => wants_help = true,
+            ("--top", inline) => {
+                let v = inline.or_else(|| rest.next().cloned());
+                top = Some(top_value(v.as_deref())?);
+            }
+            _ if a.starts_with('-') => return Err(usage(format!("unknown option {a}"))),
             _ => positional.push(a.clone()),
         }
     }
-    let command = match (name.as_str(), positional.as_slice()) {
-        ("summary", [file]) => Command::Summary { file: file.clone() },
-        ("diff", [before, after]) => Command::Diff {
-            before: before.clone(),
-            after: after.clone(),
-        },
-        ("path", [file, id]) => Command::Path {
-            file: file.clone(),
-            id: node_id(id)?,
-        },
-        ("find-leaks", [baseline, target, last]) => Command::FindLeaks {
-            baseline: baseline.clone(),
-            target: target.clone(),
-            last: last.clone(),
-        },
-        _ => return None,
+    if !COMMANDS.contains(&name.as_str()) {
+        return Err(usage(format!("unknown command {}", quoted(name))));
+    }
+    if wants_help {
+        return Ok(Invocation::Help(help::of(name)));
+    }
+    for (option, _) in &values {
+        let (_, commands) = VALUE_OPTIONS.iter().find(|(o, _)| o == option).unwrap();
+        if !commands.contains(&name.as_str()) {
+            return Err(usage(format!("--{option} is not an option of {name}")));
+        }
+    }
+    let value = |option: &str| {
+        values
+            .iter()
+            .rev()
+            .find(|(o, _)| *o == option)
+            .map(|(_, v)| v.clone())
     };
-    Some(Args {
+    let command = command(name, positional, value)?;
+    Ok(Invocation::Run(Args {
         command,
         json,
         color,
         top,
+    }))
+}
+
+fn command(
+    name: &str,
+    positional: Vec<String>,
+    value: impl Fn(&str) -> Option<String>,
+) -> Result<Command, UsageError> {
+    let three = |what: &str| -> Result<[String; 3], UsageError> {
+        <[String; 3]>::try_from(positional.clone()).map_err(|_| {
+            usage(format!(
+                "{what} takes three snapshot files: <baseline> <target> <final>"
+            ))
+        })
+    };
+    Ok(match name {
+        "summary" => match <[String; 1]>::try_from(positional) {
+            Ok([file]) => Command::Summary { file },
+            Err(_) => return Err(usage("summary takes one snapshot file")),
+        },
+        "diff" => match <[String; 2]>::try_from(positional) {
+            Ok([before, after]) => Command::Diff { before, after },
+            Err(_) => return Err(usage("diff takes two snapshot files: <before> <after>")),
+        },
+        "path" => match <[String; 2]>::try_from(positional) {
+            Ok([file, id]) => Command::Path {
+                file,
+                id: node_id(&id)?,
+            },
+            Err(_) => return Err(usage("path takes a snapshot file and a node id")),
+        },
+        "find-leaks" => {
+            let [baseline, target, last] = three("find-leaks")?;
+            Command::FindLeaks {
+                baseline,
+                target,
+                last,
+            }
+        }
+        _ => {
+            let [baseline, target, last] = three("report")?;
+            let html = value("html")
+                .ok_or_else(|| usage("report needs --html <file> to write the report to"))?;
+            Command::Report {
+                baseline,
+                target,
+                last,
+                html,
+                timeline: value("timeline"),
+                title: value("title"),
+            }
+        }
     })
 }
 
-/// A positive whole number (what the JavaScript tool accepts, `/^[1-9]\d*$/`).
-fn top_value(v: &str) -> Option<usize> {
-    let digits = v.bytes().all(|b| b.is_ascii_digit()) && !v.starts_with('0');
-    if digits { v.parse().ok() } else { None }
+/// A positive whole number.
+fn top_value(v: Option<&str>) -> Result<usize, UsageError> {
+    let wrong = || {
+        usage(format!(
+            "--top needs a positive whole number, got {}",
+            v.map_or("nothing".into(), quoted)
+        ))
+    };
+    let v = v.ok_or_else(wrong)?;
+    let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) && !v.starts_with('0');
+    if digits {
+        v.parse().map_err(|_| wrong())
+    } else {
+        Err(wrong())
+    }
 }
 
-/// `123` or `@123`, as DevTools shows ids; other spellings JavaScript's `Number()` takes are
-/// left to it.
-fn node_id(v: &str) -> Option<u32> {
+/// `123` or `@123`, as DevTools shows ids.
+fn node_id(v: &str) -> Result<u32, UsageError> {
     let digits = v.strip_prefix('@').unwrap_or(v);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        digits.parse().ok()
-    } else {
-        None
-    }
+    let parsed = (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten();
+    parsed.ok_or_else(|| {
+        usage(format!(
+            "node id must be a whole number below 2^32, got {}",
+            quoted(v)
+        ))
+    })
+}
+
+/// A string as a JSON literal, so spaces and control characters show.
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| s.into())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Args, Command, parse};
+    use super::{Args, Command, Invocation, UsageError, parse};
+    use crate::help;
 
-    fn args(line: &str) -> Option<Args> {
+    fn args(line: &str) -> Result<Invocation, UsageError> {
         parse(&line.split(' ').map(String::from).collect::<Vec<_>>())
     }
 
+    fn mistake(line: &str) -> String {
+        match args(line) {
+            Err(UsageError(message)) => message,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
     #[test]
-    fn the_native_commands_and_their_options_parse() {
+    fn commands_and_their_options_parse() {
         assert_eq!(
             args("find-leaks a b c --json --top=3"),
-            Some(Args {
+            Ok(Invocation::Run(Args {
                 command: Command::FindLeaks {
                     baseline: "a".into(),
                     target: "b".into(),
@@ -111,9 +247,11 @@ mod tests {
                 json: true,
                 color: None,
                 top: Some(3),
-            })
+            }))
         );
-        let path = args("path f @42 --no-color").unwrap();
+        let Ok(Invocation::Run(path)) = args("path f @42 --no-color") else {
+            panic!()
+        };
         assert_eq!(
             path.command,
             Command::Path {
@@ -122,29 +260,78 @@ mod tests {
             }
         );
         assert_eq!(path.color, Some(false));
-        assert_eq!(args("summary f --top 7").unwrap().top, Some(7));
+        let Ok(Invocation::Run(report)) =
+            args("report a b c --html out.html --title=T --timeline s.json")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            report.command,
+            Command::Report {
+                baseline: "a".into(),
+                target: "b".into(),
+                last: "c".into(),
+                html: "out.html".into(),
+                timeline: Some("s.json".into()),
+                title: Some("T".into()),
+            }
+        );
     }
 
     #[test]
-    fn everything_else_is_left_to_the_javascript_tool() {
-        for line in [
-            "summary f --help",
-            "summary f -h",
-            "summary",
-            "summary f g",
-            "diff a",
-            "find-leaks a b",
-            "report a b c --html out.html",
-            "path f 0x10",
-            "path f 4294967296",
-            "summary f --top 0",
-            "summary f --top=07",
-            "summary f --top",
-            "summary f --verbose",
-            "help",
-            "nonsense",
-        ] {
-            assert_eq!(args(line), None, "{line}");
+    fn help_is_asked_for_in_the_usual_ways() {
+        for line in ["help", "--help", "-h"] {
+            assert_eq!(args(line), Ok(Invocation::Help(help::MAIN)), "{line}");
+        }
+        assert_eq!(parse(&[]), Ok(Invocation::Help(help::MAIN)));
+        assert_eq!(
+            args("summary --help"),
+            Ok(Invocation::Help(help::of("summary")))
+        );
+        assert_eq!(args("report -h"), Ok(Invocation::Help(help::of("report"))));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let cases = [
+            ("summary", "summary takes one snapshot file"),
+            ("summary f g", "summary takes one snapshot file"),
+            ("diff a", "diff takes two snapshot files: <before> <after>"),
+            (
+                "find-leaks a b",
+                "find-leaks takes three snapshot files: <baseline> <target> <final>",
+            ),
+            (
+                "report a b c",
+                "report needs --html <file> to write the report to",
+            ),
+            ("report a b c --html", "--html needs a value"),
+            (
+                "path f 0x10",
+                "node id must be a whole number below 2^32, got \"0x10\"",
+            ),
+            (
+                "path f 4294967296",
+                "node id must be a whole number below 2^32, got \"4294967296\"",
+            ),
+            (
+                "summary f --top 0",
+                "--top needs a positive whole number, got \"0\"",
+            ),
+            (
+                "summary f --top=07",
+                "--top needs a positive whole number, got \"07\"",
+            ),
+            (
+                "summary f --top",
+                "--top needs a positive whole number, got nothing",
+            ),
+            ("summary f --verbose", "unknown option --verbose"),
+            ("summary f --html x", "--html is not an option of summary"),
+            ("nonsense", "unknown command \"nonsense\""),
+        ];
+        for (line, message) in cases {
+            assert_eq!(mistake(line), message, "{line}");
         }
     }
 }

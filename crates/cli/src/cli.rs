@@ -4,25 +4,26 @@ use std::io::IsTerminal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Component, Path, PathBuf};
 
-use crate::args::{self, Args, Command};
-use crate::commands::{self, Output};
 use leakhound_core::internal_error;
 use leakhound_core::report::text::Paint;
 
-/// What became of a command line.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Printed what was asked for (or an error, then the exit code is 1).
-    Exit(i32),
-    /// The JavaScript tool should run these arguments.
-    Delegate,
-}
+use crate::args::{self, Args, Command, Invocation, UsageError};
+use crate::commands::{self, Output, ReportOptions};
 
-/// Runs `argv` (without the program name). `root` is the package directory, where
-/// leakhound's own scripts are (allocation stacks leave them out).
-pub fn run(argv: &[String], root: Option<&Path>) -> Outcome {
-    let Some(args) = args::parse(argv) else {
-        return Outcome::Delegate;
+/// Runs `argv` (without the program name) and gives the exit code: 0 done, 1 the command
+/// failed, 2 a usage mistake. `root` is the package directory, where leakhound's own scripts
+/// are (allocation stacks leave them out).
+pub fn run(argv: &[String], root: Option<&Path>) -> i32 {
+    let args = match args::parse(argv) {
+        Ok(Invocation::Run(args)) => args,
+        Ok(Invocation::Help(text)) => {
+            print_all(&format!("{text}\n"));
+            return 0;
+        }
+        Err(UsageError(message)) => {
+            eprintln!("leakhound: {message}\nRun 'leakhound --help' for usage.");
+            return 2;
+        }
     };
     let paint = Paint {
         enabled: args.color.unwrap_or_else(|| {
@@ -31,21 +32,22 @@ pub fn run(argv: &[String], root: Option<&Path>) -> Outcome {
         }),
     };
     let what = match args.command {
-        Command::Summary { .. } => "loadSnapshot",
-        Command::Diff { .. } => "diffSnapshots",
-        Command::Path { .. } => "HeapSnapshot.retainerPath",
-        Command::FindLeaks { .. } => "findLeaks",
+        Command::Summary { .. } => "summary",
+        Command::Diff { .. } => "diff",
+        Command::Path { .. } => "path",
+        Command::FindLeaks { .. } => "find-leaks",
+        Command::Report { .. } => "report",
     };
     let result = catch_unwind(AssertUnwindSafe(|| output(&args, paint, root)))
         .unwrap_or_else(|payload| Err(internal_error(what, &*payload)));
     match result {
         Ok(out) => {
             print_all(&format!("{out}\n"));
-            Outcome::Exit(0)
+            0
         }
         Err(message) => {
             eprintln!("leakhound: {message}");
-            Outcome::Exit(1)
+            1
         }
     }
 }
@@ -67,11 +69,28 @@ fn output(args: &Args, paint: Paint, root: Option<&Path>) -> Output {
             target,
             last,
         } => commands::find_leaks(args, paint, [baseline, target, last], root),
+        Command::Report {
+            baseline,
+            target,
+            last,
+            html,
+            timeline,
+            title,
+        } => commands::report(
+            args,
+            paint,
+            [baseline, target, last],
+            &ReportOptions {
+                html,
+                timeline: timeline.as_deref(),
+                title: title.as_deref(),
+            },
+        ),
     }
 }
 
 /// An absolute path with `.` and `..` resolved, as Node's `path.resolve` gives (file errors
-/// name the file this way in both tools).
+/// name the file this way, as the addon's do).
 pub fn resolve(p: &str) -> PathBuf {
     let joined = std::env::current_dir().unwrap_or_default().join(p);
     let mut out = PathBuf::new();

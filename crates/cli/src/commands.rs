@@ -1,8 +1,8 @@
-//! The four commands the native tool runs, each printing what its JavaScript twin in
-//! `bin/leakhound.js` prints.
+//! The commands: each analyses, then prints text, or JSON with `--json`.
 
 use std::path::Path;
 
+use leakhound_core::report::html::{Page, ReportFiles, render_html};
 use leakhound_core::report::records::{
     ClassDeltaRecord, ClassSummaryRecord, leak_report_record, path_records,
 };
@@ -13,6 +13,7 @@ use leakhound_core::snapshot::{AnalysedSnapshot, Progress, SnapshotError, diff_f
 use crate::args::Args;
 use crate::cli::resolve;
 use crate::progress::with_progress;
+use crate::timeline::timeline_svg;
 
 /// What to print, or the error message.
 pub type Output = Result<String, String>;
@@ -91,7 +92,7 @@ pub fn path(args: &Args, paint: Paint, file: &str, id: u32) -> Output {
     let snap = load(file, paint)?;
     let steps = snap
         .retainer_path_by_id(id)
-        .ok_or_else(|| format!("retainerPath(): no object with id {id} in this snapshot"))?
+        .ok_or_else(|| format!("no object with id {id} in this snapshot"))?
         .map(path_records);
     if args.json {
         return as_json(&steps);
@@ -164,4 +165,130 @@ fn no_leaks_text(surviving: u64) -> String {
             count(surviving.into())
         )
     }
+}
+
+/// The report's options besides the three snapshots.
+pub struct ReportOptions<'a> {
+    pub html: &'a str,
+    pub timeline: Option<&'a str>,
+    pub title: Option<&'a str>,
+}
+
+/// find-leaks with the per-class diff, written as one self-contained HTML file.
+pub fn report(
+    args: &Args,
+    paint: Paint,
+    [baseline, target, last]: [&str; 3],
+    options: &ReportOptions,
+) -> Output {
+    let out = options.html;
+    refuse_to_overwrite(
+        out,
+        &[
+            ("baseline snapshot", Some(baseline)),
+            ("target snapshot", Some(target)),
+            ("final snapshot", Some(last)),
+            ("timeline", options.timeline),
+        ],
+    )?;
+    // The timeline is checked before the long analysis.
+    let svg = options.timeline.map(timeline_svg).transpose()?.flatten();
+    let progress = Progress::default();
+    let (report, diff) = with_progress(&[baseline, target, last], paint, &progress, || {
+        let [b, t, l] = [baseline, target, last].map(resolve);
+        files::find_leaks_with_class_diff(&b, &t, &l, &progress)
+    })
+    .map_err(fail)?;
+    let mut report = leak_report_record(report, Some(diff));
+    if let Some(top) = args.top {
+        report.leaks.truncate(top);
+        report.collections.truncate(top);
+        if let Some(diff) = report.class_diff.as_mut() {
+            diff.truncate(top);
+        }
+    }
+    let page = Page {
+        title: options.title.unwrap_or("leakhound leak report").to_string(),
+        files: Some(ReportFiles {
+            baseline: Some(baseline.into()),
+            target: Some(target.into()),
+            last: Some(last.into()),
+        }),
+        base_dir: std::env::current_dir()
+            .ok()
+            .map(|d| d.to_string_lossy().into_owned()),
+        timeline_svg: svg,
+        iterations: None,
+    };
+    let html = render_html(&report, &page);
+    write_private(out, html.as_bytes()).map_err(|e| format!("cannot write {out}: {e}"))?;
+    let n = report.leaks.len();
+    if args.json {
+        return as_json(&serde_json::json!({
+            "html": resolve(out),
+            "bytes": html.len(),
+            "leakGroups": n,
+            "leakedObjects": report.leaked_objects,
+        }));
+    }
+    let verdict = if n == 0 {
+        paint.green("no leaks")
+    } else {
+        format!(
+            "{} leaked objects in {} group{}",
+            count(report.leaked_objects.into()),
+            count(n as i128),
+            if n == 1 { "" } else { "s" }
+        )
+    };
+    Ok(format!(
+        "Wrote {out} ({}): {verdict}",
+        bytes(html.len() as i128)
+    ))
+}
+
+/// The report must not replace one of its own inputs, under whatever name (a hard link, a
+/// symbolic link, another relative path).
+fn refuse_to_overwrite(out: &str, inputs: &[(&str, Option<&str>)]) -> Result<(), String> {
+    let Ok(target) = std::fs::metadata(out) else {
+        return Ok(());
+    };
+    for (what, file) in inputs {
+        let Some(file) = file else { continue };
+        if let Ok(input) = std::fs::metadata(file)
+            && same_file(&target, &input, out, file)
+        {
+            return Err(format!(
+                "--html {out} is the {what}; refusing to overwrite an input"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata, _: &str, _: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata, a: &str, b: &str) -> bool {
+    matches!(
+        (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+        (Ok(a), Ok(b)) if a == b
+    )
+}
+
+/// The report holds names and strings from the heap: readable by its owner only.
+fn write_private(path: &str, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents)
 }

@@ -1,11 +1,23 @@
-// The leak report's page script: runs in the browser, inlined into the report by report.js,
-// which defines `bytes` (lib/format.js's, so the page and the CLI print sizes alike) before it.
+// The leak report's page script: runs in the browser, inlined into the report by html.rs.
 // Everything from the data is inserted as text, never as markup. Lists render one page at a time.
 (function () {
   'use strict';
   var data = JSON.parse(document.getElementById('leakhound-data').textContent);
   var GROUPS_PER_PAGE = 20;
   var ROWS_PER_PAGE = 50;
+
+  // Sizes in decimal units, as the text reports print them (report/text.rs `bytes`).
+  function bytes(n) {
+    var sign = n < 0 ? '-' : '';
+    var v = Math.abs(n);
+    var units = ['B', 'kB', 'MB', 'GB', 'TB'];
+    var u = 0;
+    while (v >= 1000 && u < units.length - 1) {
+      v /= 1000;
+      u++;
+    }
+    return sign + (u === 0 ? v : v.toFixed(v < 10 ? 2 : 1)) + ' ' + units[u];
+  }
 
   function count(n) {
     return Number(n).toLocaleString('en-US');

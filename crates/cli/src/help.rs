@@ -1,0 +1,68 @@
+//! The help texts.
+
+pub const MAIN: &str = r#"Usage: leakhound <command> [options]
+
+Commands:
+  summary <file> [--top N]          class summary: count, self size, retained size
+  diff <before> <after> [--top N]   per-class growth between two snapshots of one process
+  path <file> <nodeId>              retainer path of one object, from a GC root
+  find-leaks <baseline> <target> <final>
+                                    objects allocated between baseline and target that
+                                    survive in final, grouped, with a retainer path each
+  report <baseline> <target> <final> --html <out.html>
+                                    the same as a self-contained HTML report to open
+                                    in a browser
+
+Options:
+  --json        print one JSON document on stdout
+  --top N       rows to show (default 25; with --json, all unless given)
+  --no-color    plain output (colour is used only on a terminal)
+  -h, --help    help for a command: leakhound <command> --help"#;
+
+pub const SUMMARY: &str = r#"Usage: leakhound summary <file> [--top N] [--json]
+
+Groups every object of the snapshot by class and prints count, self size and retained size
+(memory freed if every object of the class were gone, without double counting objects that
+other objects of the same class retain), largest retained size first."#;
+
+pub const DIFF: &str = r#"Usage: leakhound diff <before> <after> [--top N] [--json]
+
+Compares two snapshots of the same process by object id: per class, objects allocated and freed
+between them, and the change in count and size, largest growth first."#;
+
+pub const FIND_LEAKS: &str = r#"Usage: leakhound find-leaks <baseline> <target> <final> [--top N] [--json]
+
+Three-snapshot leak isolation. Take <baseline> after warming up, <target> after running the
+suspect action, <final> after running it again (or undoing it). Objects allocated between
+baseline and target that still exist in final are grouped by class (closures by source
+location); each group shows its count, the memory it retains (nothing counted twice) and the
+path that keeps its largest member alive. Groups held by another group's objects are folded
+into it. --json prints a LeakReport."#;
+
+pub const REPORT: &str = r#"Usage: leakhound report <baseline> <target> <final> --html <out.html>
+                       [--timeline <samples.json>] [--title <text>] [--top N] [--json]
+
+Runs find-leaks and writes one self-contained HTML file (no network needed) with the leak
+groups (count, retained size, share of the heap, the retainer chain from a GC root with closure
+locations and allocation sites), growing collections, and a sortable per-class table of what
+changed from baseline to final. --timeline adds a memory chart from samples saved as JSON
+(e.g. JSON.stringify(sampler.samples())), a regular file of at most 256 MiB. --top N keeps the
+N largest groups, collections and class rows (default: all). --json prints a summary of what was
+written. The report never replaces one of its inputs."#;
+
+pub const PATH: &str = r#"Usage: leakhound path <file> <nodeId> [--json]
+
+Prints the shortest chain of references from a GC root to the object with this id (the @id
+DevTools shows), skipping weak references and preferring user-visible edges."#;
+
+/// The help of a command (the main help for anything else).
+pub fn of(command: &str) -> &'static str {
+    match command {
+        "summary" => SUMMARY,
+        "diff" => DIFF,
+        "find-leaks" => FIND_LEAKS,
+        "report" => REPORT,
+        "path" => PATH,
+        _ => MAIN,
+    }
+}
