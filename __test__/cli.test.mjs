@@ -47,8 +47,6 @@ test('diff shows per-class growth; --json matches the API shape', () => {
 });
 
 test('path prints the chain from a GC root; --json gives the steps', () => {
-  const summary = JSON.parse(cli('summary', file('b.heapsnapshot'), '--json').stdout);
-  assert.ok(summary.length > 0);
   // Find a Foo id from the raw file, independently of leakhound.
   const j = JSON.parse(fs.readFileSync(file('b.heapsnapshot'), 'utf8'));
   const f = j.snapshot.meta.node_fields;

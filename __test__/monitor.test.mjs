@@ -106,6 +106,7 @@ test('a full disk fails the write cleanly: an error naming the file, nothing hal
 
 test('monitor: threshold, manual and leak triggers, rate limit, count and disk budget', async (t) => {
   const dir = tempDir(t);
+  const started = Date.now();
   let now = 0;
   const sampler = new Sampler({ clock: () => now, warmupMs: 0, intervalMs: 86_400_000 });
   const m = monitor({ sampler, dir, heapUsedBytes: 1, onLeak: true, minIntervalMs: 0, maxCount: 3 });
@@ -129,12 +130,14 @@ test('monitor: threshold, manual and leak triggers, rate limit, count and disk b
   assert.deepEqual(events.at(-1), ['refused', 'manual', 'max-count']);
   for (const s of m.snapshots) {
     assert.equal(fs.statSync(s.path).mode & 0o777, 0o600);
-    assert.ok(s.bytes > 0 && s.durationMs >= 0);
+    assert.equal(s.bytes, fs.statSync(s.path).size);
+    // Wall-clock times (not the sampler's clock): when the write started, and how long it took.
+    assert.ok(s.timestamp >= started && s.timestamp + s.durationMs <= Date.now(), JSON.stringify(s));
   }
   m.stop();
 
   const limited = monitor({ dir, minIntervalMs: 60_000, maxDiskBytes: Number.MAX_SAFE_INTEGER });
-  assert.ok(limited.snapshot('manual'));
+  assert.equal(path.dirname(limited.snapshot('manual')), dir);
   assert.equal(limited.snapshot('manual'), null);
   assert.equal(limited.refused.at(-1).reason, 'rate-limit');
   limited.stop();
