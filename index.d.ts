@@ -243,9 +243,25 @@ export function captureSnapshot(opts?: LoadOptions): Promise<HeapSnapshot>;
 /** Per-class growth between two snapshots of one process, by object id, largest size growth first. */
 export function diffSnapshots(before: string, after: string, opts?: LoadOptions): Promise<ClassDelta[]>;
 
+/** What sort of problem a SnapshotError is. */
+export type SnapshotErrorKind = 'io' | 'syntax' | 'data' | 'limit' | 'incompatible' | 'usage' | 'internal';
+
+/**
+ * A snapshot that cannot be read, analysed or compared: `io` (reading failed), `syntax` (not
+ * well-formed JSON, or cut short), `data` (not a snapshot V8 could have written), `limit`
+ * (beyond leakhound's limits or memory), `incompatible` (snapshots that cannot be compared:
+ * see `reason`), `usage`, `internal` (a bug to report).
+ */
 export class SnapshotError extends Error {
   readonly name: 'SnapshotError';
-  readonly code: 'ERR_LEAKHOUND_SNAPSHOT';
+  readonly kind: SnapshotErrorKind;
+  readonly code: `ERR_LEAKHOUND_SNAPSHOT_${Uppercase<SnapshotErrorKind>}`;
+  /** Why snapshots are incompatible. */
+  readonly reason?: 'different-versions' | 'different-processes' | 'wrong-order';
+  /** The file the error is about, when one was read. */
+  readonly file?: string;
+  /** The byte offset in the input the error points at. */
+  readonly offset?: number;
 }
 
 export interface LeakGroup {

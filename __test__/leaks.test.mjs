@@ -122,11 +122,11 @@ test('snapshots in the wrong order or from different processes are refused with 
   const timer = snaps('timer');
   await assert.rejects(
     findLeaks({ baseline: timer.final, target: timer.target, final: timer.baseline }),
-    (e) => e instanceof SnapshotError && /wrong order/.test(e.message),
+    (e) => e instanceof SnapshotError && e.code === 'ERR_LEAKHOUND_SNAPSHOT_INCOMPATIBLE' && e.reason === 'wrong-order' && /wrong order/.test(e.message),
   );
   await assert.rejects(
     findLeaks({ baseline: timer.baseline, target: timer.target, final: snaps('clean').final }),
-    (e) => e instanceof SnapshotError && /not come from the same process/.test(e.message),
+    (e) => e instanceof SnapshotError && e.reason === 'different-processes' && /not come from the same process/.test(e.message),
   );
   // A snapshot whose layout differs, as one written by another V8 version would.
   const other = path.join(dir, 'other-v8.heapsnapshot');
@@ -135,13 +135,13 @@ test('snapshots in the wrong order or from different processes are refused with 
   fs.writeFileSync(other, JSON.stringify(json));
   await assert.rejects(
     findLeaks({ baseline: other, target: timer.target, final: timer.final }),
-    (e) => e instanceof SnapshotError && /written by different V8 versions \(their node types differ\)/.test(e.message),
+    (e) => e instanceof SnapshotError && e.reason === 'different-versions' && /written by different V8 versions \(their node types differ\)/.test(e.message),
   );
   await assert.rejects(findLeaks({ baseline: timer.baseline, target: timer.target }), TypeError);
   await assert.rejects(findLeaks('x'), TypeError);
   await assert.rejects(
     findLeaks({ ...timer, final: path.join(dir, 'missing.heapsnapshot') }),
-    (e) => e instanceof SnapshotError && /missing\.heapsnapshot/.test(e.message),
+    (e) => e instanceof SnapshotError && e.kind === 'io' && e.file === path.join(dir, 'missing.heapsnapshot') && /missing\.heapsnapshot/.test(e.message),
   );
 });
 

@@ -127,25 +127,31 @@ test('captureSnapshot analyses the live heap through the stream, without writing
   assert.throws(() => new HeapSnapshot(), TypeError);
 });
 
-test('bad input gets a SnapshotError naming the file and the byte offset, never a crash', async () => {
+test('bad input gets a SnapshotError with its kind, file and byte offset, never a crash', async () => {
   const good = fs.readFileSync(file('before.heapsnapshot'));
   const write = (name, data) => {
     fs.writeFileSync(file(name), data);
     return file(name);
   };
+  // [file, kind, byte offset (undefined: none), message]
   const cases = [
-    [file('missing.heapsnapshot'), /missing\.heapsnapshot.*No such file/],
-    [dir, /Is a directory/],
-    [write('empty.heapsnapshot', ''), /empty\.heapsnapshot.*byte 0/],
-    [write('garbage.heapsnapshot', 'not json at all'), /garbage\.heapsnapshot.*byte 0/],
-    [write('other.heapsnapshot', '{"name": "leakhound", "version": "1.0.0"}'), /other\.heapsnapshot.*snapshot/],
-    [write('array.heapsnapshot', '[1, 2, 3]'), /array\.heapsnapshot/],
+    [file('missing.heapsnapshot'), 'io', undefined, /missing\.heapsnapshot.*No such file/],
+    [dir, 'io', undefined, /Is a directory/],
+    [write('empty.heapsnapshot', ''), 'syntax', 0, /empty\.heapsnapshot.*byte 0/],
+    [write('garbage.heapsnapshot', 'not json at all'), 'syntax', 0, /garbage\.heapsnapshot.*byte 0/],
+    [write('other.heapsnapshot', '{"name": "leakhound", "version": "1.0.0"}'), 'data', undefined, /other\.heapsnapshot.*snapshot/],
+    [write('array.heapsnapshot', '[1, 2, 3]'), 'syntax', 0, /array\.heapsnapshot/],
   ];
   for (const at of [1, 100, 5000, Math.floor(good.length / 2), good.length - 2]) {
-    cases.push([write(`cut-${at}.heapsnapshot`, good.subarray(0, at)), new RegExp(`cut-${at}\\.heapsnapshot.*byte \\d+`)]);
+    cases.push([write(`cut-${at}.heapsnapshot`, good.subarray(0, at)), 'syntax', at, new RegExp(`cut-${at}\\.heapsnapshot.*byte ${at}`)]);
   }
-  for (const [p, message] of cases) {
-    await assert.rejects(loadSnapshot(p), (e) => e instanceof SnapshotError && e.code === 'ERR_LEAKHOUND_SNAPSHOT' && message.test(e.message), p);
+  for (const [p, kind, offset, message] of cases) {
+    await assert.rejects(loadSnapshot(p), (e) => {
+      assert.ok(e instanceof SnapshotError, p);
+      assert.deepEqual([e.kind, e.code, e.file, e.offset], [kind, `ERR_LEAKHOUND_SNAPSHOT_${kind.toUpperCase()}`, p, offset], p);
+      assert.match(e.message, message);
+      return true;
+    });
   }
   await assert.rejects(loadSnapshot(42), TypeError);
   await assert.rejects(loadSnapshot(file('before.heapsnapshot'), { onProgress: 'x' }), TypeError);

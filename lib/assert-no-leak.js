@@ -12,7 +12,7 @@ const native = require('./native');
 const check = require('./validate');
 const { settle } = require('./settle');
 const { captureSnapshot, captureLightSnapshot, newLightStream, kNative } = require('./snapshot');
-const { reportError } = require('./errors');
+const { reportError, snapshotError } = require('./errors');
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 const noop = () => {};
@@ -166,6 +166,8 @@ async function hunt(fn, { iterations, warmup, tracking }, call) {
     let found;
     try {
       found = native.findLeaksInSnapshots(baseline, target, final, iterations);
+    } catch (err) {
+      throw snapshotError(err);
     } finally {
       // The final heap's graph is as large as the heap: give it back now, not at some GC.
       final.dispose();

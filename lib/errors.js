@@ -1,6 +1,9 @@
 'use strict';
-// LeakError: what survived, for how long, where it was created and (when known) what holds it;
-// or, from assertNoLeak, which groups of objects grew with the iterations and why.
+// leakhound's error classes, all of them:
+// - LeakError: what survived, for how long, where it was created and (when known) what holds
+//   it; or, from assertNoLeak, which groups of objects grew with the iterations and why;
+// - SnapshotError: a snapshot that cannot be read or compared, with its kind, file and offset;
+// - SnapshotWriteError: a snapshot that was not written (disk, headroom), with the figures.
 const { formatPath, formatLeakReport, printable } = require('./format');
 
 function formatAge(ms) {
@@ -46,6 +49,56 @@ class LeakError extends Error {
   }
 }
 
+/**
+ * A snapshot that cannot be read, analysed or compared. `kind` says what sort of problem it is
+ * ('io', 'syntax', 'data', 'limit', 'incompatible', 'usage', 'internal'), and `code` is
+ * `ERR_LEAKHOUND_SNAPSHOT_<KIND>`; `file` and `offset` (bytes) say where, when known;
+ * `reason` says why snapshots are incompatible ('different-versions', 'different-processes',
+ * 'wrong-order').
+ */
+class SnapshotError extends Error {
+  constructor(message, { kind = 'internal', reason, file, offset, cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'SnapshotError';
+    this.kind = kind;
+    this.code = `ERR_LEAKHOUND_SNAPSHOT_${kind.toUpperCase()}`;
+    if (reason != null) this.reason = reason;
+    if (file != null) this.file = file;
+    if (offset != null) this.offset = offset;
+  }
+}
+
+// The addon's errors carry their details as JSON in a cause marked with this (src/errors.rs).
+const DETAILS = 'LEAKHOUND_DETAILS';
+
+/**
+ * `err` as a SnapshotError: the addon's with the details it carries; anything else came from
+ * reading the source (a stream that failed), so kind 'io', with the original as its cause.
+ */
+function snapshotError(err) {
+  if (err instanceof SnapshotError) return err;
+  const carried = err?.cause?.message;
+  if (typeof carried === 'string' && carried.startsWith(DETAILS)) {
+    let details = {};
+    try {
+      details = JSON.parse(carried.slice(DETAILS.length));
+    } catch {
+      // A malformed detail string is the addon's bug: the message still says what happened.
+    }
+    return new SnapshotError(err.message, details);
+  }
+  return new SnapshotError(String(err?.message ?? err), { kind: 'io', file: err?.path, cause: err });
+}
+
+class SnapshotWriteError extends Error {
+  constructor(message, code, extra) {
+    super(message);
+    this.name = 'SnapshotWriteError';
+    this.code = code;
+    Object.assign(this, extra);
+  }
+}
+
 /** Tracked objects that were not collected, each with its age, stack and retainers if known. */
 function survivorsError(survivors, tracker) {
   const n = survivors.length;
@@ -62,4 +115,4 @@ function reportError(report) {
   return new LeakError(`${head}\n\n${formatLeakReport(report)}`, { report });
 }
 
-module.exports = { LeakError, survivorsError, reportError, formatAge };
+module.exports = { LeakError, SnapshotError, SnapshotWriteError, snapshotError, survivorsError, reportError, formatAge };

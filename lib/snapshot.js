@@ -5,16 +5,7 @@ const path = require('node:path');
 const v8 = require('node:v8');
 const native = require('./native');
 const check = require('./validate');
-
-class SnapshotError extends Error {
-  constructor(message, cause) {
-    super(message, { cause });
-    this.name = 'SnapshotError';
-    this.code = 'ERR_LEAKHOUND_SNAPSHOT';
-  }
-}
-
-const snapshotError = (err) => (err instanceof SnapshotError ? err : new SnapshotError(err.message, err));
+const { SnapshotError, snapshotError } = require('./errors');
 
 const created = Symbol('leakhound.snapshot');
 // Lets other leakhound modules reach the native snapshot without exposing it to users.
@@ -146,8 +137,12 @@ async function loadFromStream(source, progress) {
  * outlives a snapshot is allocated between baseline and final.
  */
 async function captureLightSnapshot(stream) {
-  await feed(stream, v8.getHeapSnapshot());
-  await stream.finishLight();
+  try {
+    await feed(stream, v8.getHeapSnapshot());
+    await stream.finishLight();
+  } catch (err) {
+    throw snapshotError(err);
+  }
 }
 
 const newLightStream = () => new native.SnapshotStream(true);

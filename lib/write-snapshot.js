@@ -10,6 +10,7 @@ const path = require('node:path');
 const v8 = require('node:v8');
 const { threadId } = require('node:worker_threads');
 const v = require('./validate');
+const { SnapshotWriteError } = require('./errors');
 const { bytes: fmt } = require('./format');
 
 /** Snapshot files are this many times the used heap, until one has been measured. */
@@ -24,14 +25,6 @@ const STARTED = Date.now() - Math.ceil(process.uptime() * 1000);
 // and the older `.<name>.heapsnapshot.<pid>.<time>.tmp`.
 const TEMP_NAME = /^\.lh-(\d+)-\d+-\d+-([0-9a-z]+)\.tmp$|^\..+\.heapsnapshot\.(\d+)\.([0-9a-z]+)\.tmp$/;
 
-class SnapshotWriteError extends Error {
-  constructor(message, code, extra) {
-    super(message);
-    this.name = 'SnapshotWriteError';
-    this.code = code;
-    Object.assign(this, extra);
-  }
-}
 
 function stamp(date) {
   const p = (n, w = 2) => String(n).padStart(w, '0');

@@ -14,8 +14,9 @@ use leakhound_core::snapshot::{
     find_leaks_with_class_diff,
 };
 
+use crate::errors::snapshot_error;
 use crate::guard::guarded;
-use crate::records::{ClassDeltaRecord, LeakReportRecord, snapshot_error};
+use crate::records::{ClassDeltaRecord, LeakReportRecord};
 use crate::snapshot::{LoadProgress, NativeSnapshot, SnapshotStream};
 
 pub struct DiffTask {

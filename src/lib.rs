@@ -7,6 +7,7 @@
 
 mod allocator;
 mod compare;
+mod errors;
 mod guard;
 mod process_lock;
 mod records;

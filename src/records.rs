@@ -4,12 +4,7 @@
 //! as whole numbers, anything else as 0.
 
 use leakhound_core::report::records as core;
-use leakhound_core::snapshot::SnapshotError;
 use napi_derive::napi;
-
-pub(crate) fn snapshot_error(e: SnapshotError) -> napi::Error {
-    napi::Error::new(napi::Status::InvalidArg, e.to_string())
-}
 
 /// A size or count as a JavaScript number.
 fn num(n: u64) -> f64 {

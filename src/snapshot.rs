@@ -15,10 +15,9 @@ use leakhound_core::snapshot::{
     AnalysedSnapshot, ObjectIds, ParseOptions, Phase, Progress, SnapshotParser, marked_objects,
 };
 
+use crate::errors::snapshot_error;
 use crate::guard::guarded;
-use crate::records::{
-    ClassSummaryRecord, MarkedRecord, NodeRecord, PathStepRecord, mirror, snapshot_error,
-};
+use crate::records::{ClassSummaryRecord, MarkedRecord, NodeRecord, PathStepRecord, mirror};
 
 /// An analysed snapshot held by JavaScript. Its memory is reported to V8 as external memory,
 /// so V8 collects unreferenced snapshots as their size, not their small handle, asks; and

@@ -228,8 +228,13 @@ export async function snapshots(dir: string): Promise<void> {
     await lh.loadSnapshot('truncated.heapsnapshot');
   } catch (err) {
     if (err instanceof lh.SnapshotError) {
-      const code: 'ERR_LEAKHOUND_SNAPSHOT' = err.code;
-      console.log(code, err.name);
+      const kind: lh.SnapshotErrorKind = err.kind;
+      const code: `ERR_LEAKHOUND_SNAPSHOT_${string}` = err.code;
+      const where: [string | undefined, number | undefined] = [err.file, err.offset];
+      if (err.kind === 'incompatible' && err.reason === 'wrong-order') console.log('swap them');
+      // @ts-expect-error: no such kind
+      const wrong: typeof err.kind = 'parse';
+      console.log(kind, code, where, wrong, err.name);
     }
   }
 

@@ -2,8 +2,8 @@ mod common;
 
 use common::{Rng, TempDir, default_snapshot, read, tiny_snapshot, tiny_valid};
 use leakhound_core::snapshot::{
-    HeapGraph, LightSnapshot, NodeIdx, NodeTable, ParseOptions, RawSnapshot, SnapshotError,
-    SnapshotParser, parse_file, parse_file_with, parse_file_with_progress,
+    ErrorKind, HeapGraph, LightSnapshot, NodeIdx, NodeTable, ParseOptions, RawSnapshot,
+    SnapshotError, SnapshotParser, parse_file, parse_file_with, parse_file_with_progress,
 };
 
 fn parse_bytes(bytes: &[u8]) -> Result<RawSnapshot, SnapshotError> {
@@ -182,89 +182,120 @@ fn err_of(text: &str) -> SnapshotError {
 
 #[test]
 fn clear_errors_for_bad_input() {
-    let cases: Vec<(String, &str)> = vec![
-        (String::new(), "unexpected end of input at byte 0"),
-        ("   ".into(), "unexpected end of input at byte 3"),
-        ("hello".into(), "syntax error at byte 0"),
-        ("[1,2,3]".into(), "expected `{`"),
+    let cases: Vec<(String, ErrorKind, &str)> = vec![
+        (
+            String::new(),
+            ErrorKind::Syntax,
+            "unexpected end of input at byte 0",
+        ),
+        (
+            "   ".into(),
+            ErrorKind::Syntax,
+            "unexpected end of input at byte 3",
+        ),
+        ("hello".into(), ErrorKind::Syntax, "syntax error at byte 0"),
+        ("[1,2,3]".into(), ErrorKind::Syntax, "expected `{`"),
         (
             r#"{"a": [1, {"b": "c"}], "z": null}"#.into(),
+            ErrorKind::Data,
             "missing top-level section `snapshot`",
         ),
         (
             r#"{"snapshot": {"meta": {}}, "nodes": [], "edges": [], "strings": []}"#.into(),
+            ErrorKind::Data,
             "missing meta field `node_fields`",
         ),
         (
             tiny_valid().replace(r#""node_fields""#, r#""node_fieldz""#),
+            ErrorKind::Data,
             "missing meta field `node_fields`",
         ),
         (
             tiny_valid().replace(r#""node_types":[["hidden""#, r#""node_types":[[1"#),
+            ErrorKind::Data,
             "contains a non-string",
         ),
         (
             tiny_valid().replace("\"edge_count\":3", "\"edge_count\":4"),
+            ErrorKind::Data,
             "`edges` has 9 numbers but the header declares 12",
         ),
         (
             tiny_valid().replace("\"nodes\":[9,", "\"nodes\":[-9,"),
+            ErrorKind::Data,
             "is negative",
         ),
         (
             tiny_valid().replace("\"nodes\":[9,", "\"nodes\":[9.5,"),
+            ErrorKind::Data,
             "is not an integer",
         ),
         (
             tiny_valid().replace("\"nodes\":[9,", "\"nodes\":[4294967296,"),
+            ErrorKind::Data,
             "exceeds u32",
         ),
         (
             tiny_valid().replace("\"nodes\":[9,", "\"nodes\":[\"x\","),
+            ErrorKind::Syntax,
             "expected an unsigned integer",
         ),
-        (tiny_valid() + "x", "trailing data"),
+        (tiny_valid() + "x", ErrorKind::Syntax, "trailing data"),
         (
             tiny_valid().replacen("\"strings\"", "\"nodes\"", 1),
+            ErrorKind::Data,
             "appears twice",
         ),
-        (tiny_valid().replace("\"B\"", "\"B\\q\""), "invalid escape"),
+        (
+            tiny_valid().replace("\"B\"", "\"B\\q\""),
+            ErrorKind::Syntax,
+            "invalid escape",
+        ),
         (
             tiny_valid().replace("\"strings\":[", "\"strings\":[1,"),
+            ErrorKind::Syntax,
             "element 0 is not a string",
         ),
         // Graph-level validation.
         (
             tiny_valid().replace("2,5,14", "2,5,15"),
+            ErrorKind::Data,
             "edge 2 points to node offset 15 which is not a multiple of 7",
         ),
         (
             tiny_valid().replace("2,5,14", "2,5,70"),
+            ErrorKind::Data,
             "edge 2 points to node offset 70, beyond the last node (4 nodes)",
         ),
         (
             tiny_valid().replace("3,2,5,20,0", "3,5000,5,20,0"),
+            ErrorKind::Data,
             "string index 5000 out of range (6 strings) in node 2 field `name`",
         ),
         (
             tiny_valid().replace("2,5,14", "2,99,14"),
+            ErrorKind::Data,
             "string index 99 out of range (6 strings) in edge 2 field `name_or_index`",
         ),
         (
             tiny_valid().replace("3,2,5,20,0", "77,2,5,20,0"),
+            ErrorKind::Data,
             "type index 77 out of range",
         ),
         (
             tiny_valid().replace("3,3,7,30,0", "3,3,7,30,1"),
+            ErrorKind::Data,
             "edge_count fields add up to 4",
         ),
     ];
-    for (text, expected) in cases {
-        let msg = err_of(&text).to_string();
+    for (text, kind, expected) in cases {
+        let err = err_of(&text);
+        let msg = err.to_string();
         assert!(
             msg.contains(expected),
             "input {text:?}\n  gave {msg:?}\n  expected {expected:?}"
         );
+        assert_eq!(err.kind(), kind, "{msg}");
     }
 }
 
@@ -279,8 +310,12 @@ fn file_errors_name_the_file() {
         msg.contains("broken.heapsnapshot") && msg.contains("byte 100"),
         "{msg}"
     );
+    assert_eq!(err.kind(), ErrorKind::Syntax);
+    assert_eq!(err.file(), Some(path.as_path()));
+    assert_eq!(err.byte_offset(), Some(100));
     let missing = parse_file(&dir.file("missing.heapsnapshot")).unwrap_err();
     assert!(missing.to_string().contains("missing.heapsnapshot"));
+    assert_eq!(missing.kind(), ErrorKind::Io);
 }
 
 #[test]

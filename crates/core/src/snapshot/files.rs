@@ -122,7 +122,7 @@ mod tests {
         let (heard, sent) = side_by_side(
             move || {
                 rx.recv_timeout(Duration::from_secs(60))
-                    .map_err(|_| SnapshotError::BadMeta("never heard from the second".into()))
+                    .map_err(|_| SnapshotError::Internal("never heard from the second".into()))
             },
             move || Ok(tx.send(7).is_ok()),
         )

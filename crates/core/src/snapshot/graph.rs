@@ -133,7 +133,7 @@ impl HeapGraph {
     /// Validates and indexes a full-mode parse.
     pub fn from_raw(mut raw: RawSnapshot) -> Result<HeapGraph> {
         if raw.light {
-            return Err(SnapshotError::BadMeta(
+            return Err(SnapshotError::Internal(
                 "a light-mode parse has no edges; parse in full mode to build a graph".into(),
             ));
         }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use super::allocation::{Frame, allocation_stack};
 use super::analysed::AnalysedSnapshot;
 use super::dominators::Dominators;
-use super::error::{Result, SnapshotError};
+use super::error::{Incompatibility, Result, SnapshotError};
 use super::graph::{EdgeIdx, EdgeName, HeapGraph};
 use super::id_cursor::IdCursor;
 use super::meta::SnapshotMeta;
@@ -302,11 +302,14 @@ fn check_layout(earlier: (&str, &SnapshotMeta), later: (&str, &SnapshotMeta)) ->
         None
     };
     match differs {
-        Some(what) => Err(SnapshotError::Incompatible(format!(
-            "the {} and {} snapshots were written by different V8 versions (their {what} \
-             differ): take all three from one process",
-            earlier.0, later.0
-        ))),
+        Some(what) => Err(SnapshotError::Incompatible {
+            reason: Incompatibility::DifferentVersions,
+            message: format!(
+                "the {} and {} snapshots were written by different V8 versions (their {what} \
+                 differ): take all three from one process",
+                earlier.0, later.0
+            ),
+        }),
         None => Ok(()),
     }
 }
@@ -314,11 +317,14 @@ fn check_layout(earlier: (&str, &SnapshotMeta), later: (&str, &SnapshotMeta)) ->
 /// One id names the same object, so the same class, for the life of a process.
 fn check_same_process(names: (&str, &str), compared: usize, agreed: usize) -> Result<()> {
     if compared == 0 || (agreed as f64) < SAME_PROCESS_MIN_AGREEMENT * compared as f64 {
-        return Err(SnapshotError::Incompatible(format!(
-            "the {} and {} snapshots do not come from the same process (object ids are not \
-             comparable: {agreed} of {compared} shared ids name the same class)",
-            names.0, names.1
-        )));
+        return Err(SnapshotError::Incompatible {
+            reason: Incompatibility::DifferentProcesses,
+            message: format!(
+                "the {} and {} snapshots do not come from the same process (object ids are not \
+                 comparable: {agreed} of {compared} shared ids name the same class)",
+                names.0, names.1
+            ),
+        });
     }
     Ok(())
 }
@@ -328,11 +334,14 @@ fn check_order(earlier: (&str, Option<u32>), later: (&str, Option<u32>)) -> Resu
     if let (Some(earlier_max), Some(later_max)) = (earlier.1, later.1)
         && earlier_max > later_max
     {
-        return Err(SnapshotError::Incompatible(format!(
-            "the {} snapshot has newer objects (ids up to {earlier_max}) than the {} snapshot \
-             (up to {later_max}): the snapshots are given in the wrong order",
-            earlier.0, later.0
-        )));
+        return Err(SnapshotError::Incompatible {
+            reason: Incompatibility::WrongOrder,
+            message: format!(
+                "the {} snapshot has newer objects (ids up to {earlier_max}) than the {} snapshot \
+                 (up to {later_max}): the snapshots are given in the wrong order",
+                earlier.0, later.0
+            ),
+        });
     }
     Ok(())
 }

@@ -37,7 +37,7 @@ pub use analysed::{AnalysedSnapshot, NodeFacts, Phase, Progress};
 pub use analysis::Analysis;
 pub use diff::{ClassDiff, diff_snapshots};
 pub use dominators::Dominators;
-pub use error::{Result, SnapshotError};
+pub use error::{ErrorKind, Incompatibility, Result, SnapshotError};
 pub use files::{diff_files, find_leaks_in_files, find_leaks_with_class_diff};
 pub use graph::{EdgeIdx, EdgeName, HeapGraph};
 pub use id_scan::BaselineIds;

@@ -666,5 +666,7 @@ fn check_count(section: &'static str, count: u64, fields: usize, actual: u64) ->
 
 /// States the byte loop never reaches; reported instead of panicking.
 fn unreachable_state() -> Result<()> {
-    Err(SnapshotError::BadMeta("internal parser state error".into()))
+    Err(SnapshotError::Internal(
+        "the parser reached a state it has no rule for".into(),
+    ))
 }

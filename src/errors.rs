@@ -1,0 +1,23 @@
+//! Core errors as JavaScript errors: the message, and the error's kind, file and byte offset
+//! as JSON in its `cause`, which lib/errors.js turns into fields of a SnapshotError.
+
+use leakhound_core::snapshot::SnapshotError;
+use napi::{Error, Status};
+
+/// Marks the cause that carries the details, so the JavaScript side never mistakes another.
+const DETAILS: &str = "LEAKHOUND_DETAILS";
+
+pub(crate) fn snapshot_error(e: SnapshotError) -> Error {
+    let details = serde_json::json!({
+        "kind": e.kind().as_str(),
+        "reason": e.incompatibility().map(|r| r.as_str()),
+        "file": e.file().map(|p| p.to_string_lossy()),
+        "offset": e.byte_offset(),
+    });
+    let mut err = Error::new(Status::InvalidArg, e.to_string());
+    err.set_cause(Error::new(
+        Status::GenericFailure,
+        format!("{DETAILS}{details}"),
+    ));
+    err
+}
