@@ -230,6 +230,11 @@ export class HeapSnapshot {
   markedObjects(prefix: string): { marker: string; id: number }[];
   /** Path from a GC root to the object; null if unreachable; RangeError for an unknown id. */
   retainerPath(nodeId: number): PathStep[] | null;
+  /**
+   * The same, off the JavaScript thread (the first path of a snapshot walks the whole graph):
+   * resolves to what retainerPath returns; rejects with a RangeError for an unknown id.
+   */
+  retainerPathAsync(nodeId: number): Promise<PathStep[] | null>;
 }
 
 /**

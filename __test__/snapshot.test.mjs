@@ -100,6 +100,20 @@ test('retainer path of a planted object names the global variable, the index and
   assert.equal(snap.node(0xfffffff0), null);
   assert.throws(() => snap.retainerPath(0xfffffff0), { name: 'RangeError', message: /no object with id/ });
   assert.throws(() => snap.retainerPath('1'), TypeError);
+
+  // The async twin, on a snapshot no path was asked of yet (it walks the graph off the
+  // JavaScript thread), gives the same paths, and reports the walk's memory to V8.
+  const fresh = await loadSnapshot(snapFile);
+  const before = fresh.nativeBytes;
+  const pending = fresh.retainerPathAsync(fooId);
+  assert.ok(pending instanceof Promise);
+  assert.deepEqual(await pending, steps);
+  assert.deepEqual(await fresh.retainerPathAsync(handlerId), handlerPath);
+  assert.ok(fresh.nativeBytes > before, 'the distances are kept and counted');
+  await assert.rejects(fresh.retainerPathAsync(0xfffffff0), { name: 'RangeError', message: /retainerPathAsync\(\): no object with id/ });
+  await assert.rejects(fresh.retainerPathAsync(-1), TypeError);
+  fresh.dispose();
+  await assert.rejects(fresh.retainerPathAsync(fooId), { code: 'ERR_LEAKHOUND_DISPOSED' });
 });
 
 test('diff by object id counts exactly what the process allocated between snapshots', async () => {

@@ -165,7 +165,8 @@ async function hunt(fn, { iterations, warmup, tracking }, call) {
 
     let found;
     try {
-      found = native.findLeaksInSnapshots(baseline, target, final, iterations);
+      // Off the JavaScript thread: the final snapshot's graph is as large as the heap.
+      found = await native.findLeaksInSnapshots(baseline, target, final, iterations);
     } catch (err) {
       throw snapshotError(err);
     } finally {

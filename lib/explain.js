@@ -17,7 +17,7 @@ async function explainSurvivors(survivors) {
   const marked = new Map(snapshot.markedObjects(`${MARKER_PREFIX}:`).map((m) => [m.marker, m.id]));
   for (const s of survivors) {
     const nodeId = marked.get(markerFor(s.id));
-    s.retainers = nodeId === undefined ? null : snapshot.retainerPath(nodeId);
+    s.retainers = nodeId === undefined ? null : await snapshot.retainerPathAsync(nodeId);
   }
   return survivors;
 }

@@ -89,10 +89,27 @@ class HeapSnapshot {
    * location? }. null when the object is unreachable; RangeError when no object has the id.
    */
   retainerPath(nodeId) {
-    const id = check.integer('retainerPath()', 'nodeId', nodeId, 0, 0xffffffff, undefined);
-    if (id === undefined) throw new TypeError('retainerPath(): nodeId is required');
-    if (!this.#live().hasNode(id)) throw new RangeError(`retainerPath(): no object with id ${id} in this snapshot`);
-    return this.#native.retainerPath(id);
+    return this.#live().retainerPath(this.#nodeId('retainerPath()', nodeId));
+  }
+
+  /**
+   * The same, off the JavaScript thread: the first path of a snapshot walks the whole graph,
+   * which on a large heap would hold up the event loop. Resolves to what retainerPath returns.
+   */
+  async retainerPathAsync(nodeId) {
+    const id = this.#nodeId('retainerPathAsync()', nodeId);
+    const native = this.#live();
+    const steps = await native.retainerPathAsync(id);
+    // The walk's distances are kept for later paths: V8 hears of their memory.
+    if (!native.disposed) native.reportMemory();
+    return steps;
+  }
+
+  #nodeId(where, nodeId) {
+    const id = check.integer(where, 'nodeId', nodeId, 0, 0xffffffff, undefined);
+    if (id === undefined) throw new TypeError(`${where}: nodeId is required`);
+    if (!this.#live().hasNode(id)) throw new RangeError(`${where}: no object with id ${id} in this snapshot`);
+    return id;
   }
 }
 

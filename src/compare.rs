@@ -7,11 +7,12 @@ use std::sync::Arc;
 use napi::bindgen_prelude::{AsyncTask, Result};
 use napi::{Env, Task};
 use napi_derive::napi;
+use parking_lot::Mutex;
 
 use leakhound_core::report::records::{self as core_records, leak_report_record};
 use leakhound_core::snapshot::{
-    ClassDiff, LeakOptions, LeakReport, NewObjects, Progress, diff_files, files, find_leaks_with,
-    find_leaks_with_class_diff,
+    AnalysedSnapshot, ClassDiff, LeakOptions, LeakReport, NewObjects, ObjectIds, Progress,
+    diff_files, files, find_leaks_with, find_leaks_with_class_diff,
 };
 
 use crate::errors::snapshot_error;
@@ -106,28 +107,76 @@ pub fn find_leaks_in_files(
 }
 
 /// Leak isolation over snapshots already in memory (the in-process hunt): two finished light
-/// streams and the final snapshot; groups of fewer than `min_count` objects are left out.
+/// snapshots and the final one; groups of fewer than `min_count` objects are left out.
+fn leaks_in_memory(
+    baseline: &Mutex<Option<ObjectIds>>,
+    target: &Mutex<Option<ObjectIds>>,
+    last: &AnalysedSnapshot,
+    min_count: u32,
+) -> Result<core_records::LeakReportRecord> {
+    let (baseline, target) = (baseline.lock(), target.lock());
+    let (Some(baseline), Some(target)) = (baseline.as_ref(), target.as_ref()) else {
+        return Err(napi::Error::from_reason(
+            "a light snapshot stream is not finished",
+        ));
+    };
+    let options = LeakOptions {
+        min_count: u64::from(min_count.max(1)),
+    };
+    NewObjects::between(baseline, target)
+        .and_then(|new| find_leaks_with(&new, last, &options))
+        .map(|r| leak_report_record(r, None))
+        .map_err(snapshot_error)
+}
+
+/// `findLeaksInSnapshots` on the JavaScript thread.
 #[napi]
-pub fn find_leaks_in_snapshots(
+pub fn find_leaks_in_snapshots_sync(
     baseline: &SnapshotStream,
     target: &SnapshotStream,
     last: &NativeSnapshot,
     min_count: u32,
 ) -> Result<LeakReportRecord> {
     guarded("assertNoLeak", || {
-        let last = last.snapshot()?;
-        let (baseline, target) = (baseline.light.lock(), target.light.lock());
-        let (Some(baseline), Some(target)) = (baseline.as_ref(), target.as_ref()) else {
-            return Err(napi::Error::from_reason(
-                "a light snapshot stream is not finished",
-            ));
-        };
-        let options = LeakOptions {
-            min_count: u64::from(min_count.max(1)),
-        };
-        NewObjects::between(baseline, target)
-            .and_then(|new| find_leaks_with(&new, last, &options))
-            .map(|r| leak_report_record(r, None).into())
-            .map_err(snapshot_error)
+        leaks_in_memory(&baseline.light, &target.light, last.snapshot()?, min_count).map(Into::into)
     })
+}
+
+/// Leak isolation over snapshots in memory, off the JavaScript thread (assertNoLeak's
+/// analysis: the final snapshot's graph is as large as the heap).
+#[napi(ts_return_type = "Promise<LeakReportRecord>")]
+pub fn find_leaks_in_snapshots(
+    baseline: &SnapshotStream,
+    target: &SnapshotStream,
+    last: &NativeSnapshot,
+    min_count: u32,
+) -> Result<AsyncTask<LeaksInMemoryTask>> {
+    Ok(AsyncTask::new(LeaksInMemoryTask {
+        baseline: Arc::clone(&baseline.light),
+        target: Arc::clone(&target.light),
+        last: Arc::clone(last.shared()?),
+        min_count,
+    }))
+}
+
+pub struct LeaksInMemoryTask {
+    baseline: Arc<Mutex<Option<ObjectIds>>>,
+    target: Arc<Mutex<Option<ObjectIds>>>,
+    last: Arc<AnalysedSnapshot>,
+    min_count: u32,
+}
+
+impl Task for LeaksInMemoryTask {
+    type Output = core_records::LeakReportRecord;
+    type JsValue = LeakReportRecord;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded("assertNoLeak", || {
+            leaks_in_memory(&self.baseline, &self.target, &self.last, self.min_count)
+        })
+    }
+
+    fn resolve(&mut self, _: Env, report: Self::Output) -> Result<Self::JsValue> {
+        Ok(report.into())
+    }
 }

@@ -24,7 +24,9 @@ use crate::records::{ClassSummaryRecord, MarkedRecord, NodeRecord, PathStepRecor
 /// `dispose()` frees it at once.
 #[napi(custom_finalize)]
 pub struct NativeSnapshot {
-    inner: Option<AnalysedSnapshot>,
+    /// Shared with the tasks that query it off the JavaScript thread; `dispose()` lets go of
+    /// this handle's share.
+    inner: Option<Arc<AnalysedSnapshot>>,
     /// Bytes reported to V8 so far.
     reported: i64,
 }
@@ -32,7 +34,7 @@ pub struct NativeSnapshot {
 impl NativeSnapshot {
     pub(super) fn new(env: &Env, snapshot: AnalysedSnapshot) -> NativeSnapshot {
         let mut this = NativeSnapshot {
-            inner: Some(snapshot),
+            inner: Some(Arc::new(snapshot)),
             reported: 0,
         };
         this.report(env);
@@ -40,6 +42,11 @@ impl NativeSnapshot {
     }
 
     pub(super) fn snapshot(&self) -> Result<&AnalysedSnapshot> {
+        self.shared().map(|s| &**s)
+    }
+
+    /// The analysed snapshot, for a task that outlives this call.
+    pub(super) fn shared(&self) -> Result<&Arc<AnalysedSnapshot>> {
         self.inner.as_ref().ok_or_else(|| {
             napi::Error::new(
                 napi::Status::GenericFailure,
@@ -144,6 +151,22 @@ impl NativeSnapshot {
     #[napi]
     pub fn has_node(&self, id: u32) -> Result<bool> {
         Ok(self.snapshot()?.graph.find_by_id(id).is_some())
+    }
+
+    /// The twin of `retainerPath`, off the JavaScript thread: the first path of a snapshot
+    /// walks the whole graph. Call `reportMemory()` when it resolves.
+    #[napi(ts_return_type = "Promise<Array<PathStepRecord> | null>")]
+    pub fn retainer_path_async(&self, id: u32) -> Result<AsyncTask<RetainerPathTask>> {
+        Ok(AsyncTask::new(RetainerPathTask {
+            snapshot: Arc::clone(self.shared()?),
+            id,
+        }))
+    }
+
+    /// Tells V8 how much native memory the snapshot holds now (after an async query grew it).
+    #[napi]
+    pub fn report_memory(&mut self, env: Env) {
+        self.report(&env);
     }
 
     /// `null` when the node is unreachable or no node has the id (see `hasNode`).
@@ -321,5 +344,25 @@ impl Task for LightTask {
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
         *self.into.lock() = Some(output);
         Ok(())
+    }
+}
+
+pub struct RetainerPathTask {
+    snapshot: Arc<AnalysedSnapshot>,
+    id: u32,
+}
+
+impl Task for RetainerPathTask {
+    type Output = Option<Vec<leakhound_core::snapshot::PathStep>>;
+    type JsValue = Option<Vec<PathStepRecord>>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded("HeapSnapshot.retainerPathAsync", || {
+            Ok(self.snapshot.retainer_path_by_id(self.id).flatten())
+        })
+    }
+
+    fn resolve(&mut self, _: Env, steps: Self::Output) -> Result<Self::JsValue> {
+        Ok(steps.map(|steps| mirror(path_records(steps))))
     }
 }
