@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use leakhound_core::report::records::{self as core_records, leak_report_record};
 use leakhound_core::snapshot::{
     AnalysedSnapshot, ClassDiff, LeakOptions, LeakReport, NewObjects, ObjectIds, Progress,
-    diff_files, files, find_leaks_with, find_leaks_with_class_diff,
+    diff_files, find_leaks_with, find_leaks_with_class_diff,
 };
 
 use crate::errors::snapshot_error;
@@ -77,8 +77,13 @@ impl Task for FindLeaksTask {
                 find_leaks_with_class_diff(baseline, target, last, &self.progress)
                     .map(|(report, diff)| (report, Some(diff)))
             } else {
-                files::find_leaks_in_files(baseline, target, last, &self.progress)
-                    .map(|report| (report, None))
+                leakhound_core::snapshot::find_leaks_in_files(
+                    baseline,
+                    target,
+                    last,
+                    &self.progress,
+                )
+                .map(|report| (report, None))
             }
             .map_err(snapshot_error)
         })

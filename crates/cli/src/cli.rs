@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 use leakhound_core::internal_error;
 use leakhound_core::report::text::Paint;
@@ -87,21 +87,4 @@ fn output(args: &Args, paint: Paint, root: Option<&Path>) -> Output {
             },
         ),
     }
-}
-
-/// An absolute path with `.` and `..` resolved, as Node's `path.resolve` gives (file errors
-/// name the file this way, as the addon's do).
-pub fn resolve(p: &str) -> PathBuf {
-    let joined = std::env::current_dir().unwrap_or_default().join(p);
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }

@@ -1,6 +1,6 @@
 //! The commands: each analyses, then prints text, or JSON with `--json`.
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use leakhound_core::report::html::{Page, ReportFiles, render_html};
 use leakhound_core::report::records::{
@@ -8,10 +8,12 @@ use leakhound_core::report::records::{
 };
 use leakhound_core::report::text::{Column, Paint, bytes, count, signed, table};
 use leakhound_core::report::{OwnCode, leak_report_text, path_text};
-use leakhound_core::snapshot::{AnalysedSnapshot, Progress, SnapshotError, diff_files, files};
+use leakhound_core::snapshot::{
+    AnalysedSnapshot, Progress, SnapshotError, diff_files, find_leaks_in_files,
+    find_leaks_with_class_diff,
+};
 
 use crate::args::Args;
-use crate::cli::resolve;
 use crate::progress::with_progress;
 use crate::timeline::timeline_svg;
 
@@ -113,7 +115,7 @@ pub fn find_leaks(
     let progress = Progress::default();
     let report = with_progress(&[baseline, target, last], paint, &progress, || {
         let [b, t, l] = [baseline, target, last].map(resolve);
-        files::find_leaks_in_files(&b, &t, &l, &progress)
+        find_leaks_in_files(&b, &t, &l, &progress)
     })
     .map_err(fail)?;
     let mut report = leak_report_record(report, None);
@@ -196,7 +198,7 @@ pub fn report(
     let progress = Progress::default();
     let (report, diff) = with_progress(&[baseline, target, last], paint, &progress, || {
         let [b, t, l] = [baseline, target, last].map(resolve);
-        files::find_leaks_with_class_diff(&b, &t, &l, &progress)
+        find_leaks_with_class_diff(&b, &t, &l, &progress)
     })
     .map_err(fail)?;
     let mut report = leak_report_record(report, Some(diff));
@@ -291,4 +293,21 @@ fn write_private(path: &str, contents: &[u8]) -> std::io::Result<()> {
         options.mode(0o600);
     }
     options.open(path)?.write_all(contents)
+}
+
+/// An absolute path with `.` and `..` resolved, as Node's `path.resolve` gives (file errors
+/// name the file this way, as the addon's do).
+fn resolve(p: &str) -> PathBuf {
+    let joined = std::env::current_dir().unwrap_or_default().join(p);
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }

@@ -2,7 +2,7 @@
 //! comparison with memlab (`scripts/memlab-check/dump.js`).
 use std::io::Write;
 
-use leakhound_core::snapshot::{Dominators, HeapGraph, parse_file};
+use leakhound_core::snapshot::{Dominators, HeapGraph, NodeIdx, parse_file};
 
 fn main() {
     let path = std::env::args().nth(1).expect("usage: dump_retained FILE");
@@ -12,15 +12,14 @@ fn main() {
     eprintln!("{:?}", dom.stats);
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
-    for &i in graph.nodes.indices_by_id() {
-        let i = i as usize;
-        let d = dom.idom[i] as usize;
+    for &i in graph.nodes().indices_by_id() {
+        let node = NodeIdx(i);
         writeln!(
             out,
             "{} {} {}",
-            graph.nodes.id[i],
-            dom.retained_size.get(i),
-            graph.nodes.id[d]
+            graph.node_id(node),
+            dom.retained_size(node),
+            graph.node_id(dom.idom(node))
         )
         .unwrap();
     }

@@ -57,7 +57,7 @@ fn without_allocation_tracking_there_is_no_stack() {
     let dir = TempDir::new("alloc-off");
     let graph = snapshot_of(&dir, &[], SCRIPT);
     assert!(
-        graph.nodes.trace_node.is_empty(),
+        graph.nodes().trace_node.is_empty(),
         "the all-zero column is not kept"
     );
     assert_eq!(allocation_stack(&graph, a_widget(&graph)), None);

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{TempDir, tiny_snapshot, tiny_valid};
-use leakhound_core::snapshot::budget::{MAX_NESTING, MAX_STRING_BYTES};
+use leakhound_core::snapshot::{MAX_NESTING, MAX_STRING_BYTES};
 use leakhound_core::snapshot::{
     ParseOptions, SnapshotError, SnapshotParser, find_leaks_in_files, parse_file,
 };

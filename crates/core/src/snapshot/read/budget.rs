@@ -2,7 +2,7 @@
 //! `try_reserve`, so a file that lies about its size, or a machine under a memory cap, gets an
 //! error naming what could not be had instead of an abort of the host process.
 
-use super::error::{Result, SnapshotError};
+use crate::snapshot::error::{Result, SnapshotError};
 
 /// Nesting deeper than this is refused. V8's deepest structure, the allocation trace tree,
 /// nests once per stack frame and keeps at most 64 frames.
@@ -16,14 +16,6 @@ pub const MAX_STRING_BYTES: usize = 16 << 20;
 pub fn reserve<T>(v: &mut Vec<T>, additional: usize, what: &'static str) -> Result<()> {
     v.try_reserve(additional)
         .map_err(|_| out_of_memory(what, additional.saturating_mul(size_of::<T>())))
-}
-
-/// A vector of `len` copies of `value`, or an error instead of an abort.
-pub fn filled<T: Clone>(len: usize, value: T, what: &'static str) -> Result<Vec<T>> {
-    let mut v = Vec::new();
-    reserve(&mut v, len, what)?;
-    v.resize(len, value);
-    Ok(v)
 }
 
 /// Checks that `bytes` more can be had right now (under an address-space cap, for example)
@@ -68,6 +60,5 @@ mod tests {
             }
         ));
         assert!(ensure_room(u64::MAX / 2, "a probe").is_err());
-        assert_eq!(filled(3, 7u8, "three").unwrap(), vec![7, 7, 7]);
     }
 }

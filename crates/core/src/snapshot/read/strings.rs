@@ -2,7 +2,7 @@
 //! table of a big heap can exceed 4 GiB in total.
 
 use super::budget::reserve;
-use super::error::Result;
+use crate::snapshot::error::Result;
 
 /// Immutable string table; `get` never panics.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

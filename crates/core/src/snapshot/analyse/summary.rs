@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use super::dominators::Dominators;
-use super::graph::HeapGraph;
-use super::nodes::{NodeIdx, class_name};
 use super::paths::{Location, node_location};
+use crate::snapshot::heap::dominators::Dominators;
+use crate::snapshot::heap::graph::HeapGraph;
+use crate::snapshot::heap::nodes::{NodeIdx, class_name};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassSummary {

@@ -4,12 +4,12 @@
 
 use std::sync::OnceLock;
 
-use super::dominators::Dominators;
-use super::error::Result;
-use super::graph::HeapGraph;
-use super::nodes::NodeIdx;
 use super::paths::{Distances, PathRules, PathStep, retainer_path, retainer_path_with};
 use super::summary::{ClassSummary, class_summary};
+use crate::snapshot::error::Result;
+use crate::snapshot::heap::dominators::Dominators;
+use crate::snapshot::heap::graph::HeapGraph;
+use crate::snapshot::heap::nodes::NodeIdx;
 
 pub struct Analysis {
     pub dominators: Dominators,

@@ -5,15 +5,15 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use super::analysis::Analysis;
-use super::budget::ensure_room;
-use super::error::Result;
-use super::graph::HeapGraph;
-use super::nodes::NodeIdx;
-use super::parser::{ParseOptions, SnapshotParser};
 use super::paths::PathStep;
-use super::raw::RawSnapshot;
-use super::read::parse_file_with_progress;
 use super::summary::ClassSummary;
+use crate::snapshot::error::Result;
+use crate::snapshot::heap::graph::HeapGraph;
+use crate::snapshot::heap::nodes::NodeIdx;
+use crate::snapshot::read::budget::ensure_room;
+use crate::snapshot::read::parser::{ParseOptions, SnapshotParser};
+use crate::snapshot::read::raw::RawSnapshot;
+use crate::snapshot::read::source::parse_file_with_progress;
 
 /// The stage a load is in, for progress reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

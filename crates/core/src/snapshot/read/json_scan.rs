@@ -3,8 +3,8 @@
 //! escape, a key) and resume with the next slice.
 
 use super::budget::{MAX_NESTING, MAX_STRING_BYTES, reserve};
-use super::error::{Result, SnapshotError};
 use super::strings::StringTableBuilder;
+use crate::snapshot::error::{Result, SnapshotError};
 
 /// Outcome of feeding a slice to a scanner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,17 +16,17 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
-use super::error::{Result, SnapshotError};
-use super::id_cursor::IdCursor;
 use super::leaks::{NewObjects, SharedIds};
-use super::light_file::parse_skipping_with;
-use super::meta::SnapshotMeta;
-use super::nodes::check_type_and_name;
-use super::object_ids::fingerprint;
-use super::parser::{ParseOptions, SnapshotParser};
-use super::raw::NodeLayout;
-use super::read::{ProgressFeed, parse_file_fed};
-use super::strings::StringTable;
+use crate::snapshot::error::{Result, SnapshotError};
+use crate::snapshot::heap::id_cursor::IdCursor;
+use crate::snapshot::heap::nodes::check_type_and_name;
+use crate::snapshot::heap::object_ids::fingerprint;
+use crate::snapshot::read::light_file::parse_skipping_with;
+use crate::snapshot::read::meta::SnapshotMeta;
+use crate::snapshot::read::parser::{ParseOptions, SnapshotParser};
+use crate::snapshot::read::raw::NodeLayout;
+use crate::snapshot::read::source::{ProgressFeed, parse_file_fed};
+use crate::snapshot::read::strings::StringTable;
 
 /// About this many sampled objects per snapshot.
 const SAMPLE_SIZE: u64 = 65_536;
@@ -320,7 +320,7 @@ fn stream_nodes<V: NodeVisitor>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::id_cursor::shuffled;
+    use crate::snapshot::heap::id_cursor::shuffled;
 
     #[test]
     fn new_ids_are_the_set_difference_in_any_arrival_order() {

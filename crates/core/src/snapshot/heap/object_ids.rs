@@ -4,11 +4,11 @@
 //! snapshots come from one process (one id names the same object, so the same class, for the
 //! life of a process).
 
-use super::error::{Result, SnapshotError};
-use super::meta::SnapshotMeta;
 use super::nodes::{NodeIdx, NodeView, check_type_and_name, class_name};
-use super::raw::RawSnapshot;
-use super::strings::StringTable;
+use crate::snapshot::error::{Result, SnapshotError};
+use crate::snapshot::read::meta::SnapshotMeta;
+use crate::snapshot::read::raw::RawSnapshot;
+use crate::snapshot::read::strings::StringTable;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectIds {
@@ -24,7 +24,7 @@ pub fn class_fingerprint(view: &NodeView, node: NodeIdx) -> u32 {
     fingerprint(view.meta, view.strings, node_type, name)
 }
 
-pub(super) fn fingerprint(
+pub(crate) fn fingerprint(
     meta: &SnapshotMeta,
     strings: &StringTable,
     node_type: u8,

@@ -11,14 +11,14 @@ use std::collections::HashMap;
 
 use super::allocation::{Frame, allocation_stack};
 use super::analysed::AnalysedSnapshot;
-use super::dominators::Dominators;
-use super::error::{Incompatibility, Result, SnapshotError};
-use super::graph::{EdgeIdx, EdgeName, HeapGraph};
-use super::id_cursor::IdCursor;
-use super::meta::SnapshotMeta;
-use super::nodes::NodeIdx;
-use super::object_ids::{ObjectIds, class_fingerprint};
 use super::paths::{Location, PathStep, node_location};
+use crate::snapshot::error::{Incompatibility, Result, SnapshotError};
+use crate::snapshot::heap::dominators::Dominators;
+use crate::snapshot::heap::graph::{EdgeIdx, EdgeName, HeapGraph};
+use crate::snapshot::heap::id_cursor::IdCursor;
+use crate::snapshot::heap::nodes::NodeIdx;
+use crate::snapshot::heap::object_ids::{ObjectIds, class_fingerprint};
+use crate::snapshot::read::meta::SnapshotMeta;
 
 /// Below this share of ids naming the same class in two snapshots, they are not from one process.
 const SAME_PROCESS_MIN_AGREEMENT: f64 = 0.9;
@@ -158,13 +158,13 @@ fn growing_collections(last: &AnalysedSnapshot, leaked: &Leaked) -> Vec<GrowingC
 
 /// Ids two snapshots both hold, and how many of them name the same class in both.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(super) struct SharedIds {
+pub(crate) struct SharedIds {
     compared: usize,
     agreed: usize,
 }
 
 impl SharedIds {
-    pub(super) fn add(&mut self, same_class: bool) {
+    pub(crate) fn add(&mut self, same_class: bool) {
         self.compared += 1;
         self.agreed += usize::from(same_class);
     }
@@ -218,7 +218,7 @@ impl NewObjects {
     /// `shared` the class agreement over ids both snapshots hold (all, or a sample), and the
     /// sample (id, fingerprint) pairs of target objects, ascending. Metas come with the newest
     /// heap id of each snapshot.
-    pub(super) fn checked(
+    pub(crate) fn checked(
         baseline: (&SnapshotMeta, Option<u32>),
         target: (&SnapshotMeta, Option<u32>),
         shared: SharedIds,

@@ -3,8 +3,8 @@
 //! V8 writes the pair as an edge from the key to the value ("part of key … -> value …"), so the
 //! marker string's retainer on that edge is the marked object.
 
-use super::graph::{EdgeName, HeapGraph};
-use super::nodes::NodeIdx;
+use crate::snapshot::heap::graph::{EdgeName, HeapGraph};
+use crate::snapshot::heap::nodes::NodeIdx;
 
 /// `(marker string, marked object)` for every string node starting with `prefix`.
 pub fn marked_objects(graph: &HeapGraph, prefix: &str) -> Vec<(String, NodeIdx)> {

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::error::{Result, SnapshotError};
+use crate::snapshot::error::{Result, SnapshotError};
 
 /// Where each node field lives inside one node record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

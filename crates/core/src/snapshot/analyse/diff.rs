@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::nodes::{NodeView, class_key};
+use crate::snapshot::heap::nodes::{NodeView, class_key};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClassDiff {
@@ -37,7 +37,7 @@ fn classify(
                 .or_insert_with(|| {
                     let key = (
                         view.meta.node_type_name(t).to_string(),
-                        view.class_name(super::nodes::NodeIdx(i as u32))
+                        view.class_name(crate::snapshot::heap::nodes::NodeIdx(i as u32))
                             .into_owned(),
                     );
                     let next = diffs.len();

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::Read;
 
 /// Reads into `buf` until it is full or the file ends.
-pub(super) fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(crate) fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match file.read(&mut buf[filled..]) {

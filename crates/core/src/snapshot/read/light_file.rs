@@ -28,7 +28,7 @@ const SEARCH_BLOCK: usize = 1 << 20;
 const SEARCH_OVERLAP: usize = 64;
 
 /// A light parse with `skip_to_strings`; `None` when the jump cannot be made or anything fails.
-pub(super) fn parse_skipping(
+pub(crate) fn parse_skipping(
     file: &mut File,
     options: ParseOptions,
     report: &impl Fn(&SnapshotParser),
@@ -42,7 +42,7 @@ pub(super) fn parse_skipping(
 
 /// The same, with `after_push` run after every chunk (false gives up). Once it sees the parser
 /// parked, the strings come next.
-pub(super) fn parse_skipping_with(
+pub(crate) fn parse_skipping_with(
     file: &mut File,
     options: ParseOptions,
     after_push: &mut impl FnMut(&mut SnapshotParser) -> bool,

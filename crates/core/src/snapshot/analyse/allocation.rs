@@ -2,8 +2,8 @@
 //! (`--track-heap-objects`, or the inspector's `HeapProfiler.startTrackingHeapObjects`): each
 //! node names a trace-tree node, whose ancestors are the call stack of the allocation.
 
-use super::graph::HeapGraph;
-use super::nodes::NodeIdx;
+use crate::snapshot::heap::graph::HeapGraph;
+use crate::snapshot::heap::nodes::NodeIdx;
 
 /// One frame of an allocation stack, innermost first. V8 records functions, not call sites:
 /// `line` and `column` (1-based, 0 when unknown) are where the function is defined.

@@ -1,10 +1,10 @@
 //! The parsed-but-not-yet-indexed snapshot: flat number arrays as they appear
 //! in the file, plus the string table and the decoded header.
 
-use super::error::{Result, SnapshotError};
 use super::json_scan::{TOKEN_CLOSE, TOKEN_OPEN};
 use super::meta::SnapshotMeta;
 use super::strings::StringTable;
+use crate::snapshot::error::{Result, SnapshotError};
 
 /// Field offsets inside the stored `nodes` records. In full mode this is the
 /// file's layout; in light mode only type, name, id and self size are kept.

@@ -3,7 +3,6 @@
 //! into it is `read.rs`'s.
 
 use super::budget::reserve;
-use super::error::{Result, SnapshotError};
 use super::json_scan::{
     NestedNumbers, Progress, StrDecoder, StringArray, ValueSkipper, is_ws, syntax,
 };
@@ -11,6 +10,7 @@ use super::meta::SnapshotMeta;
 use super::number_array::{NumberArray, NumberSink};
 use super::raw::{NodeLayout, RawSnapshot, flatten_trace_tree};
 use super::strings::StringTable;
+use crate::snapshot::error::{Result, SnapshotError};
 
 /// Upper bound for the buffered `snapshot` header.
 const HEADER_LIMIT: usize = 64 << 20;

@@ -4,9 +4,9 @@
 
 use std::collections::VecDeque;
 
-use super::dominators::Dominators;
-use super::graph::{EdgeIdx, EdgeName, HeapGraph};
-use super::nodes::NodeIdx;
+use crate::snapshot::heap::dominators::Dominators;
+use crate::snapshot::heap::graph::{EdgeIdx, EdgeName, HeapGraph};
+use crate::snapshot::heap::nodes::NodeIdx;
 
 const UNREACHED: u32 = u32::MAX;
 

@@ -4,9 +4,9 @@
 
 use super::budget::reserve;
 use super::byte_blocks::{BLOCK, BlockClasses, count_bits};
-use super::error::{Result, SnapshotError};
 use super::json_scan::{AfterElement, Progress, after_element, describe, is_ws, syntax};
 use super::swar::{digits_value, word_at};
+use crate::snapshot::error::{Result, SnapshotError};
 
 /// Where the numbers of a flat array go.
 #[derive(Debug)]

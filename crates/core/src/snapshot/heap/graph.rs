@@ -8,12 +8,12 @@ use std::sync::OnceLock;
 
 use parking_lot::Mutex;
 
-use super::budget::vec_bytes;
-use super::error::{Result, SnapshotError};
-use super::meta::SnapshotMeta;
 use super::nodes::{NodeIdx, NodeTable, NodeView};
-use super::raw::{RawSnapshot, TraceTreeNode};
-use super::strings::StringTable;
+use crate::snapshot::error::{Result, SnapshotError};
+use crate::snapshot::read::budget::vec_bytes;
+use crate::snapshot::read::meta::SnapshotMeta;
+use crate::snapshot::read::raw::{RawSnapshot, TraceTreeNode};
+use crate::snapshot::read::strings::StringTable;
 
 /// Flag bits of a `retainer` entry; the low bits are the retaining node.
 pub const RETAINED_WEAKLY: u32 = 1 << 31;
@@ -70,11 +70,13 @@ pub struct RawLocation {
     pub column: u32,
 }
 
+/// The columns are the crate's own: indexes into them (edge targets, string and type indices)
+/// were checked when the graph was built, and every walk relies on that.
 #[derive(Debug)]
 pub struct HeapGraph {
-    pub meta: SnapshotMeta,
-    pub strings: StringTable,
-    pub nodes: NodeTable,
+    pub(crate) meta: SnapshotMeta,
+    pub(crate) strings: StringTable,
+    pub(crate) nodes: NodeTable,
     /// `first_edge[n]..first_edge[n + 1]` are node n's outgoing edges.
     first_edge: Vec<u32>,
     /// Edge e is `[target, name]` at `2e`: the target node index (already divided by the node
@@ -89,8 +91,8 @@ pub struct HeapGraph {
     /// summary never needs them, and sorting them is most of the work (20 ms for 750 k closures).
     location_records: Mutex<Vec<u32>>,
     located: OnceLock<Located>,
-    pub trace_function_infos: Vec<u32>,
-    pub trace_tree: Vec<TraceTreeNode>,
+    pub(crate) trace_function_infos: Vec<u32>,
+    pub(crate) trace_tree: Vec<TraceTreeNode>,
 }
 
 /// The reverse CSR.
@@ -102,6 +104,22 @@ struct Retainers {
     /// set for weak and shortcut edges; in node order, then edge order. The edge itself is
     /// found again among the retainer's edges when a path needs it (one column, not two).
     entries: Vec<u32>,
+}
+
+impl HeapGraph {
+    /// The header the snapshot declared (field and type names).
+    pub fn meta(&self) -> &SnapshotMeta {
+        &self.meta
+    }
+
+    /// The node columns (ids, types, names, sizes, allocation traces).
+    pub fn nodes(&self) -> &NodeTable {
+        &self.nodes
+    }
+
+    pub fn strings(&self) -> &StringTable {
+        &self.strings
+    }
 }
 
 impl HeapGraph {

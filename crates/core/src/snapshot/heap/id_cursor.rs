@@ -6,14 +6,14 @@
 /// in the order it first meets them, which is mostly node order): each lookup gallops on from
 /// the last one, and a step back starts from the front again.
 #[derive(Debug, Default)]
-pub(super) struct IdCursor {
+pub(crate) struct IdCursor {
     at: usize,
 }
 
 impl IdCursor {
     /// The position of `id` in `sorted` (ascending by `id_of`), if it is there.
     #[inline]
-    pub(super) fn find<T>(
+    pub(crate) fn find<T>(
         &mut self,
         sorted: &[T],
         id_of: impl Fn(&T) -> u32,
@@ -51,7 +51,7 @@ fn gallop(from: usize, len: usize, before: impl Fn(usize) -> bool) -> usize {
 
 /// A small deterministic shuffle (xorshift), so ids arrive out of order in tests.
 #[cfg(test)]
-pub(super) fn shuffled(mut ids: Vec<u32>, mut seed: u64) -> Vec<u32> {
+pub(crate) fn shuffled(mut ids: Vec<u32>, mut seed: u64) -> Vec<u32> {
     for i in (1..ids.len()).rev() {
         seed ^= seed << 13;
         seed ^= seed >> 7;

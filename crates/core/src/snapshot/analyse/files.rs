@@ -5,14 +5,14 @@ use std::path::Path;
 
 use super::analysed::{AnalysedSnapshot, Progress};
 use super::diff::{ClassDiff, diff_snapshots};
-use super::error::Result;
 use super::id_scan::BaselineIds;
 use super::leaks::{LeakReport, NewObjects, find_leaks};
-use super::nodes::LightSnapshot;
-use super::object_ids::ObjectIds;
-use super::parser::ParseOptions;
-use super::raw::RawSnapshot;
-use super::read::{check_inputs, parse_file_with_progress};
+use crate::snapshot::error::Result;
+use crate::snapshot::heap::nodes::LightSnapshot;
+use crate::snapshot::heap::object_ids::ObjectIds;
+use crate::snapshot::read::parser::ParseOptions;
+use crate::snapshot::read::raw::RawSnapshot;
+use crate::snapshot::read::source::{check_inputs, parse_file_with_progress};
 
 /// Per-class growth from `before` to `after`. Only node columns are needed: light parses, the
 /// two files side by side. `progress` counts the bytes of both files.

@@ -18,17 +18,17 @@
 
 use std::sync::OnceLock;
 
-use super::budget::vec_bytes;
-use super::error::{Result, SnapshotError};
 use super::graph::{HeapGraph, RETAINED_BY_SHORTCUT, RETAINED_WEAKLY, RETAINER_NODE_MASK};
 use super::nodes::NodeIdx;
 use super::retained::RetainedSizes;
+use crate::snapshot::error::{Result, SnapshotError};
+use crate::snapshot::read::budget::vec_bytes;
 
 #[derive(Debug)]
 pub struct Dominators {
     /// Immediate dominator of every node; the root dominates itself.
-    pub idom: Vec<u32>,
-    pub retained_size: RetainedSizes,
+    idom: Vec<u32>,
+    retained_size: RetainedSizes,
     /// Dominator-tree children, built on first use (a leak search never needs them):
     /// `children[first_child[n]..first_child[n + 1]]`.
     children: OnceLock<(Vec<u32>, Vec<u32>)>,
@@ -75,7 +75,7 @@ impl Dominators {
             s.spawn(|| graph.retainer_columns());
             let page = page_owned_nodes(graph);
             let rules = EdgeRules::new(graph, &page);
-            lengauer_tarjan(graph, &rules)
+            semi_nca(graph, &rules)
         });
         Ok(Dominators {
             idom,
@@ -253,10 +253,7 @@ const SEMI_IS_PARENT: u32 = 1 << 31;
 /// the parent: a vertex's DFS parent is its counted retainer with the greatest preorder number
 /// below its own (every such retainer is a DFS ancestor, and the parent is the deepest); vertices
 /// numbered after the DFS runs hang under the root.
-fn lengauer_tarjan(
-    graph: &HeapGraph,
-    rules: &EdgeRules,
-) -> (Vec<u32>, RetainedSizes, DominatorStats) {
+fn semi_nca(graph: &HeapGraph, rules: &EdgeRules) -> (Vec<u32>, RetainedSizes, DominatorStats) {
     let n = graph.node_count();
     let len = n + 1;
     let edges = graph.edge_columns();

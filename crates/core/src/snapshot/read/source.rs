@@ -8,11 +8,11 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
-use super::error::{Result, SnapshotError};
 use super::fill::read_full;
 use super::light_file::parse_skipping;
 use super::parser::{ParseOptions, SnapshotParser};
 use super::raw::RawSnapshot;
+use crate::snapshot::error::{Result, SnapshotError};
 
 /// Size of the chunks `parse_file` reads, at most: each is parsed in two halves on two cores.
 pub const READ_CHUNK: usize = 4 << 20;
@@ -41,7 +41,7 @@ pub fn parse_file_with_progress(
 
 /// The same, reporting to a feed a caller may have used already (bytes read again are not
 /// counted twice).
-pub(super) fn parse_file_fed(
+pub(crate) fn parse_file_fed(
     path: &Path,
     options: ParseOptions,
     progress: &ProgressFeed,
@@ -88,7 +88,7 @@ fn parse_file_inner(
 
 /// Opens an input, with its length when it is a regular file. Anything else (a named pipe,
 /// `<(…)`, a device) can be read only once and cannot seek, so callers read it in one pass.
-pub(super) fn open_input(path: &Path) -> Result<(File, Option<u64>)> {
+pub(crate) fn open_input(path: &Path) -> Result<(File, Option<u64>)> {
     let file = File::open(path)?;
     let meta = file.metadata()?;
     Ok((file, meta.is_file().then_some(meta.len())))
@@ -123,20 +123,20 @@ fn file_identity(_: &std::fs::Metadata) -> Option<(u64, u64)> {
 }
 
 /// Adds the bytes parsers move past to a shared counter, chunk by chunk.
-pub(super) struct ProgressFeed<'a> {
+pub(crate) struct ProgressFeed<'a> {
     counter: Option<&'a AtomicU64>,
     reported: AtomicU64,
 }
 
 impl<'a> ProgressFeed<'a> {
-    pub(super) fn new(counter: Option<&'a AtomicU64>) -> Self {
+    pub(crate) fn new(counter: Option<&'a AtomicU64>) -> Self {
         ProgressFeed {
             counter,
             reported: AtomicU64::new(0),
         }
     }
 
-    pub(super) fn update(&self, parser: &SnapshotParser) {
+    pub(crate) fn update(&self, parser: &SnapshotParser) {
         if let Some(counter) = self.counter {
             let seen = parser.bytes_seen();
             counter.fetch_add(

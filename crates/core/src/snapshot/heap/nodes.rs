@@ -5,11 +5,11 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::budget::vec_bytes;
-use super::error::{Result, SnapshotError};
-use super::meta::SnapshotMeta;
-use super::raw::RawSnapshot;
-use super::strings::StringTable;
+use crate::snapshot::error::{Result, SnapshotError};
+use crate::snapshot::read::budget::vec_bytes;
+use crate::snapshot::read::meta::SnapshotMeta;
+use crate::snapshot::read::raw::RawSnapshot;
+use crate::snapshot::read::strings::StringTable;
 
 /// Index of a node in the snapshot (its position in `nodes`, not its id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
