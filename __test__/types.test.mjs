@@ -14,13 +14,14 @@ const ts = require('typescript');
 
 const typesDir = path.join(root, '__test__', 'types');
 
-// Each entry point: its declaration file and how a user loads it at runtime.
+// Each entry point: its declaration file, the module format TypeScript must read it as (what
+// the runtime file is), and how a user loads it at runtime.
 const entries = [
-  { specifier: 'leakhound', format: 'require', declarations: 'index.d.ts', load: () => require('leakhound') },
-  { specifier: 'leakhound', format: 'import', declarations: 'index.d.ts', load: () => import('leakhound') },
-  { specifier: 'leakhound/jest', format: 'require', declarations: 'adapters/jest.d.ts', load: () => require('leakhound/jest') },
-  { specifier: 'leakhound/node-test', format: 'require', declarations: 'adapters/node-test.d.ts', load: () => require('leakhound/node-test') },
-  { specifier: 'leakhound/vitest', format: 'import', declarations: 'adapters/vitest.d.ts', load: () => import('leakhound/vitest') },
+  { specifier: 'leakhound', format: 'require', declarations: 'index.d.ts', kind: 'commonjs', load: () => require('leakhound') },
+  { specifier: 'leakhound', format: 'import', declarations: 'index.d.ts', kind: 'commonjs', load: () => import('leakhound') },
+  { specifier: 'leakhound/jest', format: 'require', declarations: 'adapters/jest.d.ts', kind: 'commonjs', load: () => require('leakhound/jest') },
+  { specifier: 'leakhound/node-test', format: 'require', declarations: 'adapters/node-test.d.ts', kind: 'commonjs', load: () => require('leakhound/node-test') },
+  { specifier: 'leakhound/vitest', format: 'import', declarations: 'adapters/vitest.d.mts', kind: 'esm', load: () => import('leakhound/vitest') },
 ];
 
 const formatHost = {
@@ -86,9 +87,9 @@ test('typed consumers of every entry point compile under --strict with no diagno
   assert.equal(diagnostics.length, 0, `TypeScript reported:\n${formatDiagnostics(diagnostics)}`);
 });
 
-test('each entry point resolves by package name to its declaration file, as CommonJS declarations', () => {
+test('each entry point resolves by package name to its declaration file, in its own module format', () => {
   const { program, config } = compile();
-  for (const { specifier, format, declarations } of entries) {
+  for (const { specifier, format, declarations, kind } of entries) {
     const containing = path.join(typesDir, format === 'import' ? 'esm.mts' : 'commonjs.cts');
     const mode = format === 'import' ? ts.ModuleKind.ESNext : ts.ModuleKind.CommonJS;
     const { resolvedModule } = ts.resolveModuleName(specifier, containing, config.options, ts.sys, undefined, undefined, mode);
@@ -96,8 +97,18 @@ test('each entry point resolves by package name to its declaration file, as Comm
     assert.equal(path.relative(root, resolvedModule.resolvedFileName), path.normalize(declarations), `${specifier} (${format})`);
     // A .d.ts in a package without "type": "module" declares a CommonJS module: for an ES module
     // importer TypeScript then gives it a default export, the module object, which is what
-    // index.mjs exports as default.
-    assert.equal(program.getSourceFile(resolvedModule.resolvedFileName).impliedNodeFormat, ts.ModuleKind.CommonJS, declarations);
+    // index.mjs exports as default. The Vitest adapter is an ES module, declared by a .d.mts.
+    const expected = kind === 'esm' ? ts.ModuleKind.ESNext : ts.ModuleKind.CommonJS;
+    assert.equal(program.getSourceFile(resolvedModule.resolvedFileName).impliedNodeFormat, expected, declarations);
+  }
+  // The adapters resolve only in the format they are written in, as at runtime.
+  for (const [specifier, from, mode] of [
+    ['leakhound/jest', 'esm.mts', ts.ModuleKind.ESNext],
+    ['leakhound/node-test', 'esm.mts', ts.ModuleKind.ESNext],
+    ['leakhound/vitest', 'commonjs.cts', ts.ModuleKind.CommonJS],
+  ]) {
+    const { resolvedModule } = ts.resolveModuleName(specifier, path.join(typesDir, from), config.options, ts.sys, undefined, undefined, mode);
+    assert.equal(resolvedModule, undefined, `${specifier} from ${from} must not resolve`);
   }
 });
 

@@ -10,7 +10,7 @@ use napi_derive::napi;
 use crate::guard::guarded;
 use leakhound_core::sampling::{
     Confirm, Family, Kind, SamplingError, Series, SeriesOptions, SvgOptions, Trend, TrendOptions,
-    field_stats, render_prometheus, render_svg,
+    Verdict, field_stats, render_prometheus, render_svg,
 };
 
 /// `record()`'s return bits.
@@ -36,11 +36,36 @@ pub struct SeriesConfig {
     pub confirm_min_growth_bytes: Option<f64>,
 }
 
+/// The trend's verdict: `"stable"`, `"growing"` or `"leaking"` in JavaScript.
+#[napi(string_enum = "lowercase")]
+pub enum TrendVerdict {
+    Stable,
+    Growing,
+    Leaking,
+}
+
+impl From<Verdict> for TrendVerdict {
+    fn from(v: Verdict) -> Self {
+        match v {
+            Verdict::Stable => TrendVerdict::Stable,
+            Verdict::Growing => TrendVerdict::Growing,
+            Verdict::Leaking => TrendVerdict::Leaking,
+        }
+    }
+}
+
+/// A metric family's type: `"gauge"` or `"counter"` in JavaScript.
+#[napi(string_enum = "lowercase")]
+pub enum MetricKind {
+    Gauge,
+    Counter,
+}
+
 #[napi(object)]
 pub struct TrendRecord {
     pub slope_bytes_per_sec: f64,
     pub window_ms: f64,
-    pub verdict: String,
+    pub verdict: TrendVerdict,
     pub confidence: f64,
     pub points: u32,
     pub growth_bytes: f64,
@@ -68,8 +93,7 @@ pub struct MetricSampleRecord {
 pub struct FamilyRecord {
     pub name: String,
     pub help: String,
-    /// `gauge` or `counter`.
-    pub kind: String,
+    pub kind: MetricKind,
     /// Declared even when there are no samples yet, so engines can register the family up front.
     pub label_names: Vec<String>,
     pub samples: Vec<MetricSampleRecord>,
@@ -98,7 +122,7 @@ fn trend_record(t: Trend) -> TrendRecord {
     TrendRecord {
         slope_bytes_per_sec: t.slope_bytes_per_sec,
         window_ms: t.window_ms,
-        verdict: t.verdict.as_str().into(),
+        verdict: t.verdict.into(),
         confidence: t.confidence,
         points: t.points as u32,
         growth_bytes: t.growth_bytes,
@@ -111,7 +135,10 @@ fn family_record(f: Family) -> FamilyRecord {
     FamilyRecord {
         name: f.name,
         help: f.help,
-        kind: f.kind.as_str().into(),
+        kind: match f.kind {
+            Kind::Gauge => MetricKind::Gauge,
+            Kind::Counter => MetricKind::Counter,
+        },
         label_names,
         samples: f
             .samples
@@ -125,15 +152,9 @@ fn family_record(f: Family) -> FamilyRecord {
 }
 
 fn family_from_record(r: FamilyRecord) -> Result<Family> {
-    let kind = match r.kind.as_str() {
-        "gauge" => Kind::Gauge,
-        "counter" => Kind::Counter,
-        other => {
-            return Err(napi::Error::new(
-                napi::Status::InvalidArg,
-                format!("metric kind must be `gauge` or `counter`, got `{other}`"),
-            ));
-        }
+    let kind = match r.kind {
+        MetricKind::Gauge => Kind::Gauge,
+        MetricKind::Counter => Kind::Counter,
     };
     let samples = r
         .samples

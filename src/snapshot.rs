@@ -184,12 +184,23 @@ impl NativeSnapshot {
     }
 }
 
-fn phase_name(phase: Phase) -> &'static str {
-    match phase {
-        Phase::Parsing => "parsing",
-        Phase::Graph => "graph",
-        Phase::Analysis => "analysis",
-        Phase::Done => "done",
+/// What a load is doing: `"parsing"`, `"graph"`, `"analysis"` or `"done"` in JavaScript.
+#[napi(string_enum = "lowercase")]
+pub enum LoadPhase {
+    Parsing,
+    Graph,
+    Analysis,
+    Done,
+}
+
+impl From<Phase> for LoadPhase {
+    fn from(phase: Phase) -> Self {
+        match phase {
+            Phase::Parsing => LoadPhase::Parsing,
+            Phase::Graph => LoadPhase::Graph,
+            Phase::Analysis => LoadPhase::Analysis,
+            Phase::Done => LoadPhase::Done,
+        }
     }
 }
 
@@ -207,8 +218,8 @@ impl LoadProgress {
     }
 
     #[napi(getter)]
-    pub fn phase(&self) -> &'static str {
-        phase_name(self.progress.phase())
+    pub fn phase(&self) -> LoadPhase {
+        self.progress.phase().into()
     }
 }
 

@@ -1,6 +1,6 @@
 import type { TestContext } from 'vitest';
-import type { CollectedMatcherFunctions, CollectedMatchers } from './matchers';
-import type { assertNoLeak as assertNoLeakAlone } from '../index';
+import type { CollectedMatcherFunctions, CollectedMatchers } from './matchers.js';
+import type { assertNoLeak as assertNoLeakAlone } from '../index.js';
 
 declare module 'vitest' {
   interface Assertion<T = any> extends CollectedMatchers<T> {}
