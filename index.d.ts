@@ -355,6 +355,12 @@ export interface SamplerOptions {
   /** Take a sample after each major GC (default true); these drive the verdict. */
   observeGc?: boolean;
   /**
+   * Also sample memory outside the JS heap where the platform measures it (default true): the C
+   * allocator's memory in use and freed-but-kept (glibc 2.33+), and the resident set's anonymous
+   * and file-backed parts (Linux). About a microsecond or two per sample; see `breakdown()`.
+   */
+  nativeMemory?: boolean;
+  /**
    * Bring a major GC forward when the heap has grown well past the last live level and none has
    * come for `intervalMs` (default 8000), so a fast leak is judged in seconds rather than minutes.
    * Costs one GC pause each time, spaced at least 100 pauses apart. Off by default.
@@ -390,6 +396,42 @@ export interface Sample {
   afterGc: boolean;
   heapSpaces?: Record<string, number>;
   detachedContexts?: number;
+  /** With `nativeMemory`, where measured: the C allocator's memory in use and freed-but-kept. */
+  mallocInUse?: number;
+  mallocFree?: number;
+  /** With `nativeMemory`, where measured: resident anonymous memory and mapped files. */
+  rssAnon?: number;
+  rssFile?: number;
+}
+
+/** Where the resident set of a sample goes (`Sampler.breakdown()`), in bytes. */
+export interface MemoryBreakdown {
+  timestamp: number;
+  rss: number;
+  /** The V8 heap: reserved (committed) and in use. */
+  heap: { committed: number; used: number };
+  external: number;
+  arrayBuffers: number;
+  /** The C allocator (glibc 2.33+): handed out, and freed but kept (fragmentation shows here). */
+  malloc?: { inUse: number; freeHeld: number };
+  /** Resident mapped files: the executable's and libraries' code and data (Linux). */
+  mappedFiles?: number;
+  /** Anonymous memory that is neither the V8 heap nor the C heap: thread stacks, other mappings (Linux). */
+  otherAnonymous?: number;
+}
+
+/** What grows: the JS heap, buffers, the C heap (native code), or nothing but fragmentation. */
+export type LeakCauseKind = 'js-heap' | 'external' | 'native' | 'fragmentation';
+
+export interface CauseVerdict {
+  kind: LeakCauseKind;
+  verdict: 'stable' | 'growing' | 'leaking';
+  slopeBytesPerSec: number;
+  confidence: number;
+  growthBytes: number;
+  levelBytes: number;
+  /** False where the platform does not measure what this cause needs (its verdict stays stable). */
+  available: boolean;
 }
 
 export interface FieldStats {
@@ -424,13 +466,23 @@ export interface Trend {
   growthBytes: number;
   /** The fitted post-GC heap at the newest point. */
   levelBytes: number;
+  /** The verdict per cause of growth, the JS heap's (this trend's) first. */
+  causes: CauseVerdict[];
 }
 
 export interface LeakEvent {
   timestamp: number;
   heapUsed: number;
-  trend: Trend;
+  /** What leaks: the JS heap (then `trend` is the heap trend) or another cause (its verdict). */
+  cause: LeakCauseKind;
+  trend: Trend | CauseVerdict;
 }
+
+/**
+ * Asks the C allocator to give freed memory back to the system (`malloc_trim(0)`, glibc) and
+ * returns the bytes the resident set dropped by; null where the allocator cannot trim.
+ */
+export function trimNativeHeap(): number | null;
 
 export interface MetricFamily {
   name: string;
@@ -457,6 +509,8 @@ export class Sampler {
   samples(): Sample[];
   stats(): SampleStats;
   trend(): Trend;
+  /** Where the newest sample's resident set goes; null before the first sample. */
+  breakdown(): MemoryBreakdown | null;
   counts(): { samplesTotal: number; gcSamplesTotal: number; leakEpisodes: number; memwatchLeaks: number; confirmingGcs: number };
   metrics(): MetricFamily[];
   /** Prometheus text, followed by `extra` families if given. */

@@ -8,6 +8,7 @@ const { LeakError } = require('./lib/errors');
 const collected = require('./lib/expect');
 const { assertNoLeak } = require('./lib/assert-no-leak');
 const { Sampler } = require('./lib/sampler');
+const { trimNativeHeap } = require('./lib/native-memory');
 const { monitor, Monitor } = require('./lib/monitor');
 const { writeHeapSnapshot, SnapshotWriteError } = require('./lib/write-snapshot');
 const { registerPromClient, registerOpenTelemetry } = require('./lib/metrics');
@@ -38,6 +39,7 @@ module.exports = {
   HeapSnapshot,
   SnapshotError,
   Sampler,
+  trimNativeHeap,
   monitor,
   Monitor,
   writeHeapSnapshot,

@@ -13,6 +13,7 @@ const BASE_FIELDS = ['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers']
 const LEAK_STARTED = 1;
 const MEMWATCH_LEAK = 2;
 const CONFIRM_GC = 4;
+const CAUSE_LEAK = 8;
 const GC_MAJOR = constants.NODE_PERFORMANCE_GC_MAJOR;
 // Constant for the life of the process; read once, since the getter boxes its result.
 const TIME_ORIGIN = performance.timeOrigin;
@@ -42,6 +43,7 @@ function readOptions(opts) {
     heapSpaces: v.boolean(where, 'heapSpaces', o.heapSpaces, false),
     detachedContexts: v.boolean(where, 'detachedContexts', o.detachedContexts, false),
     observeGc: v.boolean(where, 'observeGc', o.observeGc, true),
+    nativeMemory: v.boolean(where, 'nativeMemory', o.nativeMemory, true),
     trend: {
       windowMs: v.number(where, 'windowMs', o.windowMs, 1, Number.MAX_SAFE_INTEGER, undefined),
       warmupMs: v.number(where, 'warmupMs', o.warmupMs, 0, Number.MAX_SAFE_INTEGER, undefined),
@@ -76,7 +78,9 @@ class Sampler extends EventEmitter {
     // The set of V8 heap spaces is fixed for the life of a process.
     this._spaces = o.heapSpaces ? v8.getHeapSpaceStatistics().map((s) => s.space_name) : [];
     this._detached = o.detachedContexts;
-    this.fields = [...BASE_FIELDS, ...this._spaces.map((s) => `space:${s}`), ...(this._detached ? ['detachedContexts'] : [])];
+    // Memory outside the JS heap, as far as this platform measures it (see nativeMemoryFields).
+    this._native = o.nativeMemory ? native.nativeMemoryFields() : [];
+    this.fields = [...BASE_FIELDS, ...this._native, ...this._spaces.map((s) => `space:${s}`), ...(this._detached ? ['detachedContexts'] : [])];
     try {
       this._series = new native.SampleSeries({ capacity: o.capacity, fields: this.fields, ...o.trend, ...o.confirm });
     } catch (err) {
@@ -160,6 +164,10 @@ class Sampler extends EventEmitter {
     row[5] = m.external;
     row[6] = m.arrayBuffers;
     let i = 7;
+    if (this._native.length > 0) {
+      native.fillNativeMemory(row, i);
+      i += this._native.length;
+    }
     if (this._spaces.length > 0) {
       const spaces = v8.getHeapSpaceStatistics();
       for (let s = 0; s < this._spaces.length; s++) row[i++] = spaces[s]?.space_used_size ?? 0;
@@ -201,7 +209,11 @@ class Sampler extends EventEmitter {
     this._lastTimestamp = this._row[0];
     if (bits & LEAK_STARTED) {
       const trend = this.trend();
-      this.emit('leak', { timestamp: this._row[0], heapUsed: this._row[4], trend });
+      this.emit('leak', { timestamp: this._row[0], heapUsed: this._row[4], cause: 'js-heap', trend });
+    }
+    if (bits & CAUSE_LEAK) {
+      const trend = this._series.lastCause();
+      this.emit('leak', { timestamp: this._row[0], heapUsed: this._row[4], cause: trend.kind, trend });
     }
     if (this.listenerCount('sample') > 0) this.emit('sample', this._rowToSample(this._row, 0));
     if (live && this._onRow !== null) this._onRow(this._row);
@@ -221,6 +233,7 @@ class Sampler extends EventEmitter {
     const s = { timestamp: rows[at], afterGc: rows[at + 1] === 1 };
     for (let f = 0; f < BASE_FIELDS.length; f++) s[BASE_FIELDS[f]] = rows[at + 2 + f];
     let i = at + 2 + BASE_FIELDS.length;
+    for (const name of this._native) s[name] = rows[i++];
     if (this._spaces.length > 0) {
       s.heapSpaces = {};
       for (const name of this._spaces) s.heapSpaces[name] = rows[i++];
@@ -249,9 +262,40 @@ class Sampler extends EventEmitter {
     return out;
   }
 
-  /** The post-GC heap trend: slope, window, verdict and confidence. */
+  /**
+   * The post-GC heap trend (slope, window, verdict, confidence), and `causes`: the verdict per
+   * cause of growth (js-heap, external, native, fragmentation), each `available` only where the
+   * platform measures what it needs.
+   */
   trend() {
-    return this._series.trend();
+    return { ...this._series.trend(), causes: this._series.causes() };
+  }
+
+  /**
+   * Where the resident set of the newest sample goes: the V8 heap (committed and used), external
+   * and ArrayBuffer bytes, and where the platform measures them, the C allocator's memory in use
+   * and freed-but-kept, mapped files (code and libraries), and the rest of the anonymous memory
+   * (thread stacks and other mappings). null before the first sample.
+   */
+  breakdown() {
+    const row = this._series.lastRow();
+    if (row === null) return null;
+    const s = this._rowToSample(row, 0);
+    const out = {
+      timestamp: s.timestamp,
+      rss: s.rss,
+      heap: { committed: s.heapTotal, used: s.heapUsed },
+      external: s.external,
+      arrayBuffers: s.arrayBuffers,
+    };
+    if (s.mallocInUse !== undefined) out.malloc = { inUse: s.mallocInUse, freeHeld: s.mallocFree };
+    if (s.rssFile !== undefined) {
+      out.mappedFiles = s.rssFile;
+      // Anonymous memory that is neither the V8 heap nor the C heap (ArrayBuffers live there).
+      const heaps = s.heapTotal + (out.malloc ? out.malloc.inUse + out.malloc.freeHeld : 0);
+      out.otherAnonymous = Math.max(0, s.rssAnon - heaps);
+    }
+    return out;
   }
 
   /** Counters since start: samples, post-GC samples, leak episodes, memwatch-rule firings. */

@@ -9,6 +9,7 @@ mod allocator;
 mod compare;
 mod errors;
 mod guard;
+mod native_memory;
 mod process_lock;
 mod records;
 mod sampler;

@@ -2,21 +2,22 @@
 //! JavaScript reads the figures and hands each sample over in one reused Float64Array, so
 //! recording a sample creates no JavaScript garbage.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use napi::bindgen_prelude::{Float64Array, Float64ArraySlice, Result};
 use napi_derive::napi;
 
 use crate::guard::guarded;
 use leakhound_core::sampling::{
-    Confirm, Family, Kind, SamplingError, Series, SeriesOptions, SvgOptions, Trend, TrendOptions,
-    Verdict, field_stats, render_prometheus, render_svg,
+    Cause, CauseKind, Confirm, Family, Kind, SamplingError, Series, SeriesOptions, SvgOptions,
+    Trend, TrendOptions, Verdict, field_stats, render_prometheus, render_svg,
 };
 
 /// `record()`'s return bits.
 const LEAK_STARTED: u32 = 1;
 const MEMWATCH_LEAK: u32 = 2;
 const CONFIRM_GC: u32 = 4;
+const CAUSE_LEAK: u32 = 8;
 
 #[napi(object)]
 pub struct SeriesConfig {
@@ -85,7 +86,8 @@ pub struct FieldStatsRecord {
 
 #[napi(object)]
 pub struct MetricSampleRecord {
-    pub labels: HashMap<String, String>,
+    /// Sorted by name, so every sample of a family lists its labels in one order.
+    pub labels: BTreeMap<String, String>,
     pub value: f64,
 }
 
@@ -108,10 +110,56 @@ pub struct SeriesCounts {
     pub confirming_gcs: f64,
 }
 
+/// A cause of growth: `"js-heap"`, `"external"`, `"native"` or `"fragmentation"` in JavaScript.
+#[napi(string_enum)]
+pub enum LeakCause {
+    #[napi(value = "js-heap")]
+    JsHeap,
+    #[napi(value = "external")]
+    External,
+    #[napi(value = "native")]
+    Native,
+    #[napi(value = "fragmentation")]
+    Fragmentation,
+}
+
+#[napi(object)]
+pub struct CauseRecord {
+    pub kind: LeakCause,
+    pub verdict: TrendVerdict,
+    pub slope_bytes_per_sec: f64,
+    pub confidence: f64,
+    /// Growth across the window at the fitted slope, and the fitted level now.
+    pub growth_bytes: f64,
+    pub level_bytes: f64,
+    /// False where the platform does not measure what this cause needs (the verdict is then
+    /// always stable).
+    pub available: bool,
+}
+
+fn cause_record(c: Cause) -> CauseRecord {
+    CauseRecord {
+        kind: match c.kind {
+            CauseKind::JsHeap => LeakCause::JsHeap,
+            CauseKind::External => LeakCause::External,
+            CauseKind::Native => LeakCause::Native,
+            CauseKind::Fragmentation => LeakCause::Fragmentation,
+        },
+        verdict: c.trend.verdict.into(),
+        slope_bytes_per_sec: c.trend.slope_bytes_per_sec,
+        confidence: c.trend.confidence,
+        growth_bytes: c.trend.growth_bytes,
+        level_bytes: c.trend.level_bytes,
+        available: !c.unavailable,
+    }
+}
+
 #[napi(js_name = "SampleSeries")]
 pub struct JsSampleSeries {
     series: Series,
     scratch: Vec<f64>,
+    /// The cause whose leak episode the newest sample started.
+    last_cause: Option<Cause>,
 }
 
 fn invalid(e: SamplingError) -> napi::Error {
@@ -211,11 +259,13 @@ impl JsSampleSeries {
         Ok(Self {
             series,
             scratch: Vec::new(),
+            last_cause: None,
         })
     }
 
     /// Records `[timestamp, afterGc (0 or 1), ...values]`. Returns bit 1 when this sample started
-    /// a leak episode, bit 2 when node-memwatch's rule fired, bit 4 when a confirming GC is due.
+    /// a leak episode, bit 2 when node-memwatch's rule fired, bit 4 when a confirming GC is due,
+    /// bit 8 when it started a leak episode of another cause (see `lastCause`).
     #[napi]
     pub fn record(&mut self, row: Float64ArraySlice) -> Result<u32> {
         guarded("SampleSeries.record", || {
@@ -232,8 +282,39 @@ impl JsSampleSeries {
             let leak = if r.leak.is_some() { LEAK_STARTED } else { 0 };
             let memwatch = if r.memwatch_leak { MEMWATCH_LEAK } else { 0 };
             let confirm = if r.confirm_gc { CONFIRM_GC } else { 0 };
-            Ok(leak | memwatch | confirm)
+            let cause = if r.cause_leak.is_some() {
+                CAUSE_LEAK
+            } else {
+                0
+            };
+            if r.cause_leak.is_some() {
+                self.last_cause = r.cause_leak;
+            }
+            Ok(leak | memwatch | confirm | cause)
         })
+    }
+
+    /// The verdict of every cause of growth, the JS heap's first.
+    #[napi]
+    pub fn causes(&self) -> Vec<CauseRecord> {
+        self.series.causes().into_iter().map(cause_record).collect()
+    }
+
+    /// The cause whose leak episode a sample last started (bit 8 of `record`).
+    #[napi]
+    pub fn last_cause(&self) -> Option<CauseRecord> {
+        self.last_cause.map(cause_record)
+    }
+
+    /// The newest sample as `[timestamp, afterGc, ...values]`, or null before the first.
+    #[napi]
+    pub fn last_row(&self) -> Option<Float64Array> {
+        let s = self.series.ring().last()?;
+        let mut out = Vec::with_capacity(s.values.len() + 2);
+        out.push(s.timestamp);
+        out.push(f64::from(u8::from(s.after_gc)));
+        out.extend_from_slice(s.values);
+        Some(Float64Array::new(out))
     }
 
     /// All samples, oldest first, as rows of `[timestamp, afterGc, ...values]`.
@@ -343,5 +424,6 @@ impl JsSampleSeries {
     #[napi]
     pub fn clear(&mut self) {
         self.series.clear();
+        self.last_cause = None;
     }
 }

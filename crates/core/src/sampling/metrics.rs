@@ -111,6 +111,12 @@ fn field_metric(field: &str) -> (String, Option<(String, String)>, String) {
         "external" => "Bytes of C++ objects bound to JavaScript objects at the last sample.",
         "arrayBuffers" => "Bytes of ArrayBuffers and SharedArrayBuffers at the last sample.",
         "detachedContexts" => "V8 contexts detached but not yet collected, at the last sample.",
+        "mallocInUse" => "Bytes the C allocator has handed out and not freed, at the last sample.",
+        "mallocFree" => {
+            "Bytes the C allocator keeps freed for reuse (fragmentation), at the last sample."
+        }
+        "rssAnon" => "Resident anonymous memory (V8 heap, C heap, stacks) at the last sample.",
+        "rssFile" => "Resident memory of mapped files (code, libraries) at the last sample.",
         _ => "A sampled memory figure at the last sample.",
     };
     let mut snake = String::new();
@@ -176,6 +182,28 @@ impl Series {
                 .map(|v| {
                     let on = f64::from(u8::from(v == trend.verdict.as_str()));
                     (vec![("verdict".to_string(), v.to_string())], on)
+                })
+                .collect(),
+        });
+        let causes = self.causes();
+        out.push(Family {
+            name: "leakhound_leak_cause_verdict".into(),
+            help: "1 for the current verdict on each cause of growth (js-heap, external, native, \
+                   fragmentation), 0 for the others; causes this platform cannot measure are left out."
+                .into(),
+            kind: Kind::Gauge,
+            samples: causes
+                .iter()
+                .filter(|c| !c.unavailable)
+                .flat_map(|c| {
+                    ["stable", "growing", "leaking"].into_iter().map(move |v| {
+                        let on = f64::from(u8::from(v == c.trend.verdict.as_str()));
+                        let labels = vec![
+                            ("cause".to_string(), c.kind.as_str().to_string()),
+                            ("verdict".to_string(), v.to_string()),
+                        ];
+                        (labels, on)
+                    })
                 })
                 .collect(),
         });

@@ -5,6 +5,7 @@
 //! JavaScript reads the figures (only it can reach `process.memoryUsage()` and the GC observer)
 //! and records them here; everything that is computed from them lives in this module.
 
+mod causes;
 mod error;
 mod memwatch;
 mod metrics;
@@ -14,6 +15,7 @@ mod stats;
 mod svg;
 mod trend;
 
+pub use causes::{Cause, CauseKind};
 pub use error::SamplingError;
 pub use memwatch::MemwatchRule;
 pub use metrics::{Family, Kind, render_prometheus};

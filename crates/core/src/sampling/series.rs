@@ -1,6 +1,7 @@
 //! A sampler's state: the ring of samples, the post-GC trend, node-memwatch's rule for
 //! comparison, and counters. Its memory is fixed when it is created.
 
+use super::causes::{Cause, CauseDetectors, CauseFields};
 use super::{MemwatchRule, SampleRing, SamplingError, Trend, TrendDetector, TrendOptions};
 
 /// The field the trend follows.
@@ -43,6 +44,8 @@ pub struct Series {
     ring: SampleRing,
     heap_used: usize,
     trend: TrendDetector,
+    /// The verdicts per cause besides the JS heap's.
+    causes: CauseDetectors,
     memwatch: MemwatchRule,
     pub samples_total: u64,
     pub gc_samples_total: u64,
@@ -63,6 +66,8 @@ pub struct Recorded {
     pub memwatch_leak: bool,
     /// Set when a confirming major GC is due (only with [`SeriesOptions::confirm`]).
     pub confirm_gc: bool,
+    /// Set when this sample started a leak episode of another cause than the JS heap.
+    pub cause_leak: Option<Cause>,
 }
 
 impl Series {
@@ -92,6 +97,7 @@ impl Series {
             confirm: opts.confirm,
             confirm_not_before: f64::NEG_INFINITY,
             confirmations: 0,
+            causes: CauseDetectors::new(CauseFields::of(&opts.fields), &opts.trend)?,
             trend: TrendDetector::new(opts.trend)?,
             ring: SampleRing::new(opts.fields, opts.capacity)?,
             heap_used,
@@ -113,12 +119,18 @@ impl Series {
         self.ring.push(t, after_gc, row)?;
         self.samples_total += 1;
         self.trend.note_time(t);
+        self.causes.note_time(t);
         let mut out = Recorded::default();
         if after_gc {
             let heap = row[self.heap_used];
             self.gc_samples_total += 1;
             self.last_after_gc = Some((t, heap));
             out.leak = self.trend.observe(t, heap);
+            out.cause_leak = self
+                .causes
+                .observe(t, row, &self.trend.trend())
+                .into_iter()
+                .next();
             out.memwatch_leak = self.memwatch.observe(heap);
             self.leak_episodes += u64::from(out.leak.is_some());
             self.memwatch_leaks += u64::from(out.memwatch_leak);
@@ -146,6 +158,11 @@ impl Series {
         self.trend.trend()
     }
 
+    /// The verdict of every cause of growth, the JS heap's first.
+    pub fn causes(&self) -> [Cause; 4] {
+        self.causes.causes(&self.trend.trend())
+    }
+
     pub fn trend_detector(&self) -> &TrendDetector {
         &self.trend
     }
@@ -163,6 +180,7 @@ impl Series {
     pub fn clear(&mut self) {
         self.ring.clear();
         self.trend.reset();
+        self.causes.reset();
         self.memwatch = MemwatchRule::default();
         self.samples_total = 0;
         self.gc_samples_total = 0;

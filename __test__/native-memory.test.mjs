@@ -1,0 +1,116 @@
+// Memory outside the JS heap, on this real process: the breakdown of the resident set, the
+// verdict per cause of growth on a real Buffer leak, and malloc_trim's measured relief.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const lh = require('../index.js');
+const native = require('../lib/native.js');
+
+const MiB = 1 << 20;
+const measured = native.nativeMemoryFields();
+const glibc = measured.includes('mallocInUse');
+const linux = measured.includes('rssAnon');
+
+test('the platform says which native figures it measures, and the sampler samples exactly those', () => {
+  if (process.platform === 'linux') assert.ok(linux, 'Linux has /proc/self/status');
+  else assert.equal(linux, false);
+  const s = new lh.Sampler({ observeGc: false });
+  assert.deepEqual(s.fields, ['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers', ...measured]);
+  assert.deepEqual(new lh.Sampler({ nativeMemory: false }).fields, ['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers']);
+  assert.equal(s.breakdown(), null);
+  s.sample();
+  const b = s.breakdown();
+  const last = s.samples().at(-1);
+  assert.deepEqual({ rss: b.rss, heap: b.heap, external: b.external }, { rss: last.rss, heap: { committed: last.heapTotal, used: last.heapUsed }, external: last.external });
+  // Figures the platform does not measure are absent, never zero or guessed.
+  assert.equal('malloc' in b, glibc);
+  assert.equal('mappedFiles' in b, linux);
+  if (linux) {
+    // The kinds of resident memory make up the resident set (read a moment apart).
+    assert.ok(Math.abs(last.rssAnon + last.rssFile - last.rss) < 16 * MiB, JSON.stringify(last));
+    assert.ok(b.mappedFiles > MiB, 'node and its libraries are mapped files');
+  }
+  const causes = s.trend().causes;
+  assert.deepEqual(causes.map((c) => c.kind), ['js-heap', 'external', 'native', 'fragmentation']);
+  assert.deepEqual(causes.map((c) => c.available), [true, true, glibc, glibc && linux]);
+});
+
+test('the C heap counts Buffers handed out and freed', { skip: !glibc && 'the C allocator is not glibc 2.33+' }, () => {
+  const s = new lh.Sampler({ observeGc: false });
+  lh.gc();
+  s.sample();
+  const before = s.breakdown().malloc.inUse;
+  // 64 KiB blocks: below glibc's mmap threshold, so from the arenas, counted in use.
+  const keep = Array.from({ length: 400 }, () => Buffer.alloc(64 * 1024, 1));
+  s.sample();
+  const during = s.breakdown().malloc.inUse;
+  assert.ok(during - before >= 0.9 * keep.length * 64 * 1024, `${before} -> ${during}`);
+  keep.length = 0;
+  lh.gc();
+  s.sample();
+  assert.ok(s.breakdown().malloc.inUse < during - 20 * MiB, 'freed once collected');
+});
+
+test('a real Buffer leak is an external leak, and nothing else', { skip: !glibc && 'the C allocator is not glibc 2.33+' }, async (t) => {
+  // One sample after each forced major GC, on a clock that moves a second per step: 1 MiB/s.
+  let now = 0;
+  const s = new lh.Sampler({ clock: () => now, warmupMs: 0, intervalMs: 86_400_000 });
+  const leaks = [];
+  s.on('leak', (e) => leaks.push(e));
+  s.start();
+  const kept = [];
+  let step = 0;
+  // The GC observer's entries do not keep the event loop alive; this test waits on them.
+  const alive = setInterval(() => {}, 60_000);
+  try {
+    while (!leaks.some((e) => e.cause === 'external') && step < 120) {
+      step++;
+      now += 1000;
+      kept.push(Buffer.alloc(MiB, step));
+      const sampled = once(s, 'sample');
+      lh.gc();
+      // The GC observer's post-GC sample.
+      for (let [sample] = await sampled; !sample.afterGc; [sample] = await once(s, 'sample'));
+    }
+  } finally {
+    clearInterval(alive);
+    s.stop();
+  }
+  const external = leaks.find((e) => e.cause === 'external');
+  assert.ok(external, `no external verdict after ${step} s: ${JSON.stringify(s.trend().causes)}`);
+  t.diagnostic(`external verdict after ${step} simulated seconds at 1 MiB/s`);
+  assert.ok(step <= 60, `found after ${step} simulated seconds`);
+  assert.equal(external.trend.kind, 'external');
+  assert.ok(external.trend.slopeBytesPerSec > 0.8 * MiB && external.trend.slopeBytesPerSec < 1.2 * MiB, String(external.trend.slopeBytesPerSec));
+  assert.deepEqual(leaks.map((e) => e.cause), ['external'], 'the JS heap, the C heap and fragmentation are not blamed');
+  const verdicts = Object.fromEntries(s.trend().causes.map((c) => [c.kind, c.verdict]));
+  assert.equal(verdicts.external, 'leaking');
+  assert.notEqual(verdicts.native, 'leaking');
+  assert.notEqual(verdicts['js-heap'], 'leaking');
+  // The metrics carry the cause verdicts.
+  assert.match(s.toPrometheus(), /^leakhound_leak_cause_verdict\{cause="external",verdict="leaking"\} 1$/m);
+  kept.length = 0;
+});
+
+test('trimNativeHeap gives freed C heap back and says how much', () => {
+  const dropped = lh.trimNativeHeap();
+  if (!glibc || !linux) return assert.equal(dropped, null);
+  // Fragment the arenas: many mid-sized blocks, every other one kept for a moment.
+  let blocks = Array.from({ length: 4000 }, (_, i) => Buffer.alloc(16 * 1024 + (i % 7) * 512, 1));
+  blocks = blocks.filter((_, i) => i % 2 === 0);
+  lh.gc();
+  blocks = [];
+  lh.gc();
+  const s = new lh.Sampler({ observeGc: false });
+  s.sample();
+  const before = s.breakdown();
+  const freed = lh.trimNativeHeap();
+  s.sample();
+  const after = s.breakdown();
+  assert.equal(typeof freed, 'number');
+  assert.ok(freed > MiB, `trim gave back ${freed} bytes (free held ${before.malloc.freeHeld})`);
+  assert.ok(after.rss <= before.rss - freed / 2, `${before.rss} -> ${after.rss}`);
+});
