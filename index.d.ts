@@ -357,7 +357,8 @@ export interface SamplerOptions {
   /**
    * Also sample memory outside the JS heap where the platform measures it (default true): the C
    * allocator's memory in use and freed-but-kept (glibc 2.33+), and the resident set's anonymous
-   * and file-backed parts (Linux). About a microsecond or two per sample; see `breakdown()`.
+   * and file-backed parts (Linux). About 20 µs more per sample (reading /proc/self/status is
+   * most of it); see `breakdown()`.
    */
   nativeMemory?: boolean;
   /**
