@@ -274,6 +274,8 @@ export interface LeakGroup {
   type: string;
   count: number;
   selfSize: number;
+  /** Of `retainedSize`, bytes of ArrayBuffer backing stores: the memory behind Buffers and typed arrays, outside the JS heap. */
+  bufferSize: number;
   /** Memory the group keeps alive, counting nothing another leaked object already holds. */
   retainedSize: number;
   representativeId: number;

@@ -161,7 +161,7 @@ test('leakhound find-leaks prints the groups, or a LeakReport with --json', asyn
   // Closure groups also name their function, and a group keeping a user class alive says
   // which, and through which edges.
   assert.deepEqual(Object.keys(json.leaks[0]).sort(), [
-    'alsoRetains', 'count', 'functionName', 'holds', 'holdsVia', 'location', 'name', 'representativeId', 'retainedSize', 'selfSize', 'trace', 'type',
+    'alsoRetains', 'bufferSize', 'count', 'functionName', 'holds', 'holdsVia', 'location', 'name', 'representativeId', 'retainedSize', 'selfSize', 'trace', 'type',
   ]);
   assert.equal(json.leaks[0].holds, 'Request');
   assert.deepEqual(json.leaks[0].holdsVia, ['context', 'request']);

@@ -260,6 +260,9 @@ pub struct LeakGroupRecord {
     pub count: f64,
     pub self_size: f64,
     pub retained_size: f64,
+    /// Of `retainedSize`, bytes of ArrayBuffer backing stores (behind Buffers and typed arrays).
+    /// Always set going out; reports made before it existed may leave it out coming back.
+    pub buffer_size: Option<f64>,
     pub representative_id: u32,
     pub trace: Vec<PathStepRecord>,
     pub also_retains: Vec<FoldedGroupRecord>,
@@ -286,6 +289,7 @@ impl From<core::LeakGroupRecord> for LeakGroupRecord {
             count: num(g.count),
             self_size: num(g.self_size),
             retained_size: num(g.retained_size),
+            buffer_size: Some(num(g.buffer_size)),
             representative_id: g.representative_id,
             trace: mirror(g.trace),
             also_retains: mirror(g.also_retains),
@@ -308,6 +312,7 @@ impl From<LeakGroupRecord> for core::LeakGroupRecord {
             count: whole(g.count),
             self_size: whole(g.self_size),
             retained_size: whole(g.retained_size),
+            buffer_size: g.buffer_size.map_or(0, whole),
             representative_id: g.representative_id,
             trace: mirror(g.trace),
             also_retains: mirror(g.also_retains),

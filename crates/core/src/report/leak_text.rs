@@ -166,8 +166,13 @@ fn group_text(i: usize, g: &LeakGroupRecord, paint: Paint, own_code: &OwnCode) -
     let name = printable(&name);
     let head = paint.bold(&format!("#{} {} × {name}", i + 1, count(g.count.into())));
     let suspended = suspended_function_text(g);
+    // The memory behind Buffers, outside the JS heap: what RSS shows and the heap does not.
+    let buffers = match g.buffer_size {
+        0 => String::new(),
+        n => format!(", of which {} in buffers", bytes(n.into())),
+    };
     format!(
-        "{head}{location}, retaining {}{also}{allocated}{suspended}\n{}",
+        "{head}{location}, retaining {}{buffers}{also}{allocated}{suspended}\n{}",
         paint.red(&bytes(g.retained_size.into())),
         path_text(&g.trace, paint, "   ")
     )

@@ -110,6 +110,7 @@
       'p',
       { class: 'facts' },
       el('span', { class: 'retained' }, 'retains ' + bytes(g.retainedSize)),
+      g.bufferSize ? el('span', { class: 'buffers' }, 'of which ' + bytes(g.bufferSize) + ' in buffers') : null,
       pct ? el('span', { class: 'share' }, pct + ' of heap') : null,
       bar,
       el('span', { class: 'self' }, 'self ' + bytes(g.selfSize)),

@@ -165,6 +165,8 @@ pub struct LeakGroupRecord {
     pub count: u64,
     pub self_size: u64,
     pub retained_size: u64,
+    /// Of `retainedSize`, bytes of ArrayBuffer backing stores (behind Buffers and typed arrays).
+    pub buffer_size: u64,
     pub representative_id: u32,
     pub trace: Vec<PathStepRecord>,
     pub also_retains: Vec<FoldedGroupRecord>,
@@ -262,6 +264,7 @@ pub fn leak_report_record(
                 count: g.count,
                 self_size: g.self_size,
                 retained_size: g.retained_size,
+                buffer_size: g.buffer_size,
                 representative_id: g.representative_id,
                 trace: path_records(g.trace),
                 location: g.location.map(location_record),

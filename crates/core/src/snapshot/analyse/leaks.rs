@@ -34,6 +34,9 @@ pub struct LeakGroup {
     pub self_size: u64,
     /// Memory these objects keep alive, counting nothing another leaked object already holds.
     pub retained_size: u64,
+    /// Of `retained_size`, the bytes of ArrayBuffer backing stores (the memory behind Buffers
+    /// and typed arrays, outside the JS heap).
+    pub buffer_size: u64,
     /// The member retaining the most, whose path is `trace`.
     pub representative_id: u32,
     pub trace: Vec<PathStep>,
@@ -941,6 +944,7 @@ pub fn find_leaks_with(
         .collect();
     below_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     below_count.truncate(BELOW_COUNT_LISTED);
+    let buffers = buffer_bytes(graph, dom, &leaked, &member_group, accs.len());
     let mut built: Vec<Built> = Vec::new();
     for (g, acc) in accs.iter().enumerate() {
         let Some((_, rep)) = acc.representative else {
@@ -964,6 +968,7 @@ pub fn find_leaks_with(
                 count: acc.count,
                 self_size: acc.self_size,
                 retained_size: acc.retained_size,
+                buffer_size: buffers[g],
                 representative_id: graph.node_id(rep),
                 trace,
                 location: node_location(graph, rep),
@@ -989,6 +994,50 @@ pub fn find_leaks_with(
         below_count,
         heap_size: last.total_size(),
     })
+}
+
+/// What V8 names the node of an ArrayBuffer's backing store (its self size is the byte length).
+const BACKING_STORE: &str = "system / JSArrayBufferData";
+
+/// Per group, the bytes of the ArrayBuffer backing stores its objects keep: each store counts
+/// for the group of its highest leaked dominator, the member whose retained size holds it.
+fn buffer_bytes(
+    graph: &HeapGraph,
+    dom: &Dominators,
+    leaked: &Leaked,
+    member_group: &[usize],
+    groups: usize,
+) -> Vec<u64> {
+    let mut bytes = vec![0u64; groups];
+    let Some(native) = graph.meta.node_type_ids.native else {
+        return bytes;
+    };
+    if leaked.nodes.is_empty() {
+        return bytes;
+    }
+    for i in 0..graph.node_count() {
+        let store = NodeIdx(i as u32);
+        if graph.node_type(store) != native || graph.node_name(store) != BACKING_STORE {
+            continue;
+        }
+        let mut top = None;
+        let mut n = store;
+        // Bounded by the node count, so a malformed tree cannot loop.
+        for _ in 0..graph.node_count() {
+            let up = dom.idom(n);
+            if up == n {
+                break;
+            }
+            if leaked.contains(up) {
+                top = Some(up);
+            }
+            n = up;
+        }
+        if let Some(g) = top.and_then(|t| leaked.group(t, member_group)) {
+            bytes[g] += u64::from(graph.self_size(store));
+        }
+    }
+    bytes
 }
 
 /// Rounds of the fold-target search: enough for chains of owners this deep.
@@ -1073,6 +1122,7 @@ fn fold_held_groups(built: Vec<Built>) -> Vec<LeakGroup> {
         match out[root].as_mut() {
             Some(into) => {
                 into.retained_size += folded.retained_size;
+                into.buffer_size += folded.buffer_size;
                 let function_name = folded.function_name;
                 into.also_retains.push(FoldedGroup {
                     class_name: folded.class_name,
