@@ -511,6 +511,11 @@ export class Sampler {
   push(sample: Partial<Sample> & { timestamp: number; heapUsed: number }): { leak: boolean; memwatchLeak: boolean };
   samples(): Sample[];
   stats(): SampleStats;
+  /**
+   * Takes one sample now (also while stopped). `afterGc: true` when the caller has just run a
+   * major GC (`lh.gc()`): the sample then counts for the verdicts, as the GC observer's do.
+   */
+  sample(opts?: { afterGc?: boolean }): { leak: boolean; memwatchLeak: boolean };
   trend(): Trend;
   /** Where the newest sample's resident set goes; null before the first sample. */
   breakdown(): MemoryBreakdown | null;

@@ -127,9 +127,13 @@ class Sampler extends EventEmitter {
     this._observer = null;
   }
 
-  /** Takes one sample now (also while stopped). */
-  sample() {
-    return outcome(this._sample(false));
+  /**
+   * Takes one sample now (also while stopped). `afterGc: true` when the caller has just run a
+   * major GC (`lh.gc()`): the sample then counts for the verdicts, as the GC observer's do.
+   */
+  sample(opts) {
+    const o = v.options('Sampler.sample', opts);
+    return outcome(this._sample(v.boolean('Sampler.sample', 'afterGc', o.afterGc, false)));
   }
 
   /**

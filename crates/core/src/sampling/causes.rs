@@ -1,7 +1,7 @@
-//! A verdict per cause of growth, beside the JS-heap one: ArrayBuffer and Buffer bytes
-//! (`external`), memory the C allocator hands out that neither the JS heap nor its buffers
-//! explain (`native`), and a resident set that grows while what is in use does not
-//! (`fragmentation`). Each follows its own series with the same robust trend as the heap
+//! A verdict per cause of growth, beside the JS-heap one: ArrayBuffer and Buffer bytes and
+//! other memory V8 is told about (`external`), memory the C allocator hands out beyond that
+//! (`native`: the V8 heap itself is mapped, not allocated, so a JS heap leak does not show
+//! here), and a resident set that grows while what is in use does not (`fragmentation`). Each follows its own series with the same robust trend as the heap
 //! (Theil–Sen slope, Mann–Kendall significance, still rising, growth that matters), from the
 //! samples taken right after a major GC, when dead buffers have been freed.
 
@@ -14,8 +14,8 @@ pub enum CauseKind {
     JsHeap,
     /// ArrayBuffer and Buffer backing stores, and other memory V8 is told about.
     External,
-    /// Allocations in the C heap that the JS heap and its buffers do not explain: an addon or
-    /// native code that does not free.
+    /// Allocations in the C heap beyond what V8 is told about (its `external` memory, Buffers
+    /// among it): an addon or native code that does not free.
     Native,
     /// Resident memory rising while the allocator's memory in use is flat and its freed-but-kept
     /// memory grows: fragmentation, not a leak.
@@ -47,7 +47,6 @@ pub struct Cause {
 pub struct CauseFields {
     pub rss: Option<usize>,
     pub external: Option<usize>,
-    pub array_buffers: Option<usize>,
     pub malloc_in_use: Option<usize>,
     pub malloc_free: Option<usize>,
 }
@@ -58,16 +57,23 @@ impl CauseFields {
         CauseFields {
             rss: at("rss"),
             external: at("external"),
-            array_buffers: at("arrayBuffers"),
             malloc_in_use: at("mallocInUse"),
             malloc_free: at("mallocFree"),
         }
     }
 }
 
+/// Smallest growth across the window that can be a leak of memory outside the JS heap. Node's
+/// own C heap and resident set drift by a megabyte or two in a quiet process (compiled code,
+/// caches of the runtime settling), so the heap's 1 MiB floor would raise false alarms here.
+const CAUSE_MIN_GROWTH_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
+
 /// The detectors behind the cause verdicts.
 pub struct CauseDetectors {
     fields: CauseFields,
+    /// Growth that matters is a share of the resident set, not of a cause's own level (a
+    /// process with few Buffers would otherwise see any Buffer growth as large).
+    min_growth_ratio: f64,
     external: TrendDetector,
     native: TrendDetector,
     rss: TrendDetector,
@@ -79,12 +85,22 @@ pub struct CauseDetectors {
 
 impl CauseDetectors {
     pub fn new(fields: CauseFields, opts: &TrendOptions) -> Result<Self, SamplingError> {
-        let detector = || TrendDetector::new(opts.clone());
+        let floor = opts.min_growth_bytes.max(CAUSE_MIN_GROWTH_BYTES);
+        let own_level = TrendOptions {
+            min_growth_bytes: floor,
+            min_growth_ratio: 0.0,
+            ..opts.clone()
+        };
+        let detector = || TrendDetector::new(own_level.clone());
         Ok(CauseDetectors {
             fields,
+            min_growth_ratio: opts.min_growth_ratio,
             external: detector()?,
             native: detector()?,
-            rss: detector()?,
+            rss: TrendDetector::new(TrendOptions {
+                min_growth_bytes: floor,
+                ..opts.clone()
+            })?,
             in_use: detector()?,
             free_held: detector()?,
             reported: [false; 4],
@@ -114,12 +130,13 @@ impl CauseDetectors {
         if let Some(v) = value(self.fields.external) {
             self.external.observe(t, v);
         }
-        if let (Some(in_use), Some(buffers)) = (
+        if let (Some(in_use), Some(external)) = (
             value(self.fields.malloc_in_use),
-            value(self.fields.array_buffers),
+            value(self.fields.external),
         ) {
-            // Buffers' backing stores come from the C heap: what is left is native code's own.
-            self.native.observe(t, (in_use - buffers).max(0.0));
+            // Buffers' backing stores and what addons report come from the C heap and are
+            // external memory: what is left is allocated without V8 knowing.
+            self.native.observe(t, (in_use - external).max(0.0));
             self.in_use.observe(t, in_use);
         }
         if let Some(v) = value(self.fields.rss) {
@@ -143,22 +160,26 @@ impl CauseDetectors {
     /// Every cause's verdict now, the JS heap's (`heap`) first.
     pub fn causes(&self, heap: &Trend) -> [Cause; 4] {
         let has = |i: Option<usize>| i.is_some();
-        let malloc = has(self.fields.malloc_in_use) && has(self.fields.array_buffers);
+        let malloc = has(self.fields.malloc_in_use) && has(self.fields.external);
         let external = self.external.trend();
         let native = self.native.trend();
         let rss = self.rss.trend();
         let in_use = self.in_use.trend();
         let free_held = self.free_held.trend();
         let quiet = |t: &Trend| t.verdict == Verdict::Stable;
-        // Native growth counts only while neither the JS heap nor its buffers grow: those
-        // allocate from the C heap too.
-        let native = if quiet(heap) && external.verdict != Verdict::Leaking {
-            native
-        } else {
-            demoted(native)
+        // Growth that is a small share of the resident set does not matter, whatever its kind.
+        let matters = |t: Trend| {
+            if t.growth_bytes >= self.min_growth_ratio * rss.level_bytes {
+                t
+            } else {
+                demoted(t)
+            }
         };
-        // Fragmentation: resident memory rises, memory in use does not, freed memory piles up.
-        let fragmentation = if quiet(&in_use) && free_held.verdict != Verdict::Stable {
+        let (external, native) = (matters(external), matters(native));
+        // Fragmentation: resident memory rises, memory in use does not, and freed memory piles
+        // up by at least half of the rise (RSS also moves with the V8 heap and code space).
+        let explained = free_held.growth_bytes >= 0.5 * rss.growth_bytes;
+        let fragmentation = if quiet(&in_use) && free_held.verdict != Verdict::Stable && explained {
             rss
         } else {
             demoted(rss)
@@ -301,17 +322,68 @@ mod tests {
 
     #[test]
     fn a_js_heap_leak_is_not_also_native() {
+        // The V8 heap is mapped, not allocated: RSS grows, the C heap does not.
         let v = run(120, |s| {
             [
                 200.0 * MB + 2.0 * s * MB,
                 40.0 * MB + s * MB,
                 3.0 * MB,
                 2.0 * MB,
-                30.0 * MB + s * 0.5 * MB,
+                30.0 * MB + wobble(s),
                 5.0 * MB,
             ]
         });
         assert_eq!(leaking(&v), [CauseKind::JsHeap]);
+    }
+
+    #[test]
+    fn native_growth_beside_some_reported_memory_is_native() {
+        // A stream that reports 16 KiB to V8 and allocates 260 KiB more: the native growth is
+        // what matters (the reported 2 MiB is below what counts outside the JS heap).
+        let v = run(120, |s| {
+            [
+                200.0 * MB + s * 0.3 * MB,
+                40.0 * MB + wobble(s),
+                3.0 * MB + s * 16.0 * 1024.0,
+                2.0 * MB,
+                30.0 * MB + s * 276.0 * 1024.0,
+                5.0 * MB,
+            ]
+        });
+        assert_eq!(leaking(&v), [CauseKind::Native]);
+    }
+
+    #[test]
+    fn a_megabyte_or_two_of_drift_outside_the_heap_is_not_a_leak() {
+        // What a quiet Node process's C heap and resident set do over minutes.
+        let v = run(300, |s| {
+            let drift = (s / 100.0).min(1.5) * MB;
+            [
+                60.0 * MB + drift + wobble(s),
+                5.0 * MB + wobble(s),
+                7.0 * MB,
+                6.0 * MB,
+                7.0 * MB + drift,
+                2.0 * MB + wobble(s),
+            ]
+        });
+        assert_eq!(leaking(&v), []);
+    }
+
+    #[test]
+    fn resident_growth_that_freed_memory_does_not_explain_is_not_fragmentation() {
+        // RSS up 6 MiB over ten minutes, the C heap's freed memory up 1 MiB of it.
+        let v = run(600, |s| {
+            [
+                58.0 * MB + s * 0.01 * MB + wobble(s),
+                5.0 * MB + wobble(s),
+                7.0 * MB,
+                6.0 * MB,
+                7.0 * MB + wobble(s),
+                2.0 * MB + (s / 600.0) * MB,
+            ]
+        });
+        assert_eq!(leaking(&v), []);
     }
 
     #[test]
