@@ -154,6 +154,9 @@ test('every runtime export is declared, and every declared value export exists a
       // index.mjs: the CommonJS module's exports by name, and the module itself as default.
       assert.equal(mod.default, cjsRoot, `${where}: the default export is the CommonJS module`);
       runtime.delete('default');
+      // Node 23 and later also name the CommonJS module 'module.exports' in an ES import.
+      if (runtime.has('module.exports')) assert.equal(mod['module.exports'], cjsRoot, where);
+      runtime.delete('module.exports');
     }
     const undeclared = [...runtime].filter((name) => !values.has(name)).sort();
     const missing = [...values.keys()].filter((name) => !runtime.has(name)).sort();
