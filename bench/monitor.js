@@ -89,14 +89,29 @@ async function overhead() {
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const off = mean(rows.filter((r) => !r.sampler).map((r) => r.rps));
   const on = mean(rows.filter((r) => r.sampler).map((r) => r.rps));
-  // The cost of one sample, measured directly: the share of a core at 10 Hz.
-  const s = new Sampler({ capacity: 1000 });
-  for (let i = 0; i < 2000; i++) s.sample();
-  const n = 20000;
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) s.sample();
-  const perSampleUs = Number(process.hrtime.bigint() - t0) / n / 1000;
-  return { rounds: rows, rpsWithout: off, rpsWith: on, ratio: on / off, perSampleUs, coreShareAt10Hz: (perSampleUs * 10) / 1e6 };
+  // The cost of one sample, measured directly (CPU time): the share of a core at 1 and 10 Hz,
+  // with the memory outside the JS heap (the default) and without it.
+  const perSample = (nativeMemory) => {
+    const s = new Sampler({ capacity: 1000, nativeMemory });
+    for (let i = 0; i < 2000; i++) s.sample();
+    const n = 20000;
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) s.sample();
+    const used = process.cpuUsage(t0);
+    return (used.user + used.system) / n;
+  };
+  const perSampleUs = perSample(true);
+  const perSampleHeapOnlyUs = perSample(false);
+  return {
+    rounds: rows,
+    rpsWithout: off,
+    rpsWith: on,
+    ratio: on / off,
+    perSampleUs,
+    perSampleHeapOnlyUs,
+    coreShareAt1Hz: perSampleUs / 1e6,
+    coreShareAt10Hz: (perSampleUs * 10) / 1e6,
+  };
 }
 
 function simulate(mode, confirm) {
@@ -123,7 +138,7 @@ async function main() {
   const out = { node: process.version };
   console.error('overhead: HTTP server on loopback, 10 Hz sampler on and off…');
   out.overhead = await overhead();
-  console.error(`  ${out.overhead.rpsWithout.toFixed(0)} req/s without, ${out.overhead.rpsWith.toFixed(0)} with (ratio ${out.overhead.ratio.toFixed(4)}); one sample ${out.overhead.perSampleUs.toFixed(2)} µs = ${(out.overhead.coreShareAt10Hz * 100).toFixed(4)} % of a core at 10 Hz`);
+  console.error(`  ${out.overhead.rpsWithout.toFixed(0)} req/s without, ${out.overhead.rpsWith.toFixed(0)} with (ratio ${out.overhead.ratio.toFixed(4)}); one sample ${out.overhead.perSampleUs.toFixed(2)} µs of CPU (${out.overhead.perSampleHeapOnlyUs.toFixed(2)} µs without the native figures) = ${(out.overhead.coreShareAt1Hz * 100).toFixed(4)} % of a core at 1 Hz, ${(out.overhead.coreShareAt10Hz * 100).toFixed(4)} % at 10 Hz`);
   out.simulated = [];
   for (const mode of ['leak', 'cache', 'clean']) {
     for (const confirm of [false, true]) {
