@@ -195,3 +195,23 @@ test('summary breaks closures down by function, with name and location', async (
   assert.notEqual(arrow.location.line, onTick.location.line);
   snap.dispose();
 });
+
+test("the addon's own failures reach JavaScript as SnapshotErrors of kind internal, not io", async () => {
+  const native = require('../lib/native.js');
+  const { kNative } = require('../lib/snapshot.js');
+  const { snapshotError } = require('../lib/errors.js');
+  const last = await loadSnapshot(file('after.heapsnapshot'));
+  // Streams never fed: a broken internal protocol, which a user cannot cause.
+  const err = await native.findLeaksInSnapshots(new native.SnapshotStream(true), new native.SnapshotStream(true), last[kNative](), 1).then(
+    () => null,
+    (e) => snapshotError(e),
+  );
+  assert.ok(err instanceof SnapshotError);
+  assert.deepEqual([err.kind, err.code, err.message], ['internal', 'ERR_LEAKHOUND_SNAPSHOT_INTERNAL', 'a light snapshot stream is not finished']);
+  // A source stream that fails is an I/O problem.
+  const failing = (async function* () {
+    yield Buffer.from('{"snapshot":');
+    throw new Error('connection reset');
+  })();
+  await assert.rejects(loadSnapshot(failing), (e) => e instanceof SnapshotError && e.kind === 'io' && e.message === 'connection reset');
+});

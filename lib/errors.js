@@ -72,8 +72,9 @@ class SnapshotError extends Error {
 const DETAILS = 'LEAKHOUND_DETAILS';
 
 /**
- * `err` as a SnapshotError: the addon's with the details it carries; anything else came from
- * reading the source (a stream that failed), so kind 'io', with the original as its cause.
+ * `err` as a SnapshotError: the addon's with the details it carries (every error it raises on a
+ * snapshot path has them); anything else came from reading the source (a stream that failed),
+ * so kind 'io', with the original as its cause.
  */
 function snapshotError(err) {
   if (err instanceof SnapshotError) return err;

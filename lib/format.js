@@ -1,8 +1,7 @@
 'use strict';
-// Human-readable rendering shared by the CLI and error messages. Sizes and counts are formatted
-// here; leak reports and retainer paths by the core's renderer, which the native CLI prints with
-// too (crates/core/src/report), so both tools print one text. `color` adds ANSI colour (the CLI on
-// a terminal); the default leaves text plain.
+// Human-readable text for error messages and events. Sizes are formatted here; leak reports and
+// retainer paths by the core's renderer (crates/core/src/report), which the command-line tool
+// prints with too, so both print one text. `color` adds ANSI colour; the default is plain.
 const path = require('node:path');
 const native = require('./native');
 
@@ -19,8 +18,6 @@ function bytes(n) {
   }
   return `${sign}${u === 0 ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }
-
-const count = (n) => n.toLocaleString('en-US');
 
 // Control characters (C0, DEL, C1), which a terminal would obey.
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
@@ -44,4 +41,4 @@ function formatLeakReport(report, { color = false, top = 10 } = {}) {
   return native.renderLeakReport(report, color, top, root);
 }
 
-module.exports = { bytes, count, printable, formatPath, formatLeakReport };
+module.exports = { bytes, printable, formatPath, formatLeakReport };

@@ -15,7 +15,7 @@ use leakhound_core::snapshot::{
     diff_files, find_leaks_with, find_leaks_with_class_diff,
 };
 
-use crate::errors::snapshot_error;
+use crate::errors::{internal, snapshot_error};
 use crate::guard::guarded;
 use crate::records::{ClassDeltaRecord, LeakReportRecord};
 use crate::snapshot::{LoadProgress, NativeSnapshot, SnapshotStream};
@@ -121,9 +121,7 @@ fn leaks_in_memory(
 ) -> Result<core_records::LeakReportRecord> {
     let (baseline, target) = (baseline.lock(), target.lock());
     let (Some(baseline), Some(target)) = (baseline.as_ref(), target.as_ref()) else {
-        return Err(napi::Error::from_reason(
-            "a light snapshot stream is not finished",
-        ));
+        return Err(internal("a light snapshot stream is not finished"));
     };
     let options = LeakOptions {
         min_count: u64::from(min_count.max(1)),

@@ -4,9 +4,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use leakhound_core::internal_error;
 
+use crate::errors::internal;
+
 pub(crate) fn guarded<T>(what: &str, f: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
     catch_unwind(AssertUnwindSafe(f))
-        .unwrap_or_else(|payload| Err(napi::Error::from_reason(internal_error(what, &*payload))))
+        .unwrap_or_else(|payload| Err(internal(internal_error(what, &*payload))))
 }
 
 #[cfg(test)]

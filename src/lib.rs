@@ -5,7 +5,6 @@
 // Test builds compile out napi's registration code, so exports look unused there.
 #![cfg_attr(test, allow(dead_code))]
 
-mod allocator;
 mod compare;
 mod errors;
 mod guard;

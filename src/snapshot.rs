@@ -15,7 +15,7 @@ use leakhound_core::snapshot::{
     AnalysedSnapshot, ObjectIds, ParseOptions, Phase, Progress, SnapshotParser, marked_objects,
 };
 
-use crate::errors::snapshot_error;
+use crate::errors::{internal, snapshot_error};
 use crate::guard::guarded;
 use crate::records::{ClassSummaryRecord, MarkedRecord, NodeRecord, PathStepRecord, mirror};
 
@@ -244,7 +244,7 @@ impl Task for LoadTask {
                 Source::Parser(parser) => match parser.take() {
                     Some(p) => AnalysedSnapshot::from_parser(*p, &self.progress),
                     None => {
-                        return Err(napi::Error::from_reason("snapshot stream already finished"));
+                        return Err(internal("snapshot stream already finished"));
                     }
                 },
             };
@@ -314,7 +314,7 @@ impl SnapshotStream {
             let parser = self
                 .parser
                 .as_mut()
-                .ok_or_else(|| napi::Error::from_reason("snapshot stream already finished"))?;
+                .ok_or_else(|| internal("snapshot stream already finished"))?;
             parser.push(&chunk).map_err(snapshot_error)
         })
     }
@@ -344,7 +344,7 @@ impl Task for LightTask {
             let parser = self
                 .parser
                 .take()
-                .ok_or_else(|| napi::Error::from_reason("snapshot stream already finished"))?;
+                .ok_or_else(|| internal("snapshot stream already finished"))?;
             parser
                 .finish()
                 .and_then(ObjectIds::from_raw)

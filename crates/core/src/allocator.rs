@@ -1,9 +1,9 @@
-//! Allocator tuning for the command-line tools, batch processes that build a few big tables one
+//! Allocator tuning for the command-line tool, a batch process that builds a few big tables one
 //! after another. glibc raises its mmap threshold (up to 32 MiB) each time a large block is
 //! freed, after which tables of a few MiB come from the heap, where the copies a growing table
 //! leaves behind stay resident: 5–40 MiB more at find-leaks' peak. A fixed threshold keeps
 //! large blocks in their own mappings, returned to the system when freed. Library users'
-//! processes are never tuned: only the command-line tools call this.
+//! processes are never tuned: only the command-line tool calls this.
 
 /// Allocations from this size up are mapped on their own (glibc's initial default).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
