@@ -1,9 +1,10 @@
-//! A verdict per cause of growth, beside the JS-heap one: ArrayBuffer and Buffer bytes and
-//! other memory V8 is told about (`external`), memory the C allocator hands out beyond that
-//! (`native`: the V8 heap itself is mapped, not allocated, so a JS heap leak does not show
-//! here), and a resident set that grows while what is in use does not (`fragmentation`). Each follows its own series with the same robust trend as the heap
-//! (Theil–Sen slope, Mann–Kendall significance, still rising, growth that matters), from the
-//! samples taken right after a major GC, when dead buffers have been freed.
+//! A verdict per cause of growth, beside the JS-heap one: ArrayBuffer and Buffer bytes
+//! (`external`), memory the C allocator hands out beyond them (`native`: the V8 heap itself is
+//! mapped, not allocated, so a JS heap leak does not show here), and a resident set that grows
+//! while what is in use does not (`fragmentation`). Each follows its own series with the same
+//! robust trend as the heap (Theil–Sen slope, Mann–Kendall significance, still rising, growth
+//! that matters), from the samples taken right after a major GC, when dead buffers have been
+//! freed.
 
 use super::{SamplingError, Trend, TrendDetector, TrendOptions, Verdict};
 
@@ -12,10 +13,10 @@ use super::{SamplingError, Trend, TrendDetector, TrendOptions, Verdict};
 pub enum CauseKind {
     /// Objects on the JS heap (the heap verdict).
     JsHeap,
-    /// ArrayBuffer and Buffer backing stores, and other memory V8 is told about.
+    /// ArrayBuffer and Buffer backing stores.
     External,
-    /// Allocations in the C heap beyond what V8 is told about (its `external` memory, Buffers
-    /// among it): an addon or native code that does not free.
+    /// Allocations in the C heap beyond the buffers' backing stores: an addon or native code
+    /// that does not free (what native code reports to V8 as external memory counts here).
     Native,
     /// Resident memory rising while the allocator's memory in use is flat and its freed-but-kept
     /// memory grows: fragmentation, not a leak.
@@ -46,7 +47,8 @@ pub struct Cause {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CauseFields {
     pub rss: Option<usize>,
-    pub external: Option<usize>,
+    /// ArrayBuffer and Buffer backing stores (`arrayBuffers`).
+    pub buffers: Option<usize>,
     pub malloc_in_use: Option<usize>,
     pub malloc_free: Option<usize>,
 }
@@ -56,7 +58,7 @@ impl CauseFields {
         let at = |name: &str| fields.iter().position(|f| f == name);
         CauseFields {
             rss: at("rss"),
-            external: at("external"),
+            buffers: at("arrayBuffers"),
             malloc_in_use: at("mallocInUse"),
             malloc_free: at("mallocFree"),
         }
@@ -132,15 +134,13 @@ impl CauseDetectors {
     /// verdict became `leaking` with it (the JS heap's is the series' own).
     pub fn observe(&mut self, t: f64, row: &[f64], heap: &Trend) -> Vec<Cause> {
         let value = |i: Option<usize>| i.and_then(|i| row.get(i).copied());
-        if let Some(v) = value(self.fields.external) {
+        if let Some(v) = value(self.fields.buffers) {
             self.external.observe(t, v);
         }
-        if let (Some(in_use), Some(external)) = (
-            value(self.fields.malloc_in_use),
-            value(self.fields.external),
-        ) {
-            // Buffers' backing stores and what addons report come from the C heap and are
-            // external memory: what is left is allocated without V8 knowing.
+        if let (Some(in_use), Some(external)) =
+            (value(self.fields.malloc_in_use), value(self.fields.buffers))
+        {
+            // Buffers' backing stores come from the C heap: what is left is native code's.
             self.native.observe(t, (in_use - external).max(0.0));
             self.in_use.observe(t, in_use);
         }
@@ -165,7 +165,7 @@ impl CauseDetectors {
     /// Every cause's verdict now, the JS heap's (`heap`) first.
     pub fn causes(&self, heap: &Trend) -> [Cause; 4] {
         let has = |i: Option<usize>| i.is_some();
-        let malloc = has(self.fields.malloc_in_use) && has(self.fields.external);
+        let malloc = has(self.fields.malloc_in_use) && has(self.fields.buffers);
         let external = self.external.trend();
         let native = self.native.trend();
         let rss = self.rss.trend();
@@ -198,7 +198,7 @@ impl CauseDetectors {
             Cause {
                 kind: CauseKind::External,
                 trend: external,
-                unavailable: !has(self.fields.external),
+                unavailable: !has(self.fields.buffers),
             },
             Cause {
                 kind: CauseKind::Native,
@@ -302,6 +302,23 @@ mod tests {
                 200.0 * MB + s * MB,
                 40.0 * MB + wobble(s),
                 3.0 * MB,
+                2.0 * MB,
+                30.0 * MB + s * MB,
+                5.0 * MB,
+            ]
+        });
+        assert_eq!(leaking(&v), [CauseKind::Native]);
+    }
+
+    #[test]
+    fn memory_native_code_reports_to_v8_is_still_native_not_buffers() {
+        // zlib and crypto objects tell V8 about their C memory: `external` rises, the buffers'
+        // bytes do not.
+        let v = run(120, |s| {
+            [
+                200.0 * MB + s * MB,
+                40.0 * MB + wobble(s),
+                3.0 * MB + s * MB,
                 2.0 * MB,
                 30.0 * MB + s * MB,
                 5.0 * MB,
