@@ -358,11 +358,18 @@ export interface SamplerOptions {
   observeGc?: boolean;
   /**
    * Also sample memory outside the JS heap where the platform measures it (default true): the C
-   * allocator's memory in use and freed-but-kept (glibc 2.33+), and the resident set's anonymous
-   * and file-backed parts (Linux). About 20 µs more per sample (reading /proc/self/status is
-   * most of it); see `breakdown()`.
+   * allocator's memory in use and freed-but-kept (glibc 2.33+ or jemalloc), the resident set's
+   * anonymous and file-backed parts, its machine code and thread stacks (Linux). About 20 µs
+   * more per sample (reading /proc/self/status is most of it; code and stacks come from
+   * /proc/self/smaps, read on a thread of its own at most every 30 s); see `breakdown()`.
    */
   nativeMemory?: boolean;
+  /**
+   * When a `fragmentation` verdict starts, call `trimNativeHeap()` and report the bytes it gave
+   * back as the `leak` event's `reclaimedBytes` (default false: a trim pauses the thread for
+   * milliseconds on a large C heap).
+   */
+  trimOnFragmentation?: boolean;
   /**
    * Bring a major GC forward when the heap has grown well past the last live level and none has
    * come for `intervalMs` (default 8000), so a fast leak is judged in seconds rather than minutes.
@@ -405,6 +412,9 @@ export interface Sample {
   /** With `nativeMemory`, where measured: resident anonymous memory and mapped files. */
   rssAnon?: number;
   rssFile?: number;
+  /** With `nativeMemory`, on Linux: resident machine code and thread stacks (at most 30 s old). */
+  rssCode?: number;
+  rssStacks?: number;
 }
 
 /** Where the resident set of a sample goes (`Sampler.breakdown()`), in bytes. */
@@ -415,12 +425,19 @@ export interface MemoryBreakdown {
   heap: { committed: number; used: number };
   external: number;
   arrayBuffers: number;
-  /** The C allocator (glibc 2.33+): handed out, and freed but kept (fragmentation shows here). */
-  malloc?: { inUse: number; freeHeld: number };
+  /**
+   * The C allocator (glibc 2.33+, or jemalloc when it is the allocator): handed out, and freed
+   * but kept (fragmentation shows here).
+   */
+  malloc?: { allocator: 'glibc' | 'jemalloc'; inUse: number; freeHeld: number };
   /** Resident mapped files: the executable's and libraries' code and data (Linux). */
   mappedFiles?: number;
-  /** Anonymous memory that is neither the V8 heap nor the C heap: thread stacks, other mappings (Linux). */
-  otherAnonymous?: number;
+  /** Of `mappedFiles`, the executable mappings: the program's and libraries' machine code (Linux). */
+  code?: number;
+  /** Resident thread stacks: the main thread's and every thread's whose stack pointer was read (Linux). */
+  threadStacks?: number;
+  /** Anonymous memory that is neither the V8 heap, the C heap nor a thread stack (Linux). */
+  otherMappings?: number;
 }
 
 /** What grows: the JS heap, buffers, the C heap (native code), or nothing but fragmentation. */
@@ -479,11 +496,14 @@ export interface LeakEvent {
   /** What leaks: the JS heap (then `trend` is the heap trend) or another cause (its verdict). */
   cause: LeakCauseKind;
   trend: Trend | CauseVerdict;
+  /** A `fragmentation` leak with `trimOnFragmentation`: the bytes the trim gave back (null where it cannot trim). */
+  reclaimedBytes?: number | null;
 }
 
 /**
- * Asks the C allocator to give freed memory back to the system (`malloc_trim(0)`, glibc) and
- * returns the bytes the resident set dropped by; null where the allocator cannot trim.
+ * Asks the C allocator to give freed memory back to the system (glibc: `malloc_trim(0)`;
+ * jemalloc: purge every arena) and returns the bytes the resident set dropped by; null where
+ * the allocator cannot trim.
  */
 export function trimNativeHeap(): number | null;
 

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { root } from './helpers.mjs';
@@ -121,14 +122,30 @@ test('zlib streams written and never closed are a native leak, not a JS heap one
   for (const d of open) d.close();
 });
 
-test('a clean process with a bounded cache gets no verdict of any cause in 10 simulated minutes', { skip: !glibc && 'the C allocator is not glibc 2.33+' }, (t) => {
-  // In a process of its own: memory an earlier test freed would be judged too.
-  const r = spawnSync(process.execPath, [path.join(root, '__test__', 'fixtures', 'quiet-process.js')], { encoding: 'utf8', timeout: 120_000 });
+/** Runs a workload of fixtures/memory-workloads.js in a process of its own; its outcome. */
+function runWorkload(args, env = process.env) {
+  const r = spawnSync(process.execPath, [path.join(root, '__test__', 'fixtures', 'memory-workloads.js'), ...args], { encoding: 'utf8', timeout: 300_000, env });
   assert.equal(r.status, 0, r.stderr);
-  const { samples, leaks, causes } = JSON.parse(r.stdout);
-  t.diagnostic(`${samples} samples, causes: ${causes.join(', ')}`);
+  return JSON.parse(r.stdout);
+}
+
+test('a clean process with a bounded cache gets no verdict of any cause in 10 simulated minutes', { skip: !glibc && 'the C allocator is not glibc 2.33+' }, (t) => {
+  const { samples, leaks, causes } = runWorkload(['bounded-cache', '600']);
+  t.diagnostic(`${samples} samples, causes: ${causes.map((c) => `${c.kind} ${c.verdict}`).join(', ')}`);
   assert.equal(samples, 600);
   assert.deepEqual(leaks, [], 'no leak of any cause');
+});
+
+test('scrypt jobs on the thread pool fragment the arenas: a fragmentation verdict, the trim measured, no leak', { skip: !(glibc && linux) && 'needs glibc 2.33+ and Linux' }, (t) => {
+  const { steps, leaks, breakdown } = runWorkload(['fragmentation', '240', 'fragmentation', 'trim']);
+  const found = leaks.find((e) => e.cause === 'fragmentation');
+  assert.ok(found, `no fragmentation verdict in ${steps} simulated seconds: ${JSON.stringify(leaks)}`);
+  t.diagnostic(`fragmentation verdict after ${found.at} simulated seconds; the trim gave back ${found.reclaimedBytes} bytes`);
+  assert.deepEqual(leaks.map((e) => e.cause), ['fragmentation'], 'nothing is blamed on a leak');
+  // Nothing stays in use: the freed-but-kept memory is most of the C heap.
+  assert.ok(breakdown.malloc.freeHeld > 2 * breakdown.malloc.inUse, JSON.stringify(breakdown.malloc));
+  assert.equal(typeof found.reclaimedBytes, 'number');
+  assert.ok(found.reclaimedBytes > 0 && found.reclaimedBytes <= breakdown.rss, String(found.reclaimedBytes));
 });
 
 test('trimNativeHeap gives freed C heap back and says how much', async () => {
@@ -174,4 +191,65 @@ test('a leak of Buffers names the native bytes each group keeps, in the report a
   const html = lh.renderHtmlReport(err.report);
   assert.ok(html.includes('"bufferSize":655360'));
   held.length = 0;
+});
+
+test('machine code and thread stacks are told apart: the stack of every waiting worker is found', { skip: !linux && 'needs Linux' }, async () => {
+  const s = new lh.Sampler({ observeGc: false });
+  s.sample();
+  const b = s.breakdown();
+  assert.ok(b.code > MiB && b.code <= b.mappedFiles, `node's machine code: ${b.code} of ${b.mappedFiles} bytes of mapped files`);
+  assert.ok(b.threadStacks > 0 && b.otherMappings >= 0, JSON.stringify(b));
+  const before = native.memoryMappings();
+  // Workers that use about 1 MiB of stack each, then wait (blocked in the kernel, so their
+  // stack pointers can be read).
+  const { Worker } = await import('node:worker_threads');
+  const workers = [];
+  const ready = [];
+  for (let i = 0; i < 3; i++) {
+    const w = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       function burn(n) { const frame = [0, 1, 2, 3, 4, 5, 6, 7]; return n === 0 ? 0 : burn(n - 1) + frame[n & 7]; }
+       burn(6000);
+       parentPort.postMessage('ready');
+       Atomics.wait(workerData, 0, 0);`,
+      { eval: true, workerData: new Int32Array(new SharedArrayBuffer(4)), resourceLimits: { stackSizeMb: 4 } },
+    );
+    workers.push(w);
+    ready.push(new Promise((resolve) => w.once('message', resolve)));
+  }
+  await Promise.all(ready);
+  // A worker posts before it waits: read again until each is blocked (bounded).
+  let during = native.memoryMappings();
+  for (let round = 0; round < 500 && during.stacksFound < before.stacksFound + 3; round++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    during = native.memoryMappings();
+  }
+  for (const w of workers) await w.terminate();
+  assert.ok(during.stacksFound >= before.stacksFound + 3, `${before.stacksFound} -> ${during.stacksFound} stacks found`);
+  assert.ok(during.threadStacks >= before.threadStacks + 3 * 256 * 1024, `${before.threadStacks} -> ${during.threadStacks}`);
+});
+
+// Where Debian's jemalloc is installed; the test says so and skips where it is not.
+const jemalloc = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'].find((f) => existsSync(f));
+
+test('with jemalloc as the allocator its own statistics are read, and trimming purges it', { skip: !jemalloc && 'libjemalloc2 is not installed' }, () => {
+  const script = `
+    const lh = require(${JSON.stringify(path.join(root, 'index.js'))});
+    const s = new lh.Sampler({ observeGc: false });
+    const inUse = () => (s.sample(), s.breakdown().malloc.inUse);
+    const start = inUse();
+    let keep = Array.from({ length: 300 }, () => Buffer.alloc(64 * 1024, 1));
+    const during = inUse();
+    keep = null;
+    const wait = () => { lh.gc(); if (inUse() > during - 16 * 1024 * 1024) return setImmediate(wait);
+      s.sample(); const held = s.breakdown().malloc.freeHeld; const trimmed = lh.trimNativeHeap();
+      process.stdout.write(JSON.stringify({ allocator: s.breakdown().malloc.allocator, start, during, held, trimmed })); };
+    wait();`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, LD_PRELOAD: jemalloc } });
+  assert.equal(r.status, 0, r.stderr);
+  const o = JSON.parse(r.stdout);
+  assert.equal(o.allocator, 'jemalloc');
+  assert.ok(o.during - o.start >= 0.9 * 300 * 64 * 1024, JSON.stringify(o));
+  assert.ok(o.held > 8 * MiB, `freed pages jemalloc keeps: ${o.held}`);
+  assert.ok(o.trimmed > 8 * MiB, `the purge gave back ${o.trimmed} bytes`);
 });

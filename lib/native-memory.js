@@ -3,8 +3,9 @@
 const native = require('./native');
 
 /**
- * Calls `malloc_trim(0)` where glibc is the allocator and returns the bytes the resident set
- * dropped by; null where the allocator cannot trim (musl, macOS, Windows, or not Linux).
+ * Calls `malloc_trim(0)` where glibc is the allocator (jemalloc: purges every arena) and returns
+ * the bytes the resident set dropped by; null where the allocator cannot trim (musl, macOS,
+ * Windows, or not Linux).
  * It walks every arena under its lock: a pause of milliseconds on a large heap, so call it from
  * a maintenance path, not per request.
  */

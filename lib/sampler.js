@@ -44,6 +44,7 @@ function readOptions(opts) {
     detachedContexts: v.boolean(where, 'detachedContexts', o.detachedContexts, false),
     observeGc: v.boolean(where, 'observeGc', o.observeGc, true),
     nativeMemory: v.boolean(where, 'nativeMemory', o.nativeMemory, true),
+    trimOnFragmentation: v.boolean(where, 'trimOnFragmentation', o.trimOnFragmentation, false),
     trend: {
       windowMs: v.number(where, 'windowMs', o.windowMs, 1, Number.MAX_SAFE_INTEGER, undefined),
       warmupMs: v.number(where, 'warmupMs', o.warmupMs, 0, Number.MAX_SAFE_INTEGER, undefined),
@@ -80,6 +81,8 @@ class Sampler extends EventEmitter {
     this._detached = o.detachedContexts;
     // Memory outside the JS heap, as far as this platform measures it (see nativeMemoryFields).
     this._native = o.nativeMemory ? native.nativeMemoryFields() : [];
+    this._allocator = o.nativeMemory ? native.nativeAllocator() : null;
+    this._trimOnFragmentation = o.trimOnFragmentation;
     this.fields = [...BASE_FIELDS, ...this._native, ...this._spaces.map((s) => `space:${s}`), ...(this._detached ? ['detachedContexts'] : [])];
     try {
       this._series = new native.SampleSeries({ capacity: o.capacity, fields: this.fields, ...o.trend, ...o.confirm });
@@ -217,7 +220,10 @@ class Sampler extends EventEmitter {
     }
     if (bits & CAUSE_LEAK) {
       const trend = this._series.lastCause();
-      this.emit('leak', { timestamp: this._row[0], heapUsed: this._row[4], cause: trend.kind, trend });
+      const event = { timestamp: this._row[0], heapUsed: this._row[4], cause: trend.kind, trend };
+      // Proof and relief at once: what the allocator gives back is what fragmentation held.
+      if (trend.kind === 'fragmentation' && this._trimOnFragmentation) event.reclaimedBytes = native.trimNativeHeap();
+      this.emit('leak', event);
     }
     if (this.listenerCount('sample') > 0) this.emit('sample', this._rowToSample(this._row, 0));
     if (live && this._onRow !== null) this._onRow(this._row);
@@ -278,8 +284,8 @@ class Sampler extends EventEmitter {
   /**
    * Where the resident set of the newest sample goes: the V8 heap (committed and used), external
    * and ArrayBuffer bytes, and where the platform measures them, the C allocator's memory in use
-   * and freed-but-kept, mapped files (code and libraries), and the rest of the anonymous memory
-   * (thread stacks and other mappings). null before the first sample.
+   * and freed-but-kept, mapped files with the machine code among them, thread stacks, and the
+   * anonymous memory none of these explains. null before the first sample.
    */
   breakdown() {
     const row = this._series.lastRow();
@@ -292,12 +298,17 @@ class Sampler extends EventEmitter {
       external: s.external,
       arrayBuffers: s.arrayBuffers,
     };
-    if (s.mallocInUse !== undefined) out.malloc = { inUse: s.mallocInUse, freeHeld: s.mallocFree };
-    if (s.rssFile !== undefined) {
-      out.mappedFiles = s.rssFile;
-      // Anonymous memory that is neither the V8 heap nor the C heap (ArrayBuffers live there).
-      const heaps = s.heapTotal + (out.malloc ? out.malloc.inUse + out.malloc.freeHeld : 0);
-      out.otherAnonymous = Math.max(0, s.rssAnon - heaps);
+    if (s.mallocInUse !== undefined) out.malloc = { allocator: this._allocator, inUse: s.mallocInUse, freeHeld: s.mallocFree };
+    if (s.rssFile !== undefined) out.mappedFiles = s.rssFile;
+    if (s.rssCode !== undefined) {
+      out.code = s.rssCode;
+      out.threadStacks = s.rssStacks;
+    }
+    if (s.rssAnon !== undefined) {
+      // Anonymous memory that is neither the V8 heap, the C heap (ArrayBuffers live there) nor
+      // a thread stack: other mappings (addons' own, V8's reservations touched outside the heap).
+      const known = s.heapTotal + (out.malloc ? out.malloc.inUse + out.malloc.freeHeld : 0) + (out.threadStacks ?? 0);
+      out.otherMappings = Math.max(0, s.rssAnon - known);
     }
     return out;
   }

@@ -117,6 +117,8 @@ fn field_metric(field: &str) -> (String, Option<(String, String)>, String) {
         }
         "rssAnon" => "Resident anonymous memory (V8 heap, C heap, stacks) at the last sample.",
         "rssFile" => "Resident memory of mapped files (code, libraries) at the last sample.",
+        "rssCode" => "Resident machine code of the program and its libraries (at most 30 s old).",
+        "rssStacks" => "Resident thread stacks (at most 30 s old).",
         _ => "A sampled memory figure at the last sample.",
     };
     let mut snake = String::new();
