@@ -167,6 +167,8 @@ export interface ClassSummary {
   selfSize: number;
   /** Memory freed if every object of the class were gone (no double counting within the class). */
   retainedSize: number;
+  /** Of `retainedSize`, bytes of ArrayBuffer backing stores: Buffer and typed-array memory outside the JS heap. */
+  bufferSize: number;
   /** Closure rows (one per function): the function's name and where it is defined. */
   functionName?: string;
   location?: SourceLocation;

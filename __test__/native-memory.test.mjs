@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { root } from './helpers.mjs';
+import { root, runNode } from './helpers.mjs';
+import fs from 'node:fs';
+import os from 'node:os';
 
 const require = createRequire(import.meta.url);
 const lh = require('../index.js');
@@ -252,4 +254,31 @@ test('with jemalloc as the allocator its own statistics are read, and trimming p
   assert.ok(o.during - o.start >= 0.9 * 300 * 64 * 1024, JSON.stringify(o));
   assert.ok(o.held > 8 * MiB, `freed pages jemalloc keeps: ${o.held}`);
   assert.ok(o.trimmed > 8 * MiB, `the purge gave back ${o.trimmed} bytes`);
+});
+
+test('the class summary says how many Buffer bytes each class keeps, in the API and the command line', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-buffers-'));
+  try {
+    const file = path.join(dir, 'buffers.heapsnapshot');
+    const r = runNode(`class Upload { constructor(i) { this.name = 'upload ' + i; this.body = Buffer.alloc(256 * 1024, i); } }
+      globalThis.uploads = Array.from({ length: 12 }, (_, i) => new Upload(i));
+      require('node:v8').writeHeapSnapshot(${JSON.stringify(file)});`);
+    assert.equal(r.status, 0, r.stderr);
+    const snap = await lh.loadSnapshot(file);
+    const rows = snap.summary();
+    const upload = rows.find((row) => row.name === 'Upload');
+    // Tiny objects on the JS heap, 3 MiB outside it.
+    assert.equal(upload.bufferSize, 12 * 256 * 1024);
+    assert.ok(upload.selfSize < 12 * 256, String(upload.selfSize));
+    assert.ok(rows.every((row) => row.bufferSize >= 0 && row.bufferSize <= row.retainedSize));
+    snap.dispose();
+    const cli = spawnSync(process.execPath, [path.join(root, 'bin', 'leakhound.js'), 'summary', file], { encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stdout, /Retained\s+Buffers\s+Self/);
+    assert.match(cli.stdout, /^\s*[\d.]+ MB\s+3\.15 MB\s.*\bUpload$/m);
+    const json = JSON.parse(spawnSync(process.execPath, [path.join(root, 'bin', 'leakhound.js'), 'summary', file, '--json'], { encoding: 'utf8' }).stdout);
+    assert.equal(json.find((row) => row.name === 'Upload').bufferSize, 12 * 256 * 1024);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

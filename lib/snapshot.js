@@ -63,7 +63,7 @@ class HeapSnapshot {
     this.dispose();
   }
 
-  /** Per class: { name, type, count, selfSize, retainedSize }, largest retained size first. */
+  /** Per class: { name, type, count, selfSize, retainedSize, bufferSize }, largest retained size first. */
   summary(opts) {
     const o = check.options('summary()', opts);
     const top = check.integer('summary()', 'top', o.top, 1, 2 ** 31 - 1, undefined);

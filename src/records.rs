@@ -29,6 +29,8 @@ pub struct ClassSummaryRecord {
     pub count: f64,
     pub self_size: f64,
     pub retained_size: f64,
+    /// Of `retained_size`, ArrayBuffer backing stores: memory outside the JS heap.
+    pub buffer_size: f64,
     /// Closure rows: the function's name and where it is defined.
     pub function_name: Option<String>,
     pub location: Option<LocationRecord>,
@@ -42,6 +44,7 @@ impl From<core::ClassSummaryRecord> for ClassSummaryRecord {
             count: num(c.count),
             self_size: num(c.self_size),
             retained_size: num(c.retained_size),
+            buffer_size: num(c.buffer_size),
             function_name: c.function_name,
             location: c.location.map(Into::into),
         }

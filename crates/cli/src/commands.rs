@@ -53,6 +53,10 @@ pub fn summary(args: &Args, paint: Paint, file: &str) -> Output {
         Column::right("Retained", |r: &ClassSummaryRecord| {
             bytes(r.retained_size.into())
         }),
+        Column::right("Buffers", |r| match r.buffer_size {
+            0 => String::new(),
+            b => bytes(b.into()),
+        }),
         Column::right("Self", |r| bytes(r.self_size.into())),
         Column::right("Count", |r| count(r.count.into())),
         Column::left("Type", |r| r.node_type.clone()),

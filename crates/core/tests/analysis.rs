@@ -21,6 +21,10 @@ function makeCounter() {
   return function plantedCounter() { return ++count; };
 }
 globalThis.plantedCounter = makeCounter();
+class BufferHolder { constructor(i) { this.payload = Buffer.alloc(65536, i); } }
+globalThis.bufferHolders = Array.from({ length: 8 }, (_, i) => new BufferHolder(i));
+class Link { constructor(next) { this.next = next; this.bytes = Buffer.alloc(1000); } }
+globalThis.chain = [1, 2, 3, 4, 5].reduce((next) => new Link(next), null);
 v8.writeHeapSnapshot(path.join(process.argv[2], 'planted.heapsnapshot'));
 "#;
 
@@ -56,6 +60,29 @@ fn nodes_of_class<'a>(graph: &'a HeapGraph, class: &'a str) -> impl Iterator<Ite
     (0..graph.node_count() as u32)
         .map(NodeIdx)
         .filter(move |&n| graph.class_name(n) == class)
+}
+
+#[test]
+fn summary_says_how_many_buffer_bytes_each_class_keeps() {
+    let p = planted();
+    let summary = class_summary(&p.graph, &p.dominators, None);
+    let class = |name: &str| {
+        summary
+            .iter()
+            .find(|c| c.class_name == name)
+            .unwrap_or_else(|| panic!("class {name}"))
+    };
+    let holders = class("BufferHolder");
+    assert_eq!(holders.buffer_size, 8 * 65536);
+    assert!(holders.retained_size >= holders.buffer_size);
+    // A chain of one class counts each buffer once, through its outermost link.
+    assert_eq!(class("Link").buffer_size, 5 * 1000);
+    assert_eq!(class("LeakyThing").buffer_size, 0);
+    assert_eq!(class("ParentHolder").buffer_size, 0);
+    // The backing stores' own row keeps its own bytes.
+    let stores = class("system / JSArrayBufferData");
+    assert!(stores.buffer_size >= 8 * 65536 + 5000, "{stores:?}");
+    assert_eq!(stores.buffer_size, stores.self_size);
 }
 
 #[test]

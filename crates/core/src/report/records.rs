@@ -15,6 +15,8 @@ pub struct ClassSummaryRecord {
     pub count: u64,
     pub self_size: u64,
     pub retained_size: u64,
+    /// Of `retained_size`, ArrayBuffer backing stores: memory outside the JS heap.
+    pub buffer_size: u64,
     /// Closure rows: the function's name and where it is defined.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function_name: Option<String>,
@@ -30,6 +32,7 @@ impl From<ClassSummary> for ClassSummaryRecord {
             count: c.count,
             self_size: c.self_size,
             retained_size: c.retained_size,
+            buffer_size: c.buffer_size,
             function_name: c.function_name,
             location: c.location.map(location_record),
         }

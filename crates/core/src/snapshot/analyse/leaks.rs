@@ -16,7 +16,7 @@ use crate::snapshot::error::{Incompatibility, Result, SnapshotError};
 use crate::snapshot::heap::dominators::Dominators;
 use crate::snapshot::heap::graph::{EdgeIdx, EdgeName, HeapGraph};
 use crate::snapshot::heap::id_cursor::IdCursor;
-use crate::snapshot::heap::nodes::NodeIdx;
+use crate::snapshot::heap::nodes::{BACKING_STORE, NodeIdx};
 use crate::snapshot::heap::object_ids::{ObjectIds, class_fingerprint};
 use crate::snapshot::read::meta::SnapshotMeta;
 
@@ -995,9 +995,6 @@ pub fn find_leaks_with(
         heap_size: last.total_size(),
     })
 }
-
-/// What V8 names the node of an ArrayBuffer's backing store (its self size is the byte length).
-const BACKING_STORE: &str = "system / JSArrayBufferData";
 
 /// Per group, the bytes of the ArrayBuffer backing stores its objects keep: each store counts
 /// for the group of its highest leaked dominator, the member whose retained size holds it.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::paths::{Location, node_location};
 use crate::snapshot::heap::dominators::Dominators;
 use crate::snapshot::heap::graph::HeapGraph;
-use crate::snapshot::heap::nodes::{NodeIdx, class_name};
+use crate::snapshot::heap::nodes::{BACKING_STORE, NodeIdx, class_name};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassSummary {
@@ -16,6 +16,9 @@ pub struct ClassSummary {
     pub count: u64,
     pub self_size: u64,
     pub retained_size: u64,
+    /// Of `retained_size`, bytes of ArrayBuffer backing stores: memory outside the JS heap that
+    /// the class's objects keep (Buffers, typed arrays).
+    pub buffer_size: u64,
     /// Closures are summarised per function: its name and where it is defined.
     pub function_name: Option<String>,
     pub location: Option<Location>,
@@ -105,6 +108,7 @@ pub fn class_summary(
                 count: 0,
                 self_size: 0,
                 retained_size: 0,
+                buffer_size: 0,
                 function_name: closure.then(|| graph.function_name(node).into_owned()),
                 location: closure.then(|| node_location(graph, node)).flatten(),
             });
@@ -118,21 +122,47 @@ pub fn class_summary(
     // One DFS over the dominator tree; `active[c]` counts open ancestors of class c, so only the
     // outermost member of a class adds its size. Stack entries are node indices, or a class
     // with `LEAVING` set on the entry that closes a node of that class. Leaves (most nodes) and
-    // classless nodes close nothing, so they push no such entry.
+    // classless nodes close nothing, so they push no such entry. A subtree is visited in one
+    // stretch, so the backing-store bytes an outermost member keeps are the running total when
+    // it closes minus the total when it opened (`open`, one entry per outermost member).
+    let native = meta.node_type_ids.native;
+    let mut buffers_seen = 0u64;
+    let mut open: Vec<u64> = Vec::new();
     let mut active = vec![0u32; classes.len()];
     let mut stack: Vec<u32> = vec![0];
     while let Some(entry) = stack.pop() {
         if entry & LEAVING != 0 {
-            active[(entry & !LEAVING) as usize] -= 1;
+            let c = (entry & !LEAVING) as usize;
+            active[c] -= 1;
+            if active[c] == 0 {
+                let opened = open.pop().unwrap_or(buffers_seen);
+                classes[c].buffer_size += buffers_seen - opened;
+            }
             continue;
         }
+        let i = entry as usize;
         let node = NodeIdx(entry);
+        let own = if native.is_some()
+            && nodes.node_type.get(i).copied() == native
+            && graph.node_name(node) == BACKING_STORE
+        {
+            u64::from(nodes.self_size[i])
+        } else {
+            0
+        };
+        buffers_seen += own;
         let children = dominators.children(node);
-        if let Some(c) = index.slot(graph, entry as usize).map(|c| *c)
+        if let Some(c) = index.slot(graph, i).map(|c| *c)
             && let Some(a) = active.get_mut(c as usize)
         {
             if *a == 0 {
-                classes[c as usize].retained_size += dominators.retained_size(node);
+                let class = &mut classes[c as usize];
+                class.retained_size += dominators.retained_size(node);
+                if children.is_empty() {
+                    class.buffer_size += own;
+                } else {
+                    open.push(buffers_seen - own);
+                }
             }
             if !children.is_empty() {
                 *a += 1;

@@ -11,6 +11,9 @@ use crate::snapshot::read::meta::SnapshotMeta;
 use crate::snapshot::read::raw::RawSnapshot;
 use crate::snapshot::read::strings::StringTable;
 
+/// What V8 names the node of an ArrayBuffer's backing store (its self size is the byte length).
+pub const BACKING_STORE: &str = "system / JSArrayBufferData";
+
 /// Index of a node in the snapshot (its position in `nodes`, not its id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeIdx(pub u32);
