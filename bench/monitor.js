@@ -102,6 +102,17 @@ async function overhead() {
   };
   const perSampleUs = perSample(true);
   const perSampleHeapOnlyUs = perSample(false);
+  // Code and thread stacks come from /proc/self/smaps, read on a thread of its own at most every
+  // 30 s whatever the sampling rate: its cost, measured directly, spread over those 30 s.
+  const mappingsReadUs = (() => {
+    const native = require('../lib/native');
+    if (!native.memoryMappings()) return null;
+    const n = 200;
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) native.memoryMappings();
+    const used = process.cpuUsage(t0);
+    return (used.user + used.system) / n;
+  })();
   return {
     rounds: rows,
     rpsWithout: off,
@@ -109,6 +120,8 @@ async function overhead() {
     ratio: on / off,
     perSampleUs,
     perSampleHeapOnlyUs,
+    mappingsReadUs,
+    mappingsCoreShare: mappingsReadUs === null ? null : mappingsReadUs / 30e6,
     coreShareAt1Hz: perSampleUs / 1e6,
     coreShareAt10Hz: (perSampleUs * 10) / 1e6,
   };
@@ -139,6 +152,9 @@ async function main() {
   console.error('overhead: HTTP server on loopback, 10 Hz sampler on and off…');
   out.overhead = await overhead();
   console.error(`  ${out.overhead.rpsWithout.toFixed(0)} req/s without, ${out.overhead.rpsWith.toFixed(0)} with (ratio ${out.overhead.ratio.toFixed(4)}); one sample ${out.overhead.perSampleUs.toFixed(2)} µs of CPU (${out.overhead.perSampleHeapOnlyUs.toFixed(2)} µs without the native figures) = ${(out.overhead.coreShareAt1Hz * 100).toFixed(4)} % of a core at 1 Hz, ${(out.overhead.coreShareAt10Hz * 100).toFixed(4)} % at 10 Hz`);
+  if (out.overhead.mappingsReadUs !== null) {
+    console.error(`  code and thread stacks (smaps, every 30 s on its own thread): ${out.overhead.mappingsReadUs.toFixed(0)} µs of CPU a read = ${(out.overhead.mappingsCoreShare * 100).toFixed(4)} % of a core`);
+  }
   out.simulated = [];
   for (const mode of ['leak', 'cache', 'clean']) {
     for (const confirm of [false, true]) {
