@@ -41,6 +41,17 @@ test('the platform says which native figures it measures, and the sampler sample
   const causes = s.trend().causes;
   assert.deepEqual(causes.map((c) => c.kind), ['js-heap', 'external', 'native', 'fragmentation']);
   assert.deepEqual(causes.map((c) => c.available), [true, true, glibc, glibc && linux]);
+  // Without the figures (as on musl or macOS, or turned off), the verdicts that need them say so.
+  const bare = new lh.Sampler({ nativeMemory: false, observeGc: false });
+  bare.sample();
+  assert.deepEqual(bare.trend().causes.map((c) => [c.kind, c.available, c.verdict]), [
+    ['js-heap', true, 'stable'],
+    ['external', true, 'stable'],
+    ['native', false, 'stable'],
+    ['fragmentation', false, 'stable'],
+  ]);
+  const b0 = bare.breakdown();
+  for (const absent of ['malloc', 'mappedFiles', 'code', 'threadStacks', 'otherMappings']) assert.equal(absent in b0, false, absent);
 });
 
 test('the C heap counts Buffers handed out and freed', { skip: !glibc && 'the C allocator is not glibc 2.33+' }, async () => {
