@@ -79,12 +79,13 @@ class Monitor extends EventEmitter {
     this._writing = false;
     this._armed = { heapUsed: true, rss: true };
     this._stopped = false;
+    this._warned = false;
 
     this._onLeak = (info) => {
       this.emit('leak', info);
-      if (o.onLeak) this.snapshot('leak');
+      if (o.onLeak) this._trigger('leak');
     };
-    this._onSignal = () => this.snapshot('signal');
+    this._onSignal = () => this._trigger('signal');
     this.sampler.on('leak', this._onLeak);
     if (o.signal) process.on(o.signal, this._onSignal);
     if (o.nearHeapLimit) {
@@ -110,10 +111,28 @@ class Monitor extends EventEmitter {
     if (rssBytes) this._checkThreshold('rss', row[ROW_RSS], rssBytes, 'rss');
   }
 
+  /**
+   * A snapshot from a signal handler or a sample, where a throw (from a 'snapshot' or 'refused'
+   * listener) would end the process: the first such error of this monitor becomes a warning.
+   */
+  _trigger(trigger) {
+    try {
+      this.snapshot(trigger);
+    } catch (err) {
+      if (this._warned) return;
+      this._warned = true;
+      const warning = new Error(`monitor: a listener threw while a '${trigger}' snapshot was handled (later errors are not reported): ${err?.message ?? String(err)}`, {
+        cause: err,
+      });
+      warning.name = 'LeakhoundWarning';
+      process.emitWarning(warning);
+    }
+  }
+
   _checkThreshold(key, value, limit, trigger) {
     if (value >= limit && this._armed[key]) {
       this._armed[key] = false;
-      this.snapshot(trigger);
+      this._trigger(trigger);
     } else if (value < limit * REARM) {
       this._armed[key] = true;
     }
