@@ -23,22 +23,55 @@ const noop = () => {};
 // before and after would no longer match. stopTrackingHeapObjects keeps the ids; it streams a
 // snapshot through the session first, which serves as the final snapshot.
 let session = null;
+// The call whose allocation tracking is on, and its requests to start and stop, one at a time:
+// a call abandoned while its start is on the way must not switch off the next call's tracking.
+let owner = null;
+let trackingTurns = Promise.resolve();
 
 function post(method, params) {
   return new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
 }
 
-async function startTracking() {
-  if (session === null) {
-    session = new (require('node:inspector').Session)();
-    session.connect();
-    await post('HeapProfiler.enable');
-  }
-  await post('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+function inTurn(step) {
+  const done = trackingTurns.then(step);
+  trackingTurns = done.catch(noop);
+  return done;
 }
 
-/** Stops tracking; with `keep`, resolves to the snapshot V8 takes on the way, analysed. */
-async function stopTracking(keep) {
+/** Switches tracking on for `call`, unless it was abandoned before its turn came. */
+function startTracking(call) {
+  return inTurn(async () => {
+    if (call.abandoned) return;
+    if (session === null) {
+      session = new (require('node:inspector').Session)();
+      session.connect();
+      await post('HeapProfiler.enable');
+    }
+    await post('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+    owner = call;
+  });
+}
+
+/**
+ * Switches `call`'s tracking off now (nothing if another call's is on); with `keep`, resolves to
+ * the snapshot V8 takes on the way, analysed, or null when `call` had no tracking on. Called
+ * from the call's own frame: from a promise job, the job's promise (a stack root while V8 takes
+ * the snapshot) would lead through the call's suspended frame to what `fn` leaked.
+ */
+function stopTracking(call, keep) {
+  if (owner !== call) return Promise.resolve(null);
+  owner = null;
+  return stopTrackingHeapObjects(keep);
+}
+
+/** stopTracking for an abandoned call: after a start of its that is still on its way. */
+function stopTrackingInTurn(call) {
+  return inTurn(() => stopTracking(call, false));
+}
+
+// Apart from the call, so the chunk listener that is alive while the final snapshot is taken
+// does not lead to the call's promises, and through them to what `fn` leaked.
+async function stopTrackingHeapObjects(keep) {
   if (!keep) return void (await post('HeapProfiler.stopTrackingHeapObjects'));
   const stream = new native.SnapshotStream(false);
   const onChunk = (m) => stream.push(Buffer.from(m.params.chunk));
@@ -57,10 +90,12 @@ class Abandoned extends Error {}
 // are numbered on from `from` across warm-up and both rounds, so `fn(i)` can make unique keys.
 async function repeat(fn, from, times, call) {
   for (let i = from; i < from + times; i++) {
-    await fn(i);
-    // An abandoned call whose `fn` resolves late stops here, not in the next call's turn.
+    // An abandoned call never calls `fn` again, and one whose `fn` resolves late stops here:
+    // not in the next call's turn.
     if (call.abandoned) throw new Abandoned();
+    await fn(i);
   }
+  if (call.abandoned) throw new Abandoned();
 }
 
 function readOptions(opts) {
@@ -91,8 +126,7 @@ async function assertNoLeak(fn, opts) {
   if (typeof fn !== 'function') throw new TypeError(`assertNoLeak(): expected a function, got ${check.describe(fn)}`);
   const o = readOptions(opts);
   if (o.signal?.aborted) throw abortError(o.signal);
-  // `tracking`: whether this call has allocation tracking on, so exactly one party stops it.
-  const call = { abandoned: false, tracking: false, disarm: noop };
+  const call = { abandoned: false, disarm: noop };
   const work = queue.then(() => (call.abandoned ? null : hunt(fn, o, call)));
   const outcome = abandonable(work, o, call);
   // The next call's turn starts when this one settles, abandoned or not.
@@ -111,10 +145,8 @@ function abandonable(work, { timeoutMs, signal }, call) {
     const abandon = async (err) => {
       disarm();
       call.abandoned = true;
-      if (call.tracking) {
-        call.tracking = false;
-        await stopTracking(false).catch(noop);
-      }
+      // In turn after a start still on its way, so the next call starts with tracking off.
+      await stopTrackingInTurn(call).catch(noop);
       reject(err);
     };
     const timer = setTimeout(() => {
@@ -140,28 +172,24 @@ async function hunt(fn, { iterations, warmup, tracking }, call) {
   // Made before the baseline: allocated later, they would be new objects that survive to final.
   const baseline = newLightStream();
   const target = newLightStream();
-  if (tracking) {
-    await startTracking();
-    call.tracking = true;
-  }
+  if (tracking) await startTracking(call);
   try {
-    // Abandoned while tracking was being switched on: the finally switches it off.
-    if (call.abandoned) throw new Abandoned();
-    await repeat(fn, 0, warmup, call);
-    await settle();
-    await captureLightSnapshot(baseline);
-    await repeat(fn, warmup, iterations, call);
-    await settle();
-    await captureLightSnapshot(target);
-    await repeat(fn, warmup + iterations, iterations, call);
-    await settle();
-    if (call.abandoned) throw new Abandoned();
+    // Each step stops an abandoned call: nothing of it runs in the next call's turn.
+    const step = async (work) => {
+      if (call.abandoned) throw new Abandoned();
+      await work;
+      if (call.abandoned) throw new Abandoned();
+    };
+    await step(repeat(fn, 0, warmup, call));
+    await step(settle());
+    await step(captureLightSnapshot(baseline));
+    await step(repeat(fn, warmup, iterations, call));
+    await step(settle());
+    await step(captureLightSnapshot(target));
+    await step(repeat(fn, warmup + iterations, iterations, call));
+    await step(settle());
     call.disarm();
-    let final;
-    if (call.tracking) {
-      call.tracking = false;
-      final = await stopTracking(true);
-    } else final = (await captureSnapshot())[kNative]();
+    const final = (await stopTracking(call, true)) ?? (await captureSnapshot())[kNative]();
 
     let found;
     try {
@@ -180,10 +208,7 @@ async function hunt(fn, { iterations, warmup, tracking }, call) {
     if (leaks.length > 0) throw reportError(report);
     return report;
   } finally {
-    if (call.tracking) {
-      call.tracking = false;
-      await stopTracking(false);
-    }
+    await stopTracking(call, false);
   }
 }
 
