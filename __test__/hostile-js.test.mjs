@@ -66,6 +66,29 @@ test('monitor: a removed snapshot directory under a disk budget refuses a signal
   assert.deepEqual(m.snapshots, []);
 });
 
+test('monitor: a listener that throws on a signal-triggered snapshot is a warning, not a crash', () => {
+  // In a process of its own: before, the throw escaped the signal handler and ended the process.
+  const code = `const lh = require('./');
+    const fs = require('node:fs');
+    const dir = fs.mkdtempSync(require('node:os').tmpdir() + '/leakhound-throwing-');
+    const m = lh.monitor({ dir, signal: 'SIGWINCH', maxDiskBytes: 1e12, minIntervalMs: 0 });
+    fs.rmSync(dir, { recursive: true });
+    let refusals = 0;
+    m.on('refused', () => { refusals++; throw new Error('listener bug'); });
+    process.on('warning', (w) => {
+      if (w.name !== 'LeakhoundWarning') return;
+      console.log(JSON.stringify({ refusals, message: w.message }));
+      m.stop();
+    });
+    process.kill(process.pid, 'SIGWINCH');
+    setTimeout(() => {}, 100);`;
+  const r = spawnSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.refusals, 1);
+  assert.match(out.message, /a listener threw while a 'signal' snapshot was handled.*listener bug/);
+});
+
 test('monitor: a threshold trigger on a directory that became a file is refused, no crash', async (t) => {
   const dir = tempDir(t);
   const m = lh.monitor({ dir, heapUsedBytes: 1, maxDiskBytes: 1e12, minIntervalMs: 0, intervalMs: 10 });
@@ -281,6 +304,49 @@ test('snapshot writes: after EFBIG the failed temp file holds no disk space, and
   assert.deepEqual(fs.readdirSync(dir), [path.basename(file)]);
 });
 
+/**
+ * Why a small filesystem of our own cannot be had here, or false: a tmpfs mounted in a user and
+ * mount namespace of its own (`unshare -rm`), so nothing outside the test sees it.
+ */
+function noSmallDisk() {
+  if (process.platform !== 'linux') return 'a small tmpfs needs Linux';
+  const r = spawnSync('unshare', ['-rm', 'sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=1m tmpfs "$d" && umount "$d"; rmdir "$d"'], { encoding: 'utf8' });
+  return r.status === 0 ? false : `cannot mount a tmpfs in a namespace of its own (unshare -rm): ${(r.stderr || r.error?.message || '').trim()}`;
+}
+
+test('snapshot writes: a full disk (ENOSPC) leaves no file, holds no blocks, and the next write fits', { skip: noSmallDisk() }, () => {
+  // The write checks the free space against an estimate learned from the last snapshot's size, so
+  // a full disk is hit when the heap changed shape: the first snapshot (elsewhere) is of a heap
+  // that is mostly one array of doubles (a small file for its heap), the second of many objects with
+  // many references (a large file for its heap), into an 8 MiB tmpfs.
+  const code = `const fs = require('node:fs');
+    const lh = require('./');
+    const dir = process.env.DIR;
+    const elsewhere = fs.mkdtempSync(require('node:os').tmpdir() + '/leakhound-learn-');
+    globalThis.big = new Array(5e6).fill(1.5);
+    fs.rmSync(lh.writeHeapSnapshot({ dir: elsewhere }));
+    fs.rmdirSync(elsewhere);
+    globalThis.big = null;
+    const shared = {};
+    globalThis.keep = Array.from({ length: 2e5 }, () => ({ a: shared, b: shared, c: shared, d: shared, e: shared, f: shared }));
+    lh.gc();
+    let code;
+    try { lh.writeHeapSnapshot({ dir }); } catch (e) { code = e.code; }
+    const { bsize, blocks, bfree } = fs.statfsSync(dir);
+    const usedBytes = (blocks - bfree) * bsize;
+    let next = 'written';
+    try { fs.writeFileSync(dir + '/after', Buffer.alloc(4 << 20)); } catch (e) { next = e.code; }
+    console.log(JSON.stringify({ code, files: fs.readdirSync(dir), usedBytes, next }));`;
+  const script = 'd=$(mktemp -d) && mount -t tmpfs -o size=8m tmpfs "$d" && DIR="$d" "$NODE" -e "$CODE"; s=$?; umount "$d"; rmdir "$d"; exit $s';
+  const r = spawnSync('unshare', ['-rm', 'sh', '-c', script], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE: process.execPath, CODE: code } });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.code, 'ENOSPC', JSON.stringify(out));
+  assert.equal(out.usedBytes, 0, 'the failed temp file holds no blocks');
+  assert.deepEqual(out.files, ['after'], 'no temp file and no partial snapshot');
+  assert.equal(out.next, 'written', 'the space the failed write took is free again');
+});
+
 test('snapshot writes: a 240-character file name works; the temporary name stays short', async (t) => {
   const dir = tempDir(t);
   const filename = `${'n'.repeat(240 - '.heapsnapshot'.length)}.heapsnapshot`;
@@ -389,6 +455,27 @@ test('an abandoned assertNoLeak stops tracking: timeoutMs and an AbortSignal', {
   assert.deepEqual(await markedIdsOf(keep), before);
   await assert.rejects(lh.assertNoLeak(never, { timeoutMs: 0 }), /timeoutMs must be an integer/);
   await assert.rejects(lh.assertNoLeak(never, { signal: {} }), /signal must be an AbortSignal/);
+});
+
+test('an assertNoLeak abandoned between its rounds never calls fn again, in the next call\'s turn or later', async () => {
+  const controller = new AbortController();
+  let calls = 0;
+  let callsAtAbort = -1;
+  controller.signal.addEventListener('abort', () => (callsAtAbort = calls));
+  const warmup = 2;
+  // The last warm-up call aborts from a later task: while the call settles before its baseline.
+  const fn = (i) => {
+    calls++;
+    if (i === warmup - 1) setImmediate(() => controller.abort());
+    return { i };
+  };
+  await assert.rejects(lh.assertNoLeak(fn, { signal: controller.signal, warmup, iterations: 3 }), { code: 'ABORT_ERR' });
+  assert.equal(callsAtAbort, warmup, 'aborted after the warm-up');
+  // The next call runs whole; the abandoned one must not come back to life meanwhile.
+  const report = await lh.assertNoLeak((i) => ({ i }), { iterations: 3, warmup: 1 });
+  assert.deepEqual(report.leaks, []);
+  await lh.settle();
+  assert.equal(calls, callsAtAbort, 'fn was not called after the abort');
 });
 
 /** Marks `objects` and returns their snapshot ids, in order. */
