@@ -150,7 +150,7 @@ test('a clean process with a bounded cache gets no verdict of any cause in 10 si
 });
 
 test('scrypt jobs on the thread pool fragment the arenas: a fragmentation verdict, the trim measured, no leak', { skip: !(glibc && linux) && 'needs glibc 2.33+ and Linux' }, (t) => {
-  const { steps, leaks, breakdown } = runWorkload(['fragmentation', '240', 'fragmentation', 'trim']);
+  const { steps, leaks, breakdown } = runWorkload(['fragmentation', '300', 'fragmentation', 'trim']);
   const found = leaks.find((e) => e.cause === 'fragmentation');
   assert.ok(found, `no fragmentation verdict in ${steps} simulated seconds: ${JSON.stringify(leaks)}`);
   t.diagnostic(`fragmentation verdict after ${found.at} simulated seconds; the trim gave back ${found.reclaimedBytes} bytes`);
