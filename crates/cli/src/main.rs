@@ -13,6 +13,14 @@ mod timeline;
 use std::path::PathBuf;
 
 fn main() {
+    // Under an address-space cap too small for any analysis, say so before an allocation that
+    // cannot fail gracefully does (the message is written without allocating).
+    if !leakhound_core::snapshot::room_to_work() {
+        use std::io::Write;
+        let _ =
+            std::io::stderr().write_all(b"leakhound: out of memory: not even 2 MiB can be had\n");
+        std::process::exit(1);
+    }
     // Arguments that are not Unicode are kept as far as they go: file names are the only
     // operands, and the file error names what was given.
     let argv: Vec<String> = std::env::args_os()

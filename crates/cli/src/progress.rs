@@ -36,11 +36,14 @@ pub fn with_progress<T>(
     let (stop, stopped) = mpsc::channel::<()>();
     let result = std::thread::scope(|s| {
         let label = &label;
-        s.spawn(move || {
-            while stopped.recv_timeout(EVERY) == Err(mpsc::RecvTimeoutError::Timeout) {
-                draw(label, size, progress, paint);
-            }
-        });
+        // Where no thread can be started (a memory cap), the work runs without the bar.
+        if leakhound_core::snapshot::room_for_a_thread() {
+            let _drawer = std::thread::Builder::new().spawn_scoped(s, move || {
+                while stopped.recv_timeout(EVERY) == Err(mpsc::RecvTimeoutError::Timeout) {
+                    draw(label, size, progress, paint);
+                }
+            });
+        }
         let result = work();
         let _ = stop.send(());
         result

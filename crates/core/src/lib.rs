@@ -14,6 +14,7 @@ pub mod allocator;
 mod internal_error;
 pub mod issued_ids;
 pub mod native_memory;
+pub mod parallel;
 pub mod report;
 pub mod sampling;
 pub mod snapshot;

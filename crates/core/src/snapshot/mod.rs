@@ -34,6 +34,7 @@ pub use heap::nodes::{LightSnapshot, NodeIdx, NodeTable, NodeView, class_name};
 pub use heap::object_ids::ObjectIds;
 pub use heap::retained::RetainedSizes;
 pub use read::budget::{MAX_NESTING, MAX_STRING_BYTES};
+pub use read::budget::{room_for_a_thread, slack_left as room_to_work};
 pub use read::meta::SnapshotMeta;
 pub use read::parser::{ParseOptions, SnapshotParser};
 pub use read::raw::{NodeLayout, RawSnapshot, TraceTreeNode};

@@ -30,14 +30,15 @@ impl Analysis {
     /// passes, and the distances (forward edges only) are not needed before the dominators end.
     pub fn compute_with_paths(graph: &HeapGraph) -> Result<Analysis> {
         let paths = OnceLock::new();
-        let dominators = std::thread::scope(|s| {
-            s.spawn(|| {
+        let (dominators, ()) = crate::parallel::join(
+            || Dominators::compute(graph),
+            || {
                 graph.retainer_columns();
                 paths.get_or_init(|| path_distances(graph));
                 graph.locate_closures();
-            });
-            Dominators::compute(graph)
-        })?;
+            },
+        );
+        let dominators = dominators?;
         Ok(Analysis { dominators, paths })
     }
 

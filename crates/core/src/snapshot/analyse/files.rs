@@ -62,7 +62,7 @@ pub fn find_leaks_with_class_diff(
         || light_snapshot(baseline, progress),
         || object_ids(target, progress),
     )?;
-    let new = NewObjects::between(&ObjectIds::from_view(&baseline.view()), &target)?;
+    let new = NewObjects::between(&ObjectIds::from_view(&baseline.view())?, &target)?;
     drop(target);
     let last = AnalysedSnapshot::load(last, progress)?;
     let report = find_leaks(&new, &last)?;
@@ -76,14 +76,8 @@ fn side_by_side<A: Send, B>(
     first: impl FnOnce() -> Result<A> + Send,
     second: impl FnOnce() -> Result<B>,
 ) -> Result<(A, B)> {
-    let (first, second) = std::thread::scope(|s| {
-        let first = s.spawn(first);
-        // `second` must run before the join, or the two run one after the other.
-        let second = second();
-        (first.join(), second)
-    });
-    let first = first.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-    Ok((first, second?))
+    let (second, first) = crate::parallel::join(second, first);
+    Ok((first?, second?))
 }
 
 /// Baseline, target and both sides of a diff need node columns and class names only.

@@ -12,6 +12,7 @@
 //! from the end, a bad record) reads the file again as a light snapshot, which reports errors
 //! exactly as a full read does.
 
+use crate::snapshot::read::budget::{out_of_memory, push_or_note};
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
@@ -45,6 +46,7 @@ impl BaselineIds {
         let (mut visitor, meta, strings) = read_nodes(path, progress, || BaselineVisitor {
             heap_ids: Vec::new(),
             sampler: Sampler::new(None),
+            short_of: None,
         })?;
         // Stable: V8's ids come mostly in node order, in a few long runs that it merges.
         visitor.heap_ids.sort();
@@ -79,6 +81,7 @@ impl NewObjects {
             cursor: IdCursor::default(),
             new_ids: Vec::new(),
             sampler: Sampler::new(Some(baseline.sample.every)),
+            short_of: None,
         })?;
         visitor.new_ids.sort();
         let sample = visitor.sampler.fingerprinted(&meta, &strings);
@@ -126,6 +129,8 @@ struct Sampler {
     /// (id, type, name) of the sampled objects.
     picked: Vec<(u32, u8, u32)>,
     newest_heap_id: Option<u32>,
+    /// Bytes `picked` could not grow by (a memory cap).
+    short_of: Option<u64>,
 }
 
 impl Sampler {
@@ -134,6 +139,7 @@ impl Sampler {
             every,
             picked: Vec::new(),
             newest_heap_id: None,
+            short_of: None,
         }
     }
 
@@ -153,7 +159,7 @@ impl Sampler {
         }
         // `every` is a power of two.
         if (id >> 1) & (self.every.unwrap_or(1) - 1) == 0 {
-            self.picked.push((id, node_type, name));
+            push_or_note(&mut self.picked, (id, node_type, name), &mut self.short_of);
         }
     }
 
@@ -190,24 +196,31 @@ impl Sampler {
 trait NodeVisitor {
     fn node(&mut self, id: u32, node_type: u8, name: u32);
     fn sampler(&mut self) -> &mut Sampler;
+    /// Bytes the visitor's lists could not grow by, if any (a memory cap).
+    fn short_of(&self) -> Option<u64>;
 }
 
 struct BaselineVisitor {
     heap_ids: Vec<u32>,
     sampler: Sampler,
+    short_of: Option<u64>,
 }
 
 impl NodeVisitor for BaselineVisitor {
     #[inline]
     fn node(&mut self, id: u32, node_type: u8, name: u32) {
         if id % 2 == 1 {
-            self.heap_ids.push(id);
+            push_or_note(&mut self.heap_ids, id, &mut self.short_of);
         }
         self.sampler.see(id, node_type, name);
     }
 
     fn sampler(&mut self) -> &mut Sampler {
         &mut self.sampler
+    }
+
+    fn short_of(&self) -> Option<u64> {
+        self.short_of.or(self.sampler.short_of)
     }
 }
 
@@ -217,6 +230,7 @@ struct TargetVisitor<'a> {
     cursor: IdCursor,
     new_ids: Vec<u32>,
     sampler: Sampler,
+    short_of: Option<u64>,
 }
 
 impl NodeVisitor for TargetVisitor<'_> {
@@ -225,13 +239,17 @@ impl NodeVisitor for TargetVisitor<'_> {
         // Only heap objects (odd ids, given in allocation order) can be told new: embedder
         // nodes' even ids are hashes (as in `NewObjects::between`).
         if id % 2 == 1 && self.cursor.find(self.baseline, |&b| b, id).is_none() {
-            self.new_ids.push(id);
+            push_or_note(&mut self.new_ids, id, &mut self.short_of);
         }
         self.sampler.see(id, node_type, name);
     }
 
     fn sampler(&mut self) -> &mut Sampler {
         &mut self.sampler
+    }
+
+    fn short_of(&self) -> Option<u64> {
+        self.short_of.or(self.sampler.short_of)
     }
 }
 
@@ -249,7 +267,11 @@ fn read_nodes<V: NodeVisitor>(
     if std::fs::metadata(path).map_err(at)?.is_file() {
         let mut file = File::open(path).map_err(at)?;
         let mut visitor = make();
-        if let Some((meta, strings)) = stream_nodes(&mut file, &mut visitor, &feed) {
+        let streamed = stream_nodes(&mut file, &mut visitor, &feed);
+        if let Some(bytes) = visitor.short_of() {
+            return Err(out_of_memory("node ids", bytes as usize).with_path(path));
+        }
+        if let Some((meta, strings)) = streamed {
             return Ok((visitor, meta, strings));
         }
     }
@@ -270,6 +292,9 @@ fn read_nodes<V: NodeVisitor>(
         let t = check_type_and_name(&raw.meta, &raw.strings, i, t, name)
             .map_err(|e| e.with_path(path))?;
         visitor.node(id, t, name);
+    }
+    if let Some(bytes) = visitor.short_of() {
+        return Err(out_of_memory("node ids", bytes as usize).with_path(path));
     }
     Ok((visitor, raw.meta, raw.strings))
 }
@@ -340,6 +365,7 @@ mod tests {
                 cursor: IdCursor::default(),
                 new_ids: Vec::new(),
                 sampler: Sampler::new(Some(1)),
+                short_of: None,
             };
             for &id in &arrival {
                 visitor.node(id, 3, 0);

@@ -71,12 +71,14 @@ impl Dominators {
         }
         // The retainers are built on the other core while the forward passes run; the
         // backward passes wait for them.
-        let (idom, retained_size, stats) = std::thread::scope(|s| {
-            s.spawn(|| graph.retainer_columns());
-            let page = page_owned_nodes(graph);
-            let rules = EdgeRules::new(graph, &page);
-            semi_nca(graph, &rules)
-        });
+        let ((idom, retained_size, stats), _) = crate::parallel::join(
+            || {
+                let page = page_owned_nodes(graph);
+                let rules = EdgeRules::new(graph, &page);
+                semi_nca(graph, &rules)
+            },
+            || graph.retainer_columns(),
+        );
         Ok(Dominators {
             idom,
             retained_size,

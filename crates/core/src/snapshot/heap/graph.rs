@@ -163,18 +163,14 @@ impl HeapGraph {
         let edge_numbers = edge_records.len();
         let node_count = raw.nodes.len() / raw.meta.node.count.max(1);
         let raw_ref = &raw;
-        let (node_side, edges) = std::thread::scope(|s| {
+        let (edges, node_side) = crate::parallel::join(
+            || edge_pairs(raw_ref, edge_records, node_count),
             // The columns are not worth building for a snapshot whose offsets are refused.
-            let node_side = s.spawn(move || {
+            move || {
                 first_edges(raw_ref, edge_numbers)
                     .map(|first_edge| (first_edge, NodeTable::from_raw(raw_ref)))
-            });
-            let edges = edge_pairs(raw_ref, edge_records, node_count);
-            let node_side = node_side
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (node_side, edges)
-        });
+            },
+        );
         // Errors in the order a reader meets them: node offsets, edges, node columns.
         let (first_edge, nodes) = node_side?;
         let edges = edges?;

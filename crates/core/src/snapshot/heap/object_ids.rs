@@ -6,6 +6,7 @@
 
 use super::nodes::{NodeIdx, NodeView, check_type_and_name, class_name};
 use crate::snapshot::error::{Result, SnapshotError};
+use crate::snapshot::read::budget::reserve;
 use crate::snapshot::read::meta::SnapshotMeta;
 use crate::snapshot::read::raw::RawSnapshot;
 use crate::snapshot::read::strings::StringTable;
@@ -123,15 +124,16 @@ impl ObjectIds {
         Ok(Self::sorted(meta, words))
     }
 
-    pub fn from_view(view: &NodeView) -> ObjectIds {
+    pub fn from_view(view: &NodeView) -> Result<ObjectIds> {
         let nodes = view.nodes;
         let mut fingerprints = Fingerprints::new(view.meta, view.strings);
-        let mut words = Vec::with_capacity(2 * nodes.id.len());
+        let mut words = Vec::new();
+        reserve(&mut words, 2 * nodes.id.len(), "object ids")?;
         for ((&id, &node_type), &name) in nodes.id.iter().zip(&nodes.node_type).zip(&nodes.name) {
             words.push(id);
             words.push(fingerprints.of(node_type, name));
         }
-        Self::sorted(view.meta.clone(), words)
+        Ok(Self::sorted(view.meta.clone(), words))
     }
 
     fn sorted(meta: SnapshotMeta, mut entries: Vec<u32>) -> ObjectIds {

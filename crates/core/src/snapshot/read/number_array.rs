@@ -136,8 +136,9 @@ impl NumberArray {
         let mut spare = std::mem::take(&mut self.spare);
         spare.clear();
         let section = self.state.section;
-        let (first, second) = std::thread::scope(|scope| {
-            let helper = scope.spawn(|| {
+        let (first, second) = crate::parallel::join(
+            || self.feed_whole(head, base),
+            || {
                 let mut st = NumberState {
                     section,
                     phase: NumberPhase::Value,
@@ -147,10 +148,8 @@ impl NumberArray {
                 let result =
                     scan_numbers::<false, _, _>(&mut st, tail, tail_base, all, |v| spare.push(v));
                 matches!(result, Ok(Progress::NeedMore)).then_some(st)
-            });
-            let first = self.feed_whole(head, base);
-            (first, helper.join().ok().flatten())
-        });
+            },
+        );
         let joined = match (first?, second) {
             (Progress::Done(used), _) => {
                 self.spare = spare;

@@ -1,6 +1,7 @@
 //! The parsed-but-not-yet-indexed snapshot: flat number arrays as they appear
 //! in the file, plus the string table and the decoded header.
 
+use super::budget;
 use super::json_scan::{TOKEN_CLOSE, TOKEN_OPEN};
 use super::meta::SnapshotMeta;
 use super::strings::StringTable;
@@ -123,6 +124,12 @@ pub fn flatten_trace_tree(meta: &SnapshotMeta, tokens: &[u64]) -> Result<Vec<Tra
     }
     let scalars = fields.len() - 1;
     let mut out = Vec::new();
+    // A node takes at least its scalars and two brackets: room for all there can be, or an error.
+    budget::reserve(
+        &mut out,
+        tokens.len() / (scalars + 2),
+        "the allocation trace tree",
+    )?;
     let mut parents: Vec<u32> = Vec::new();
     let mut values: Vec<u32> = Vec::with_capacity(scalars);
     let mut iter = tokens.iter();

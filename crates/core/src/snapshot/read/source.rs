@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
+use super::budget::reserve;
 use super::fill::read_full;
 use super::light_file::parse_skipping;
 use super::parser::{ParseOptions, SnapshotParser};
@@ -69,11 +70,10 @@ fn parse_file_inner(
     }
     options.skip_to_strings = false;
     let mut parser = SnapshotParser::with_options(options);
-    if options.reader_thread {
-        let chunk = read_chunk(options.size_hint);
-        read_on_helper_thread(&mut file, &mut parser, chunk, report)?;
-    } else {
-        let mut buf = vec![0u8; READ_CHUNK];
+    let chunk = read_chunk(options.size_hint);
+    // Without a reader thread (not wanted, or none could be started), read here.
+    if !(options.reader_thread && read_on_helper_thread(&mut file, &mut parser, chunk, report)?) {
+        let mut buf = zeroed_buffer(chunk)?;
         loop {
             let n = read_full(&mut file, &mut buf)?;
             if n == 0 {
@@ -84,6 +84,14 @@ fn parse_file_inner(
         }
     }
     parser.finish()
+}
+
+/// A read buffer, or the out-of-memory error (a memory cap can refuse even this).
+pub(crate) fn zeroed_buffer(len: usize) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    reserve(&mut buf, len, "a read buffer")?;
+    buf.resize(len, 0);
+    Ok(buf)
 }
 
 /// Opens an input, with its length when it is a regular file. Anything else (a named pipe,
@@ -157,22 +165,27 @@ fn read_chunk(file_len: Option<u64>) -> usize {
 }
 
 /// The second core reads the next chunks while this thread parses. Buffers
-/// go back to the reader so nothing is allocated per chunk.
+/// go back to the reader so nothing is allocated per chunk. `false` when no reader thread could
+/// be started (nothing was read then).
 fn read_on_helper_thread(
     file: &mut File,
     parser: &mut SnapshotParser,
     chunk: usize,
     report: impl Fn(&SnapshotParser),
-) -> Result<()> {
+) -> Result<bool> {
     const IN_FLIGHT: usize = 3;
     let (full_tx, full_rx) = mpsc::sync_channel::<std::io::Result<(Vec<u8>, usize)>>(IN_FLIGHT);
     let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
     for _ in 0..IN_FLIGHT {
         // Sending to a receiver that is alive cannot fail.
-        let _ = empty_tx.send(vec![0u8; chunk]);
+        let _ = empty_tx.send(zeroed_buffer(chunk)?);
     }
     std::thread::scope(|scope| {
-        scope.spawn(move || {
+        // A thread that starts but then cannot allocate would abort the process.
+        if !super::budget::room_for_a_thread() {
+            return Ok(false);
+        }
+        let reader = std::thread::Builder::new().spawn_scoped(scope, move || {
             while let Ok(mut buf) = empty_rx.recv() {
                 let result = read_full(file, &mut buf);
                 let done = !matches!(result, Ok(n) if n > 0);
@@ -181,6 +194,9 @@ fn read_on_helper_thread(
                 }
             }
         });
+        if reader.is_err() {
+            return Ok(false);
+        }
         let outcome = (|| {
             while let Ok(message) = full_rx.recv() {
                 let (buf, n) = message?;
@@ -196,6 +212,6 @@ fn read_on_helper_thread(
         // Dropping the channels ends the reader if we stopped early.
         drop(empty_tx);
         drop(full_rx);
-        outcome
+        outcome.map(|()| true)
     })
 }
