@@ -47,6 +47,37 @@ test('the native tool refuses an endless pipe under a memory cap', { skip: noPrl
   }
 });
 
+test('every command of the native tool, under caps from too small to start to enough, ends with a result or an error, never an abort', { skip: noPrlimit || (!fs.existsSync(native) && 'no native build') }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-caps-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const [a, b, c] = threeSnapshots(dir);
+  const html = path.join(dir, 'out.html');
+  const commands = [
+    ['summary', a],
+    ['diff', a, c],
+    ['path', a, '1'],
+    ['find-leaks', a, b, c],
+    ['report', a, b, c, '--html', html],
+  ];
+  const outcomes = new Set();
+  // 4 MB snapshots: below about 8 MiB the tool cannot start, above about 40 MiB every command
+  // fits; in between, each stage of each command meets the cap somewhere.
+  for (let mib = 6; mib <= 44; mib += 2) {
+    for (const args of commands) {
+      fs.rmSync(html, { force: true });
+      const r = spawnSync('prlimit', [`--as=${mib << 20}`, native, ...args], { encoding: 'utf8', timeout: 120_000 });
+      const what = `${args[0]} under ${mib} MiB`;
+      assert.equal(r.signal, null, `${what}: killed by ${r.signal}: ${r.stderr}`);
+      assert.ok(r.status === 0 || r.status === 1, `${what}: exit ${r.status}: ${r.stderr}`);
+      if (r.status === 1) {
+        assert.match(r.stderr, /^leakhound: (.*: )?out of memory: /, what);
+        outcomes.add('out of memory');
+      } else outcomes.add('done');
+    }
+  }
+  assert.deepEqual([...outcomes].sort(), ['done', 'out of memory'], 'the caps span both outcomes');
+});
+
 /** Three snapshots of a process that keeps 300 objects per step. */
 function threeSnapshots(dir) {
   const files = ['a', 'b', 'c'].map((n) => path.join(dir, `${n}.heapsnapshot`));
