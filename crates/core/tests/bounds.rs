@@ -87,6 +87,53 @@ fn edges_past_the_declared_count_are_refused_in_full_and_light_parses() {
 }
 
 #[test]
+fn function_infos_past_the_declared_count_are_refused() {
+    // The tiny snapshot declares no traced functions: one number is already too many.
+    let head = format!(
+        "{}\"trace_function_infos\":[0",
+        head_before("trace_function_infos")
+    );
+    let (err, pushed) = stream_forever(
+        ParseOptions::full(),
+        &head,
+        &repeated(",1,2,3,4,5,6", CHUNK),
+    );
+    assert!(
+        matches!(
+            err,
+            SnapshotError::TooManyValues {
+                section: "trace_function_infos",
+                declared: 0,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(pushed <= head.len() + 2 * CHUNK);
+}
+
+#[test]
+fn arrays_before_the_header_are_refused_on_an_input_of_unknown_size() {
+    // `nodes` first, then endless numbers: a pipe with the header last. A file's size bounds
+    // such arrays (see the parser's tests); a stream's does not.
+    for section in [
+        "nodes",
+        "edges",
+        "locations",
+        "trace_function_infos",
+        "trace_tree",
+    ] {
+        let head = format!("{{\"{section}\":[");
+        let (err, pushed) = stream_forever(ParseOptions::full(), &head, &repeated("1,", CHUNK));
+        assert!(
+            matches!(&err, SnapshotError::BeforeHeader(k) if k == section),
+            "{section}: {err}"
+        );
+        assert_eq!(pushed, head.len(), "refused before any of its numbers");
+    }
+}
+
+#[test]
 fn an_endless_string_is_refused_at_the_string_bound() {
     let head = format!("{}\"strings\":[\"", head_before("strings"));
     let (err, pushed) = stream_forever(ParseOptions::full(), &head, &vec![b'x'; CHUNK]);

@@ -330,16 +330,31 @@ fn unknown_keys_and_any_key_order_are_accepted() {
         body,
         &head[1..header_end].trim_end_matches(',')
     );
+    let sized = |options: ParseOptions| ParseOptions {
+        size_hint: Some(reordered.len() as u64),
+        ..options
+    };
+    let parse = |options: ParseOptions| {
+        let mut p = SnapshotParser::with_options(options);
+        p.push(reordered.as_bytes())?;
+        p.finish()
+    };
     let a = parse_bytes(text.as_bytes()).unwrap();
-    let b = parse_bytes(reordered.as_bytes()).unwrap();
+    // With the header last, the input's size bounds the arrays before it.
+    let b = parse(sized(ParseOptions::default())).unwrap();
     assert_eq!(a.nodes, b.nodes);
     assert_eq!(a.edges, b.edges);
     assert_eq!(a.strings, b.strings);
     // Light mode works even when the header comes last.
-    let mut p = SnapshotParser::with_options(ParseOptions::light());
-    p.push(reordered.as_bytes()).unwrap();
-    let light = LightSnapshot::from_raw(p.finish().unwrap()).unwrap();
+    let light = LightSnapshot::from_raw(parse(sized(ParseOptions::light())).unwrap()).unwrap();
     assert_eq!(light.nodes, NodeTable::from_raw(&a).unwrap());
+    // On a stream of unknown size (a pipe) nothing would bound them: refused, naming the array.
+    let err = parse(ParseOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, SnapshotError::BeforeHeader(k) if k == "nodes"),
+        "{err}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Data);
 }
 
 #[test]

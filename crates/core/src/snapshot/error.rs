@@ -98,6 +98,11 @@ pub enum SnapshotError {
     #[error("missing top-level section `{0}`")]
     MissingSection(&'static str),
 
+    #[error(
+        "`{0}` comes before the `snapshot` header that declares its size, and nothing else bounds it on an input without a size (a pipe); V8 writes the header first"
+    )]
+    BeforeHeader(String),
+
     #[error("missing meta field `{0}`")]
     MissingMeta(&'static str),
 
@@ -208,6 +213,7 @@ impl SnapshotError {
             E::BadNumber { .. }
             | E::DuplicateSection(_)
             | E::MissingSection(_)
+            | E::BeforeHeader(_)
             | E::MissingMeta(_)
             | E::BadMeta(_)
             | E::CountMismatch { .. }

@@ -388,6 +388,15 @@ impl SnapshotParser {
         if already {
             return Err(SnapshotError::DuplicateSection(self.key_name()));
         }
+        // Sized by the header. Before it, a file's size bounds them (two bytes a number at
+        // least); on a pipe nothing would.
+        let sized = !matches!(
+            key,
+            SectionKey::Snapshot | SectionKey::Strings | SectionKey::Other
+        );
+        if sized && self.meta.is_none() && self.options.size_hint.is_none() {
+            return Err(SnapshotError::BeforeHeader(self.key_name()));
+        }
         let light = self.options.light;
         if light
             && self.options.skip_to_strings
@@ -434,17 +443,20 @@ impl SnapshotParser {
                 )
             }
             SectionKey::Locations | SectionKey::TraceFunctionInfos => {
-                // At most one location per node.
-                let declared = (key == SectionKey::Locations)
-                    .then(|| {
-                        meta.and_then(|m| {
-                            Some(
-                                m.node_count
-                                    .saturating_mul(m.location.as_ref()?.count as u64),
-                            )
-                        })
-                    })
-                    .flatten();
+                // At most one location per node; as many function infos as the header counts.
+                let declared = meta.and_then(|m| {
+                    if key == SectionKey::Locations {
+                        Some(
+                            m.node_count
+                                .saturating_mul(m.location.as_ref()?.count as u64),
+                        )
+                    } else {
+                        Some(
+                            m.trace_function_count
+                                .saturating_mul(m.trace_function_info_fields.len() as u64),
+                        )
+                    }
+                });
                 Section::Numbers(
                     NumberArray::new(number_section_name(key), NumberSink::All(Vec::new()))
                         .with_limit(declared),
