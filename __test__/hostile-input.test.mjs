@@ -78,6 +78,25 @@ test('every command of the native tool, under caps from too small to start to en
   assert.deepEqual([...outcomes].sort(), ['done', 'out of memory'], 'the caps span both outcomes');
 });
 
+test('an error about a crafted key names it escaped, on the terminal and in JavaScript', { skip: !fs.existsSync(native) && 'no native build' }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-key-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const [a] = threeSnapshots(dir);
+  // A real header, then a key that would retitle the terminal, nesting past the limit.
+  const text = fs.readFileSync(a);
+  const head = text.subarray(0, text.indexOf('"nodes"'));
+  const crafted = path.join(dir, 'crafted.heapsnapshot');
+  fs.writeFileSync(crafted, Buffer.concat([head, Buffer.from('"\x1b]0;PWNED\x07":'), Buffer.alloc(5000, '[')]));
+  const r = spawnSync(native, ['summary', crafted], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /`\\x1b\]0;PWNED\\x07` nests deeper than 4096 levels/);
+  assert.doesNotMatch(r.stderr, /[\x00-\x08\x0b-\x1f\x7f]/, 'no control character reaches the terminal');
+  const err = await lh.loadSnapshot(crafted).then(() => null, (e) => e);
+  assert.ok(err instanceof lh.SnapshotError);
+  assert.match(err.message, /`\\x1b\]0;PWNED\\x07` nests deeper/);
+  assert.doesNotMatch(err.message, /[\x00-\x1f\x7f]/);
+});
+
 /** Three snapshots of a process that keeps 300 objects per step. */
 function threeSnapshots(dir) {
   const files = ['a', 'b', 'c'].map((n) => path.join(dir, `${n}.heapsnapshot`));

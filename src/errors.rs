@@ -1,6 +1,7 @@
 //! Errors as JavaScript errors: the message, and the error's kind, file and byte offset as JSON
 //! in its `cause`, which lib/errors.js turns into fields of a SnapshotError.
 
+use leakhound_core::report::text::printable;
 use leakhound_core::snapshot::SnapshotError;
 use napi::{Error, Status};
 use serde_json::{Value, json};
@@ -15,7 +16,8 @@ pub(crate) fn snapshot_error(e: SnapshotError) -> Error {
         "file": e.file().map(|p| p.to_string_lossy()),
         "offset": e.byte_offset(),
     });
-    detailed(e.to_string(), details)
+    // Escaped: keys and names from the input must not drive the terminal the error is printed to.
+    detailed(printable(&e.to_string()).into_owned(), details)
 }
 
 /// A failure of leakhound's own (a caught panic, a broken internal protocol): kind `internal`,

@@ -1,5 +1,6 @@
 //! One command line, run: parse, analyse, print.
 
+use leakhound_core::report::text::printable;
 use std::io::IsTerminal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -21,6 +22,8 @@ pub fn run(argv: &[String], root: Option<&Path>) -> i32 {
             return 0;
         }
         Err(UsageError(message)) => {
+            // Escaped: file names and keys from the input must not drive the terminal.
+            let message = printable(&message);
             eprintln!("leakhound: {message}\nRun 'leakhound --help' for usage.");
             return 2;
         }
@@ -46,7 +49,7 @@ pub fn run(argv: &[String], root: Option<&Path>) -> i32 {
             0
         }
         Err(message) => {
-            eprintln!("leakhound: {message}");
+            eprintln!("leakhound: {}", printable(&message));
             1
         }
     }
