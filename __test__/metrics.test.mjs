@@ -203,9 +203,13 @@ test('toPrometheus(extra) refuses names that would inject lines or series, and k
   assert.throws(() => s.toPrometheus('app_x'), TypeError);
   // Label values are escaped, never refused; two that differ only by a lone surrogate stay two.
   const text = s.toPrometheus([
-    { name: 'app_tag', help: 'h', kind: 'gauge', labelNames: ['tag'], samples: [{ labels: { tag: 'a\ud800' }, value: 1 }, { labels: { tag: 'a\ud801' }, value: 2 }, { labels: { tag: 'q"\n' }, value: 3 }] },
+    { name: 'app_tag', help: 'h', kind: 'gauge', labelNames: ['tag'], samples: [{ labels: { tag: 'a\ud800' }, value: 1 }, { labels: { tag: 'a\ud801' }, value: 2 }, { labels: { tag: 'q"\n' }, value: 3 }, { labels: { tag: 'a\\ud800' }, value: 4 }] },
   ]);
   assert.match(text, /^app_tag\{tag="a\\\\ud800"\} 1$/m);
   assert.match(text, /^app_tag\{tag="a\\\\ud801"\} 2$/m);
   assert.match(text, /^app_tag\{tag="q\\"\\n"\} 3$/m);
+  // The escape's text is another value again (its backslash doubled, then escaped for the format).
+  assert.match(text, /^app_tag\{tag="a\\\\\\\\ud800"\} 4$/m);
+  const series = text.split('\n').filter((l) => l.startsWith('app_tag{')).map((l) => l.slice(0, l.lastIndexOf(' ')));
+  assert.equal(new Set(series).size, series.length, 'no duplicate series');
 });

@@ -252,5 +252,11 @@ test('labels and groups that differ only by a lone surrogate stay apart', () => 
   assert.equal(one.length, 1);
   assert.equal(one[0].label, 'x\\ud800');
   assert.deepEqual(t.survivors({ group: 'g\udc00' }).map((s) => s.label), ['x\\udc00']);
+  // The text of an escape is not the lone surrogate it reads like.
+  const text = {};
+  t.track(text, 'escape text', 'g\\ud800');
+  assert.deepEqual(t.survivors({ group: 'g\ud800' }).map((s) => s.label), ['x\\ud800']);
+  assert.deepEqual(t.survivors({ group: 'g\\ud800' }).map((s) => s.label), ['escape text']);
   assert.equal(keep.length, 2);
+  assert.ok(text);
 });

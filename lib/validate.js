@@ -57,13 +57,19 @@ function optionalString(where, name, value) {
 // A surrogate without its pair, which UTF-8 (and so the Rust core) cannot hold.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+// Text that reads like such an escape: a backslash, `u` and four hex digits.
+const ESCAPE_TEXT = /\\u[0-9a-fA-F]{4}/;
+
 /**
  * A string as it may cross into the Rust core: lone surrogates become their escape (`\ud800`),
  * as JSON.stringify writes them, instead of U+FFFD, so strings that differ only there (labels,
- * groups, metric label values) stay different.
+ * groups, metric label values) stay different. One to one: a string that has a lone surrogate
+ * or already holds such escape text also has every backslash doubled, so the text `\ud800` and
+ * the lone surrogate U+D800 stay apart. Every other string is left as it is.
  */
 function wellFormed(s) {
-  return s.isWellFormed() ? s : s.replace(LONE_SURROGATE, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  if (s.isWellFormed() && !ESCAPE_TEXT.test(s)) return s;
+  return s.replace(/\\/g, '\\\\').replace(LONE_SURROGATE, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 module.exports = { describe, options, oneOf, integer, number, boolean, optionalString, wellFormed };

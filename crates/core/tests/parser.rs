@@ -123,7 +123,7 @@ fn every_split_point_of_a_tiny_snapshot_parses_the_same() {
 fn lone_surrogates_keep_their_escapes_so_names_stay_distinct() {
     let text = tiny_snapshot(&[(9, 0, 1, 0, 0)], &[], &["x"]).replace(
         r#""strings":["x"]"#,
-        r#""strings":["\uD800","a\uDC00b","\uD83D\uDE00","\uD800\uD800z","end\uDBFF","\u00e9\/"]"#,
+        r#""strings":["\uD800","a\uDC00b","\uD83D\uDE00","\uD800\uD800z","end\uDBFF","\u00e9\/","\\uD800","\\\uD800","C:\\dir"]"#,
     );
     let bytes = text.as_bytes();
     for step in [1, 2, 3, 5, bytes.len()] {
@@ -143,9 +143,17 @@ fn lone_surrogates_keep_their_escapes_so_names_stay_distinct() {
                 "\u{1F600}",
                 "\\ud800\\ud800z",
                 "end\\udbff",
-                "\u{e9}/"
+                "\u{e9}/",
+                // The text `\uD800` is not the lone surrogate: its backslash is doubled.
+                r"\\uD800",
+                // A backslash, then a lone surrogate.
+                r"\\\ud800",
+                // Backslashes elsewhere are left as they are.
+                r"C:\dir",
             ]
         );
+        let distinct: std::collections::HashSet<&&str> = s.iter().collect();
+        assert_eq!(distinct.len(), s.len(), "{s:?}");
     }
 }
 

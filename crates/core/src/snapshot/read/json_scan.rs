@@ -77,11 +77,19 @@ enum EscapeState {
 
 /// Decodes the contents of a JSON string (after its opening quote). A lone surrogate, which
 /// UTF-8 cannot hold, is kept as its escape (`\ud800`), as `JSON.stringify` writes it, so
-/// names that differ only there stay different. The output is never longer than the input.
+/// names that differ only there stay different. One to one: a string that has a lone surrogate,
+/// or a backslash followed by such escape text, also has its own backslashes doubled, so the
+/// text `\ud800` and the lone surrogate stay apart. The output is never longer than the input.
 #[derive(Debug, Default)]
 pub struct StrDecoder {
     escape: EscapeState,
     pending_high_surrogate: Option<u16>,
+    /// Where the string being decoded starts in the output.
+    start: Option<usize>,
+    /// Where, from `start`, a lone surrogate's escape was written.
+    surrogates: Vec<usize>,
+    /// A backslash of the text itself was written.
+    saw_backslash: bool,
 }
 
 impl StrDecoder {
@@ -94,6 +102,7 @@ impl StrDecoder {
         context: &str,
     ) -> Result<Progress> {
         let mut i = 0;
+        self.start.get_or_insert(out.len());
         while i < buf.len() {
             match self.escape {
                 EscapeState::None => {
@@ -112,6 +121,7 @@ impl StrDecoder {
                     i += 1;
                     if quote_or_backslash == b'"' {
                         self.flush_pending(out);
+                        self.end_string(out);
                         return Ok(Progress::Done(i));
                     }
                     self.escape = EscapeState::Backslash;
@@ -121,7 +131,10 @@ impl StrDecoder {
                     i += 1;
                     let decoded = match b {
                         b'"' => b'"',
-                        b'\\' => b'\\',
+                        b'\\' => {
+                            self.saw_backslash = true;
+                            b'\\'
+                        }
                         b'/' => b'/',
                         b'b' => 0x08,
                         b'f' => 0x0c,
@@ -184,7 +197,7 @@ impl StrDecoder {
                     let cp = 0x10000 + (((high as u32) - 0xD800) << 10) + ((unit as u32) - 0xDC00);
                     push_char(cp, out);
                 }
-                None => push_escaped(unit, out),
+                None => self.push_escaped(unit, out),
             },
             _ => {
                 self.flush_pending(out);
@@ -195,13 +208,51 @@ impl StrDecoder {
 
     fn flush_pending(&mut self, out: &mut Vec<u8>) {
         if let Some(high) = self.pending_high_surrogate.take() {
-            push_escaped(high, out);
+            self.push_escaped(high, out);
         }
+    }
+
+    fn push_escaped(&mut self, unit: u16, out: &mut Vec<u8>) {
+        let start = self.start.unwrap_or(0);
+        self.surrogates.push(out.len() - start);
+        out.extend_from_slice(format!("\\u{unit:04x}").as_bytes());
+    }
+
+    /// Makes the string just decoded one to one (see the type), and gets ready for the next.
+    fn end_string(&mut self, out: &mut Vec<u8>) {
+        let start = self.start.take().unwrap_or(out.len()).min(out.len());
+        let surrogates = std::mem::take(&mut self.surrogates);
+        let saw_backslash = std::mem::take(&mut self.saw_backslash);
+        let text = &out[start..];
+        let escape_text = saw_backslash && (0..text.len()).any(|p| is_escape_text(&text[p..]));
+        if surrogates.is_empty() && !escape_text {
+            return;
+        }
+        // Each backslash of the text doubled (two bytes of JSON each, so still no longer than
+        // the input); each surrogate's escape as it is.
+        let mut rewritten = Vec::with_capacity(text.len() * 2);
+        let mut next = surrogates.iter().copied().peekable();
+        let mut p = 0;
+        while p < text.len() {
+            if next.next_if_eq(&p).is_some() {
+                rewritten.extend_from_slice(&text[p..p + 6]);
+                p += 6;
+                continue;
+            }
+            if text[p] == b'\\' {
+                rewritten.push(b'\\');
+            }
+            rewritten.push(text[p]);
+            p += 1;
+        }
+        out.truncate(start);
+        out.extend_from_slice(&rewritten);
     }
 }
 
-fn push_escaped(unit: u16, out: &mut Vec<u8>) {
-    out.extend_from_slice(format!("\\u{unit:04x}").as_bytes());
+/// `\u` and four hex digits at the start of `s`.
+fn is_escape_text(s: &[u8]) -> bool {
+    s.len() >= 6 && s[0] == b'\\' && s[1] == b'u' && s[2..6].iter().all(u8::is_ascii_hexdigit)
 }
 
 fn push_char(cp: u32, out: &mut Vec<u8>) {
