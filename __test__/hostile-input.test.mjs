@@ -168,8 +168,26 @@ test('control characters from the heap are escaped in text output, kept in JSON'
       if (args[0] === 'find-leaks') assert.match(r.stdout, /--\\x1b\[2Jcleared \(property\)-->/);
     }
     const json = spawnSync(cli[0], [...cli.slice(1), 'find-leaks', ...files, '--json'], { encoding: 'utf8' });
-    assert.ok(JSON.parse(json.stdout).leaks.some((g) => g.name === '\x1b]0;pwned\x07Evil'), 'JSON keeps the name as it is');
+    const evil = JSON.parse(json.stdout).leaks.find((g) => g.name === '\x1b]0;pwned\x07Evil');
+    assert.ok(evil, 'JSON keeps the name as it is');
+    // The retainer path of one of them, as `path` prints it.
+    const p = spawnSync(cli[0], [...cli.slice(1), 'path', files[2], `@${evil.representativeId}`], { encoding: 'utf8' });
+    assert.equal(p.status, 0, p.stderr);
+    assert.doesNotMatch(p.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, 'path printed a control character');
+    assert.match(p.stdout, /\\x1b\[2Jcleared/);
   }
+  // And the LeakError assertNoLeak throws, whose message is printed by test runners.
+  const Evil = (() => class {})();
+  Object.defineProperty(Evil.prototype, Symbol.toStringTag, { value: '\x1b]0;pwned\x07Evil' });
+  const store = JSON.parse('{"\\u001b[2Jcleared": []}');
+  const err = await lh.assertNoLeak(() => store['\x1b[2Jcleared'].push(new Evil()), { iterations: 5 }).then(
+    () => null,
+    (e) => e,
+  );
+  assert.ok(err instanceof lh.LeakError);
+  assert.doesNotMatch(err.message, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, 'the LeakError message holds a control character');
+  assert.match(err.message, /\\x1b\]0;pwned\\x07Evil/);
+  store['\x1b[2Jcleared'].length = 0;
 });
 
 test('a snapshot holding one huge string is refused at the string bound, naming where', async (t) => {
