@@ -26,13 +26,20 @@ fn header(nodes: u64, edges: u64) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if data.len() < 4 {
+    if data.len() < 12 {
         return;
     }
-    let (declared_nodes, declared_edges) = (data[0] as u64, data[1] as u64);
-    let repeats = 1 + (data[2] as usize) * 16;
-    let light = data[3] & 1 == 1;
-    let (opening, body) = data[4..].split_at(data[4..].len().min(64));
+    // Counts up to 2^32 << 15: from none through the small counts a body can match to counts
+    // no input could fill, which the parser must not reserve for.
+    let count = |at: usize, shift: u8| {
+        let n = u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]) as u64;
+        if data[10] & 0x80 == 0 { n & 0xff } else { n << (shift & 15) }
+    };
+    let (declared_nodes, declared_edges) = (count(0, data[8]), count(4, data[8] >> 4));
+    let repeats = 1 + (data[9] as usize) * 16;
+    let light = data[10] & 1 == 1;
+    let data = &data[11..];
+    let (opening, body) = data.split_at(data.len().min(64));
     let mut parser = SnapshotParser::with_options(if light {
         ParseOptions::light()
     } else {
@@ -63,7 +70,7 @@ fuzz_target!(|data: &[u8]| {
         Err(SnapshotError::TooManyValues { declared, offset, .. }) => {
             // Refused within a chunk of where the declared count ran out.
             assert!(offset <= pushed, "offset {offset} past the {pushed} bytes pushed");
-            assert!(declared <= declared_nodes.max(declared_edges) * NODE_FIELDS);
+            assert!(declared <= declared_nodes.max(declared_edges).saturating_mul(NODE_FIELDS));
         }
         Err(_) => {}
     }
