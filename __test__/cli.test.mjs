@@ -22,7 +22,7 @@ test('summary --json prints the class summary as one JSON document', () => {
   assert.equal(r.status, 0, r.stderr);
   const rows = JSON.parse(r.stdout);
   assert.equal(rows.find((x) => x.name === 'Foo').count, 500);
-  assert.deepEqual(Object.keys(rows[0]).sort(), ['count', 'name', 'retainedSize', 'selfSize', 'type']);
+  assert.deepEqual(Object.keys(rows[0]).sort(), ['bufferSize', 'count', 'name', 'retainedSize', 'selfSize', 'type']);
   assert.equal(JSON.parse(cli('summary', file('b.heapsnapshot'), '--json', '--top', '2').stdout).length, 2);
 });
 
@@ -31,7 +31,7 @@ test('summary prints a readable table with human sizes and no colour off a termi
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.match(lines[0], /b\.heapsnapshot: [\d,]+ objects, [\d,]+ references, [\d.]+ [kMG]?B/);
-  assert.match(lines[1], /^Retained\s+Self\s+Count\s+Type\s+Class$/);
+  assert.match(lines[1], /^Retained\s+Buffers\s+Self\s+Count\s+Type\s+Class$/);
   assert.equal(lines.length, 7);
   assert.doesNotMatch(r.stdout, /\x1b\[/);
 });

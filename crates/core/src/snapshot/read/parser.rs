@@ -443,7 +443,9 @@ impl SnapshotParser {
                 )
             }
             SectionKey::Locations | SectionKey::TraceFunctionInfos => {
-                // At most one location per node; as many function infos as the header counts.
+                // At most one location per node. V8 counts the function infos for the header
+                // before it writes them, while tracking goes on, so more can follow than it
+                // declares: bounded by the declared count plus one per node.
                 let declared = meta.and_then(|m| {
                     if key == SectionKey::Locations {
                         Some(
@@ -453,6 +455,7 @@ impl SnapshotParser {
                     } else {
                         Some(
                             m.trace_function_count
+                                .saturating_add(m.node_count)
                                 .saturating_mul(m.trace_function_info_fields.len() as u64),
                         )
                     }
