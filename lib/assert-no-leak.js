@@ -161,9 +161,11 @@ function abandonable(work, { timeoutMs, signal }, call) {
       signal?.removeEventListener('abort', onAbort);
     };
     call.disarm = disarm;
+    // Once abandoned, the call's outcome is the abandonment's: whatever the work ends with
+    // (its own stop at the next step, or a result that came too late) is dropped.
     work.then(
-      (report) => (disarm(), resolve(report)),
-      (err) => (disarm(), reject(err)),
+      (report) => call.abandoned || (disarm(), resolve(report)),
+      (err) => call.abandoned || (disarm(), reject(err)),
     );
   });
 }
