@@ -115,7 +115,7 @@ test('errors name the problem: file problems exit 1, usage mistakes 2', () => {
     assert.equal(r.stdout, '', args.join(' '));
   }
   for (const [args, message] of [
-    [['summary'], 'summary takes one snapshot file'],
+    [['summary'], 'summary takes one snapshot file or process id'],
     [['summary', 'x', '--top', '0'], '--top needs a positive whole number, got "0"'],
     [['path', 'f', '0x10'], 'node id must be a whole number below 2^32, got "0x10"'],
     [['frob'], 'unknown command "frob"'],

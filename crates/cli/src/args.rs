@@ -29,6 +29,11 @@ pub enum Command {
         timeline: Option<String>,
         title: Option<String>,
     },
+    /// One snapshot of a running process, written to a file.
+    Snapshot {
+        process: String,
+        output: Option<String>,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -57,13 +62,21 @@ fn usage(message: impl Into<String>) -> UsageError {
 }
 
 /// Options that take a value, and the commands that accept them.
-const VALUE_OPTIONS: [(&str, &[&str]); 3] = [
+const VALUE_OPTIONS: [(&str, &[&str]); 4] = [
     ("html", &["report"]),
     ("timeline", &["report"]),
     ("title", &["report"]),
+    ("output", &["snapshot"]),
 ];
 
-const COMMANDS: [&str; 5] = ["summary", "diff", "path", "find-leaks", "report"];
+const COMMANDS: [&str; 6] = [
+    "summary",
+    "diff",
+    "path",
+    "find-leaks",
+    "report",
+    "snapshot",
+];
 
 pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
     let Some((name, rest)) = argv.split_first() else {
@@ -79,6 +92,8 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
     while let Some(a) = rest.next() {
         let (flag, inline) = match a.split_once('=') {
             Some((flag, value)) if a.starts_with("--") => (flag, Some(value.to_string())),
+            // `-o file`, as `--output file`.
+            _ if a == "-o" => ("--output", None),
             _ => (a.as_str(), None),
         };
         if let Some((option, _)) = VALUE_OPTIONS.iter().find(|(o, _)| flag == format!("--{o}")) {
@@ -145,7 +160,18 @@ fn command(
     Ok(match name {
         "summary" => match <[String; 1]>::try_from(positional) {
             Ok([file]) => Command::Summary { file },
-            Err(_) => return Err(usage("summary takes one snapshot file")),
+            Err(_) => return Err(usage("summary takes one snapshot file or process id")),
+        },
+        "snapshot" => match <[String; 1]>::try_from(positional) {
+            Ok([process]) => Command::Snapshot {
+                process,
+                output: value("output"),
+            },
+            Err(_) => {
+                return Err(usage(
+                    "snapshot takes one process id, or the host:port of an open inspector",
+                ));
+            }
         },
         "diff" => match <[String; 2]>::try_from(positional) {
             Ok([before, after]) => Command::Diff { before, after },
@@ -294,8 +320,11 @@ mod tests {
     #[test]
     fn mistakes_are_named() {
         let cases = [
-            ("summary", "summary takes one snapshot file"),
-            ("summary f g", "summary takes one snapshot file"),
+            ("summary", "summary takes one snapshot file or process id"),
+            (
+                "summary f g",
+                "summary takes one snapshot file or process id",
+            ),
             ("diff a", "diff takes two snapshot files: <before> <after>"),
             (
                 "find-leaks a b",
@@ -329,6 +358,12 @@ mod tests {
             ("summary f --verbose", "unknown option --verbose"),
             ("summary f --html x", "--html is not an option of summary"),
             ("nonsense", "unknown command \"nonsense\""),
+            (
+                "snapshot",
+                "snapshot takes one process id, or the host:port of an open inspector",
+            ),
+            ("snapshot 1 -o", "--output needs a value"),
+            ("summary f -o x", "--output is not an option of summary"),
         ];
         for (line, message) in cases {
             assert_eq!(mistake(line), message, "{line}");

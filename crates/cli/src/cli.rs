@@ -40,6 +40,7 @@ pub fn run(argv: &[String], root: Option<&Path>) -> i32 {
         Command::Path { .. } => "path",
         Command::FindLeaks { .. } => "find-leaks",
         Command::Report { .. } => "report",
+        Command::Snapshot { .. } => "snapshot",
     };
     let result = catch_unwind(AssertUnwindSafe(|| output(&args, paint, root)))
         .unwrap_or_else(|payload| Err(internal_error(what, &*payload)));
@@ -65,6 +66,9 @@ fn print_all(text: &str) {
 fn output(args: &Args, paint: Paint, root: Option<&Path>) -> Output {
     match &args.command {
         Command::Summary { file } => commands::summary(args, paint, file),
+        Command::Snapshot { process, output } => {
+            commands::snapshot(args, process, output.as_deref())
+        }
         Command::Diff { before, after } => commands::diff(args, paint, before, after),
         Command::Path { file, id } => commands::path(args, paint, file, *id),
         Command::FindLeaks {

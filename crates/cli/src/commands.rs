@@ -14,6 +14,7 @@ use leakhound_core::snapshot::{
 };
 
 use crate::args::Args;
+use crate::live::live_target;
 use crate::progress::with_progress;
 use crate::timeline::timeline_svg;
 
@@ -37,7 +38,10 @@ fn load(file: &str, paint: Paint) -> Result<AnalysedSnapshot, String> {
 }
 
 pub fn summary(args: &Args, paint: Paint, file: &str) -> Output {
-    let snap = load(file, paint)?;
+    let snap = match live_target(file) {
+        Some(process) => process.analysed()?,
+        None => load(file, paint)?,
+    };
     let top = args.top.or(if args.json { None } else { Some(25) });
     let rows: Vec<ClassSummaryRecord> = snap.summary(top).into_iter().map(Into::into).collect();
     if args.json {
@@ -66,6 +70,24 @@ pub fn summary(args: &Args, paint: Paint, file: &str) -> Output {
         "{}\n{}",
         paint.bold(&header),
         table(&rows, &columns)
+    ))
+}
+
+/// One snapshot of a running process, written to a file.
+pub fn snapshot(args: &Args, process: &str, output: Option<&str>) -> Output {
+    let Some(live) = live_target(process) else {
+        return Err(format!(
+            "{process} is not a process id or the host:port of an open inspector"
+        ));
+    };
+    let (path, bytes_written) = live.write(output)?;
+    if args.json {
+        return as_json(&serde_json::json!({ "path": path, "bytes": bytes_written }));
+    }
+    Ok(format!(
+        "wrote {} ({})",
+        path.display(),
+        bytes(bytes_written.into())
     ))
 }
 

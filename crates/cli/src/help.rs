@@ -3,7 +3,8 @@
 pub const MAIN: &str = r#"Usage: leakhound <command> [options]
 
 Commands:
-  summary <file> [--top N]          class summary: count, self size, retained size
+  summary <file|pid> [--top N]      class summary: count, self size, retained size (of a
+                                    running Node.js process too, with no file written)
   diff <before> <after> [--top N]   per-class growth between two snapshots of one process
   path <file> <nodeId>              retainer path of one object, from a GC root
   find-leaks <baseline> <target> <final>
@@ -12,6 +13,7 @@ Commands:
   report <baseline> <target> <final> --html <out.html>
                                     the same as a self-contained HTML report to open
                                     in a browser
+  snapshot <pid> [-o file]          one heap snapshot of a running Node.js process
 
 Options:
   --json        print one JSON document on stdout
@@ -19,11 +21,21 @@ Options:
   --no-color    plain output (colour is used only on a terminal)
   -h, --help    help for a command: leakhound <command> --help"#;
 
-pub const SUMMARY: &str = r#"Usage: leakhound summary <file> [--top N] [--json]
+pub const SUMMARY: &str = r#"Usage: leakhound summary <file|pid|host:port> [--top N] [--json]
 
 Groups every object of the snapshot by class and prints count, self size and retained size
 (memory freed if every object of the class were gone, without double counting objects that
-other objects of the same class retain), largest retained size first."#;
+other objects of the same class retain), largest retained size first. Given a process id (or
+the host:port of an open inspector) instead of a file, it takes a snapshot of that running
+Node.js process and analyses it as it streams in, writing no file."#;
+
+pub const SNAPSHOT: &str = r#"Usage: leakhound snapshot <pid|host:port> [-o <file>] [--json]
+
+Writes one heap snapshot of a running Node.js process, which need not have been started with
+any flag: its inspector is opened the way Node documents (SIGUSR1, Linux and macOS) and stays
+open on loopback afterwards, as Node leaves it. The snapshot streams to a temporary file of
+mode 0600 that becomes <file> (default: <pid>-<seconds>.heapsnapshot) only once complete; an
+existing file is never replaced. host:port names an inspector that is already open."#;
 
 pub const DIFF: &str = r#"Usage: leakhound diff <before> <after> [--top N] [--json]
 
@@ -63,6 +75,7 @@ pub fn of(command: &str) -> &'static str {
         "find-leaks" => FIND_LEAKS,
         "report" => REPORT,
         "path" => PATH,
+        "snapshot" => SNAPSHOT,
         _ => MAIN,
     }
 }

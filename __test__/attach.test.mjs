@@ -1,0 +1,105 @@
+// A running, unmodified Node.js process: `leakhound snapshot <pid>` writes one snapshot of it
+// (opening its inspector with SIGUSR1), `leakhound summary <pid>` analyses one as it streams
+// in. The process goes on working; nothing else is ever signalled.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { root } from './helpers.mjs';
+import lh from '../index.js';
+
+const native = path.join(root, 'bin', 'leakhound-native');
+const skip = process.platform !== 'linux' ? 'SIGUSR1 and /proc are tested on Linux' : !fs.existsSync(native) && 'no native build';
+
+/** Starts the target and resolves once it has said "ready". */
+async function startTarget(t) {
+  const child = spawn(process.execPath, ['--inspect-port=0', path.join(root, '__test__', 'fixtures', 'running-target.js')], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill());
+  child.stdout.setEncoding('utf8');
+  const lines = [];
+  child.stdout.on('data', (d) => lines.push(...d.split('\n').filter(Boolean)));
+  while (!lines.includes('ready')) await once(child.stdout, 'data');
+  /** Asks it to answer, proving its event loop still runs. */
+  child.ping = async () => {
+    const before = lines.filter((l) => l === 'alive').length;
+    child.stdin.write('ping\n');
+    while (lines.filter((l) => l === 'alive').length === before) await once(child.stdout, 'data');
+    return true;
+  };
+  return child;
+}
+
+const cli = (...args) => spawnSync(native, args, { encoding: 'utf8', timeout: 120_000 });
+
+test('snapshot <pid> writes a snapshot of an unmodified running process, mode 0600, and the process goes on', { skip }, async (t) => {
+  const target = await startTarget(t);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-attach-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'live.heapsnapshot');
+  const r = cli('snapshot', String(target.pid), '-o', file, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.path, file);
+  assert.equal(fs.statSync(file).size, out.bytes);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  assert.deepEqual(fs.readdirSync(dir), ['live.heapsnapshot'], 'no temporary file left');
+  const snap = await lh.loadSnapshot(file);
+  assert.equal(snap.summary().find((row) => row.name === 'Planted').count, 4321);
+  snap.dispose();
+  assert.ok(await target.ping(), 'the process still answers');
+  // A second snapshot to the same name never replaces the first.
+  const again = cli('snapshot', String(target.pid), '-o', file);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /exists; leakhound never replaces a file/);
+  assert.equal(fs.statSync(file).size, out.bytes);
+});
+
+test('summary <pid> analyses a snapshot of a running process as it streams in, and so does host:port', { skip }, async (t) => {
+  const target = await startTarget(t);
+  const r = cli('summary', String(target.pid), '--json');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).find((row) => row.name === 'Planted').count, 4321);
+  // The inspector stays open, as Node leaves it after SIGUSR1: its address works as well.
+  const listening = fs.readFileSync(`/proc/${target.pid}/net/tcp`, 'utf8');
+  const sockets = new Set(
+    fs.readdirSync(`/proc/${target.pid}/fd`).flatMap((fd) => {
+      try {
+        return [/socket:\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${target.pid}/fd/${fd}`))?.[1]];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  const port = listening
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((c) => c[3] === '0A' && sockets.has(c[9]))
+    .map((c) => parseInt(c[1].split(':')[1], 16))[0];
+  assert.ok(port > 0, 'the inspector listens');
+  const text = cli('summary', `127.0.0.1:${port}`, '--top', '100000');
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /^127\.0\.0\.1:\d+: [\d,]+ objects/);
+  assert.match(text.stdout, /4,321\s+object\s+Planted$/m);
+  assert.ok(await target.ping());
+});
+
+test('snapshot refuses what it cannot or must not signal, naming why', { skip }, async (t) => {
+  // A process that is not Node.js: SIGUSR1 would end it, so it is never sent.
+  const sleeper = spawn('sleep', ['60']);
+  t.after(() => sleeper.kill());
+  const r = cli('snapshot', String(sleeper.pid));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /runs .*sleep, not Node\.js, and SIGUSR1 would end it/);
+  const state = fs.readFileSync(`/proc/${sleeper.pid}/stat`, 'utf8').split(') ')[1][0];
+  assert.notEqual(state, 'Z', 'the process was not signalled: it still runs');
+  // No such process; and an operand that is neither a process nor an inspector address.
+  assert.match(cli('snapshot', '999999999').stderr, /no process 999999999/);
+  assert.equal(cli('snapshot', 'nothing-here').status, 1);
+  assert.match(cli('snapshot', 'nothing-here').stderr, /not a process id or the host:port of an open inspector/);
+});

@@ -1,0 +1,226 @@
+//! Finding a process's inspector. A Node.js process opens it on SIGUSR1 (Linux and macOS), on
+//! the port it was given (`--inspect-port`, 9229 by default, 0 for any free one). On Linux the
+//! port is found from the process's own listening sockets, so any port works; elsewhere 9229
+//! is tried.
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use crate::error::{InspectorError, Result};
+use crate::http::debugger_url;
+
+/// An open inspector: where it listens and its WebSocket URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub address: SocketAddr,
+    pub url: String,
+}
+
+/// How long one HTTP question to a candidate port may take.
+const ASK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The inspector listening at `host:port` (`--inspect`).
+pub fn connect_to(address: &str) -> Result<Endpoint> {
+    let io = |source| InspectorError::Io {
+        address: address.to_string(),
+        source,
+    };
+    let mut last = None;
+    for a in address.to_socket_addrs().map_err(io)? {
+        match debugger_url(a, ASK_TIMEOUT) {
+            Ok(url) => return Ok(Endpoint { address: a, url }),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| InspectorError::BadAnswer {
+        address: address.to_string(),
+        what: "no address".into(),
+    }))
+}
+
+/// The inspector of process `pid`: the one it has open, or one it opens on SIGUSR1 within
+/// `wait`.
+pub fn open_inspector(pid: u32, wait: Duration) -> Result<Endpoint> {
+    if !process_exists(pid) {
+        return Err(InspectorError::NoProcess(pid));
+    }
+    if let Some(found) = find_open(pid) {
+        return Ok(found);
+    }
+    // SIGUSR1 ends a process that does not handle it: only a Node.js process gets one.
+    if let Some(program) = not_node(pid) {
+        return Err(InspectorError::CannotSignal {
+            pid,
+            reason: format!(
+                "it runs {program}, not Node.js, and SIGUSR1 would end it; start it with --inspect and give its host:port"
+            ),
+        });
+    }
+    signal_to_open(pid)?;
+    let start = Instant::now();
+    loop {
+        if let Some(found) = find_open(pid) {
+            return Ok(found);
+        }
+        if !process_exists(pid) {
+            return Err(InspectorError::NoProcess(pid));
+        }
+        if start.elapsed() >= wait {
+            return Err(InspectorError::NoInspector {
+                pid,
+                seconds: wait.as_secs(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The program `pid` runs, when it is known not to be Node.js (Linux: neither its executable
+/// nor a library it maps is named node); none when it is, or when that cannot be told.
+fn not_node(pid: u32) -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    let name = exe.file_name()?.to_string_lossy().into_owned();
+    if name.contains("node") {
+        return None;
+    }
+    // An embedder (Electron, a renamed binary) maps libnode or carries Node's symbols.
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    if maps.contains("libnode") {
+        return None;
+    }
+    Some(exe.display().to_string())
+}
+
+fn find_open(pid: u32) -> Option<Endpoint> {
+    candidates(pid).into_iter().find_map(|address| {
+        let url = debugger_url(address, ASK_TIMEOUT).ok()?;
+        Some(Endpoint { address, url })
+    })
+}
+
+fn process_exists(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        // Signal 0 checks that the process exists (and may be signalled).
+        send(pid, 0) == 0
+    }
+}
+
+#[cfg(unix)]
+unsafe extern "C" {
+    fn kill(pid: i32, sig: i32) -> i32;
+}
+
+#[cfg(unix)]
+fn send(pid: u32, sig: i32) -> i32 {
+    let Ok(pid) = i32::try_from(pid) else {
+        return -1;
+    };
+    // SAFETY: kill(2) with a positive pid only sends a signal; it touches no memory of ours.
+    unsafe { kill(pid, sig) }
+}
+
+#[cfg(not(unix))]
+fn send(_: u32, _: i32) -> i32 {
+    -1
+}
+
+/// SIGUSR1: 10 on Linux, 30 on macOS and the BSDs.
+const SIGUSR1: i32 = if cfg!(target_os = "linux") { 10 } else { 30 };
+
+fn signal_to_open(pid: u32) -> Result<()> {
+    if cfg!(not(unix)) {
+        return Err(InspectorError::CannotSignal {
+            pid,
+            reason: "this platform has no SIGUSR1; start the process with --inspect".into(),
+        });
+    }
+    if send(pid, SIGUSR1) != 0 {
+        return Err(InspectorError::CannotSignal {
+            pid,
+            reason: std::io::Error::last_os_error().to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Loopback addresses the process listens on (Linux: its sockets in LISTEN state); elsewhere
+/// the default inspector port.
+fn candidates(pid: u32) -> Vec<SocketAddr> {
+    if !cfg!(target_os = "linux") {
+        return vec![SocketAddr::from((Ipv4Addr::LOCALHOST, 9229))];
+    }
+    let inodes = socket_inodes(pid);
+    let mut out = Vec::new();
+    for (table, v6) in [("tcp", false), ("tcp6", true)] {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
+            continue;
+        };
+        for (port, inode) in listening(&text) {
+            if inodes.contains(&inode) {
+                out.push(if v6 {
+                    SocketAddr::from((Ipv6Addr::LOCALHOST, port))
+                } else {
+                    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+                });
+            }
+        }
+    }
+    // The default port first: a process with several listeners is most often a server whose
+    // inspector is on 9229.
+    out.sort_by_key(|a| a.port() != 9229);
+    out
+}
+
+/// The socket inodes among a process's open files.
+fn socket_inodes(pid: u32) -> Vec<u64> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| {
+            let link = std::fs::read_link(e.path()).ok()?;
+            let link = link.to_str()?;
+            link.strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+/// (port, inode) of each socket in LISTEN state in a `/proc/<pid>/net/tcp{,6}` table.
+pub fn listening(table: &str) -> Vec<(u16, u64)> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let (local, state, inode) = (cols.get(1)?, cols.get(3)?, cols.get(9)?);
+            if *state != "0A" {
+                return None;
+            }
+            let port = u16::from_str_radix(local.rsplit_once(':')?.1, 16).ok()?;
+            Some((port, inode.parse().ok()?))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listening;
+
+    #[test]
+    fn listening_sockets_from_a_proc_table() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
+   0: 0100007F:2405 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 123456 1 0000000000000000 100 0 0 10 0\n\
+   1: 0100007F:9C40 0100007F:2405 01 00000000:00000000 00:00000000 00000000  1000        0 7890 1 0000000000000000 20 4 30 10 -1\n\
+   2: garbage\n";
+        assert_eq!(listening(table), [(9221, 123456)]);
+        assert_eq!(listening(""), []);
+    }
+}
