@@ -103,3 +103,52 @@ test('snapshot refuses what it cannot or must not signal, naming why', { skip },
   assert.equal(cli('snapshot', 'nothing-here').status, 1);
   assert.match(cli('snapshot', 'nothing-here').stderr, /not a process id or the host:port of an open inspector/);
 });
+
+/** Starts the leaky server and resolves with it and its port. */
+async function startServer(t) {
+  const child = spawn(process.execPath, ['--inspect-port=0', path.join(root, '__test__', 'fixtures', 'leaky-server.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill());
+  child.stdout.setEncoding('utf8');
+  let out = '';
+  while (!/port (\d+)/.test(out)) out += (await once(child.stdout, 'data'))[0];
+  return { child, port: Number(/port (\d+)/.exec(out)[1]) };
+}
+
+const load = (port, route, n) => `"${process.execPath}" "${path.join(root, '__test__', 'fixtures', 'load.js')}" ${port} ${route} ${n}`;
+
+test('attach <pid> --load finds the leak of a running server between two phases of load, with its path', { skip }, async (t) => {
+  const { child, port } = await startServer(t);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-hunt-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const html = path.join(dir, 'hunt.html');
+  const r = cli('attach', String(child.pid), '--load', load(port, '/leak', 200), '--json', '--html', html);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  const [top] = report.leaks;
+  // One phase's requests: allocated between baseline and target, alive in final.
+  assert.equal(top.name, 'Session');
+  assert.equal(top.count, 200);
+  assert.ok(top.trace.some((s) => s.edge === 'sessions'), JSON.stringify(top.trace.map((s) => s.edge)));
+  assert.ok(report.collections.some((c) => c.added === 200), 'the cache grew by one entry a request');
+  assert.equal(fs.statSync(html).mode & 0o777, 0o600);
+  assert.match(fs.readFileSync(html, 'utf8'), /"name":"Session"/);
+  // The text form names the class, the count and the cache.
+  const text = cli('attach', String(child.pid), '--load', load(port, '/leak', 50), '--top', '1');
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /#1 50 × Session at .*leaky-server\.js:\d+:\d+/);
+  assert.match(text.stdout, /--sessions \(context\)--> Array/);
+});
+
+test('attach on the same server driven on its clean route reports no Session leak', { skip }, async (t) => {
+  const { child, port } = await startServer(t);
+  const r = cli('attach', String(child.pid), '--load', load(port, '/ok', 200), '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.ok(!report.leaks.some((g) => g.name === 'Session'), JSON.stringify(report.leaks.map((g) => `${g.count} × ${g.name}`)));
+  // A load command that fails ends the hunt with its reason; the phase options are checked.
+  const failed = cli('attach', String(child.pid), '--load', 'exit 3');
+  assert.equal(failed.status, 1);
+  assert.match(failed.stderr, /--load: `exit 3` failed/);
+  assert.match(cli('attach', String(child.pid), '--duration', 'soon').stderr, /--duration needs a time such as 60s/);
+  assert.match(cli('attach', String(child.pid)).stderr, /give --load "<command>" or --duration <time>/);
+});

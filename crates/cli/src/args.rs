@@ -34,6 +34,13 @@ pub enum Command {
         process: String,
         output: Option<String>,
     },
+    /// The three-snapshot hunt on a running process.
+    Attach {
+        process: String,
+        load: Option<String>,
+        duration: Option<String>,
+        html: Option<String>,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -62,20 +69,23 @@ fn usage(message: impl Into<String>) -> UsageError {
 }
 
 /// Options that take a value, and the commands that accept them.
-const VALUE_OPTIONS: [(&str, &[&str]); 4] = [
-    ("html", &["report"]),
+const VALUE_OPTIONS: [(&str, &[&str]); 6] = [
+    ("html", &["report", "attach"]),
     ("timeline", &["report"]),
     ("title", &["report"]),
     ("output", &["snapshot"]),
+    ("load", &["attach"]),
+    ("duration", &["attach"]),
 ];
 
-const COMMANDS: [&str; 6] = [
+const COMMANDS: [&str; 7] = [
     "summary",
     "diff",
     "path",
     "find-leaks",
     "report",
     "snapshot",
+    "attach",
 ];
 
 pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
@@ -161,6 +171,19 @@ fn command(
         "summary" => match <[String; 1]>::try_from(positional) {
             Ok([file]) => Command::Summary { file },
             Err(_) => return Err(usage("summary takes one snapshot file or process id")),
+        },
+        "attach" => match <[String; 1]>::try_from(positional) {
+            Ok([process]) => Command::Attach {
+                process,
+                load: value("load"),
+                duration: value("duration"),
+                html: value("html"),
+            },
+            Err(_) => {
+                return Err(usage(
+                    "attach takes one process id, or the host:port of an open inspector",
+                ));
+            }
         },
         "snapshot" => match <[String; 1]>::try_from(positional) {
             Ok([process]) => Command::Snapshot {

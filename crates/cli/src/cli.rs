@@ -41,6 +41,7 @@ pub fn run(argv: &[String], root: Option<&Path>) -> i32 {
         Command::FindLeaks { .. } => "find-leaks",
         Command::Report { .. } => "report",
         Command::Snapshot { .. } => "snapshot",
+        Command::Attach { .. } => "attach",
     };
     let result = catch_unwind(AssertUnwindSafe(|| output(&args, paint, root)))
         .unwrap_or_else(|payload| Err(internal_error(what, &*payload)));
@@ -69,6 +70,19 @@ fn output(args: &Args, paint: Paint, root: Option<&Path>) -> Output {
         Command::Snapshot { process, output } => {
             commands::snapshot(args, process, output.as_deref())
         }
+        Command::Attach {
+            process,
+            load,
+            duration,
+            html,
+        } => commands::attach(
+            args,
+            paint,
+            process,
+            (load, duration),
+            html.as_deref(),
+            root,
+        ),
         Command::Diff { before, after } => commands::diff(args, paint, before, after),
         Command::Path { file, id } => commands::path(args, paint, file, *id),
         Command::FindLeaks {

@@ -4,7 +4,7 @@ use std::path::{Component, Path, PathBuf};
 
 use leakhound_core::report::html::{Page, ReportFiles, render_html};
 use leakhound_core::report::records::{
-    ClassDeltaRecord, ClassSummaryRecord, leak_report_record, path_records,
+    ClassDeltaRecord, ClassSummaryRecord, LeakReportRecord, leak_report_record, path_records,
 };
 use leakhound_core::report::text::{Column, Paint, bytes, count, signed, table};
 use leakhound_core::report::{OwnCode, leak_report_text, path_text};
@@ -14,6 +14,7 @@ use leakhound_core::snapshot::{
 };
 
 use crate::args::Args;
+use crate::hunt;
 use crate::live::live_target;
 use crate::progress::with_progress;
 use crate::timeline::timeline_svg;
@@ -91,6 +92,39 @@ pub fn snapshot(args: &Args, process: &str, output: Option<&str>) -> Output {
     ))
 }
 
+/// The three-snapshot hunt on a running process: the report as find-leaks prints it, and with
+/// `--html`, the HTML page too.
+pub fn attach(
+    args: &Args,
+    paint: Paint,
+    process: &str,
+    (load, duration): (&Option<String>, &Option<String>),
+    html: Option<&str>,
+    root: Option<&Path>,
+) -> Output {
+    let Some(live) = live_target(process) else {
+        return Err(format!(
+            "{process} is not a process id or the host:port of an open inspector"
+        ));
+    };
+    let phase = hunt::phase(load.clone(), duration.clone())?;
+    let report = leak_report_record(hunt::hunt(&live, &phase, hunt::narrator(false))?, None);
+    if let Some(out) = html {
+        let page = Page {
+            title: format!("leakhound: {}", live.describe()),
+            files: None,
+            base_dir: std::env::current_dir()
+                .ok()
+                .map(|d| d.to_string_lossy().into_owned()),
+            timeline_svg: None,
+            iterations: None,
+        };
+        write_private(out, render_html(&report, &page).as_bytes())
+            .map_err(|e| format!("cannot write {out}: {e}"))?;
+    }
+    leak_output(args, paint, report, root)
+}
+
 pub fn diff(args: &Args, paint: Paint, before: &str, after: &str) -> Output {
     let progress = Progress::default();
     let all = with_progress(&[before, after], paint, &progress, || {
@@ -144,7 +178,16 @@ pub fn find_leaks(
         find_leaks_in_files(&b, &t, &l, &progress)
     })
     .map_err(fail)?;
-    let mut report = leak_report_record(report, None);
+    leak_output(args, paint, leak_report_record(report, None), root)
+}
+
+/// A leak report as find-leaks prints it: JSON, or the groups as text.
+pub fn leak_output(
+    args: &Args,
+    paint: Paint,
+    mut report: LeakReportRecord,
+    root: Option<&Path>,
+) -> Output {
     if args.json {
         if let Some(top) = args.top {
             report.leaks.truncate(top);

@@ -14,6 +14,9 @@ Commands:
                                     the same as a self-contained HTML report to open
                                     in a browser
   snapshot <pid> [-o file]          one heap snapshot of a running Node.js process
+  attach <pid> --load "<cmd>" | --duration 60s [--html out.html]
+                                    find-leaks on a running process: snapshots before,
+                                    between and after two phases of load
 
 Options:
   --json        print one JSON document on stdout
@@ -67,6 +70,17 @@ pub const PATH: &str = r#"Usage: leakhound path <file> <nodeId> [--json]
 Prints the shortest chain of references from a GC root to the object with this id (the @id
 DevTools shows), skipping weak references and preferring user-visible edges."#;
 
+pub const ATTACH: &str = r#"Usage: leakhound attach <pid|host:port> (--load "<command>" | --duration <time>)
+                       [--html <out.html>] [--top N] [--json]
+
+The three-snapshot method on a running Node.js process that was started without any flag (its
+inspector is opened as `leakhound snapshot` does): a major GC and a baseline snapshot, a phase,
+a GC and a target snapshot, the same phase again, a GC and a final snapshot, then the report
+find-leaks prints (--json: a LeakReport; --html: the HTML page as well). A phase runs a load
+command to its end (--load "npx autocannon -d 20 http://127.0.0.1:3000/"), waits while live
+traffic flows (--duration 60s, 2m, 500ms), or, on a terminal with neither, lasts until Enter.
+The snapshots stream in as they are parsed; none is written to disk."#;
+
 /// The help of a command (the main help for anything else).
 pub fn of(command: &str) -> &'static str {
     match command {
@@ -76,6 +90,7 @@ pub fn of(command: &str) -> &'static str {
         "report" => REPORT,
         "path" => PATH,
         "snapshot" => SNAPSHOT,
+        "attach" => ATTACH,
         _ => MAIN,
     }
 }

@@ -45,17 +45,22 @@ impl Live {
         .map_err(|e| e.to_string())
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Live::Pid(pid) => format!("process {pid}"),
             Live::Address(address) => format!("the inspector at {address}"),
         }
     }
 
+    /// A DevTools-protocol session with the process.
+    pub fn session(&self) -> Result<Session, String> {
+        let endpoint = self.endpoint()?;
+        Session::connect(&endpoint).map_err(|e| format!("{}: {e}", self.describe()))
+    }
+
     /// Streams one snapshot of the process to `sink`; the bytes streamed.
     fn stream(&self, sink: impl FnMut(&[u8]) -> Result<(), String>) -> Result<u64, String> {
-        let endpoint = self.endpoint()?;
-        let mut session = Session::connect(&endpoint).map_err(|e| e.to_string())?;
+        let mut session = self.session()?;
         let bytes = session
             .take_heap_snapshot(sink)
             .map_err(|e| format!("{}: {e}", self.describe()))?;

@@ -7,6 +7,7 @@ mod args;
 mod cli;
 mod commands;
 mod help;
+mod hunt;
 mod live;
 mod progress;
 mod timeline;

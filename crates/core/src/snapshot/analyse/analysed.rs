@@ -104,6 +104,16 @@ impl AnalysedSnapshot {
         Self::from_raw(parser.finish()?, progress, false)
     }
 
+    /// `from_parser` with the retainer-path distances computed alongside the dominators, for a
+    /// snapshot whose paths will be asked for (the final snapshot of a leak hunt).
+    pub fn from_parser_for_paths(
+        parser: SnapshotParser,
+        progress: &Progress,
+    ) -> Result<AnalysedSnapshot> {
+        progress.bytes.store(parser.bytes_seen(), Ordering::Relaxed);
+        Self::from_raw(parser.finish()?, progress, true)
+    }
+
     fn from_raw(raw: RawSnapshot, progress: &Progress, paths: bool) -> Result<AnalysedSnapshot> {
         progress.enter(Phase::Graph);
         // Probes for the room the next stages take (their tables are sized by the input), so
