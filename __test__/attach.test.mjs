@@ -152,3 +152,39 @@ test('attach on the same server driven on its clean route reports no Session lea
   assert.match(cli('attach', String(child.pid), '--duration', 'soon').stderr, /--duration needs a time such as 60s/);
   assert.match(cli('attach', String(child.pid)).stderr, /give --load "<command>" or --duration <time>/);
 });
+
+/** A loopback port free a moment ago. */
+async function freePort() {
+  const { createServer } = await import('node:net');
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address();
+  s.close();
+  await once(s, 'close');
+  return port;
+}
+
+test('run -- node server.js starts the program with its inspector, hunts once it is ready, and stops it', { skip }, async () => {
+  const port = await freePort();
+  const server = path.join(root, '__test__', 'fixtures', 'leaky-server.js');
+  const r = spawnSync(native, ['run', '--ready-line', `port ${port}`, '--load', load(port, '/leak', 120), '--json', '--', process.execPath, server], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, PORT: String(port) },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.leaks[0].name, 'Session');
+  assert.equal(report.leaks[0].count, 120);
+  // The program's output went to stderr, and it was stopped: nothing listens on its port.
+  assert.match(r.stderr, new RegExp(`port ${port}`));
+  const { connect } = await import('node:net');
+  const probe = connect(port, '127.0.0.1');
+  const [err] = await once(probe, 'error');
+  assert.equal(err.code, 'ECONNREFUSED');
+  // A program that ends before it is ready, and a missing program, say so.
+  const early = spawnSync(native, ['run', '--duration', '1s', '--', process.execPath, '-e', 'process.exit(3)'], { encoding: 'utf8' });
+  assert.equal(early.status, 1);
+  assert.match(early.stderr, /the program ended before it was ready/);
+  assert.match(spawnSync(native, ['run', '--duration', '1s'], { encoding: 'utf8' }).stderr, /run needs the program to start after --/);
+});

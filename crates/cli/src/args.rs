@@ -41,6 +41,14 @@ pub enum Command {
         duration: Option<String>,
         html: Option<String>,
     },
+    /// The hunt on a program leakhound starts, then stops.
+    Run {
+        program: Vec<String>,
+        load: Option<String>,
+        duration: Option<String>,
+        html: Option<String>,
+        ready_line: Option<String>,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -69,16 +77,18 @@ fn usage(message: impl Into<String>) -> UsageError {
 }
 
 /// Options that take a value, and the commands that accept them.
-const VALUE_OPTIONS: [(&str, &[&str]); 6] = [
-    ("html", &["report", "attach"]),
+const VALUE_OPTIONS: [(&str, &[&str]); 7] = [
+    ("html", &["report", "attach", "run"]),
     ("timeline", &["report"]),
     ("title", &["report"]),
     ("output", &["snapshot"]),
-    ("load", &["attach"]),
-    ("duration", &["attach"]),
+    ("load", &["attach", "run"]),
+    ("duration", &["attach", "run"]),
+    ("ready-line", &["run"]),
 ];
 
-const COMMANDS: [&str; 7] = [
+const COMMANDS: [&str; 8] = [
+    "run",
     "summary",
     "diff",
     "path",
@@ -98,6 +108,11 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
     let mut positional = Vec::new();
     let (mut json, mut color, mut top, mut wants_help) = (false, None, None, false);
     let mut values: Vec<(&'static str, String)> = Vec::new();
+    // `run … -- <program and its arguments>`: everything after `--` is the program's.
+    let (rest, program) = match rest.iter().position(|a| a == "--") {
+        Some(at) => (&rest[..at], rest[at + 1..].to_vec()),
+        None => (rest, Vec::new()),
+    };
     let mut rest = rest.iter();
     while let Some(a) = rest.next() {
         let (flag, inline) = match a.split_once('=') {
@@ -146,7 +161,30 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
             .find(|(o, _)| *o == option)
             .map(|(_, v)| v.clone())
     };
-    let command = command(name, positional, value)?;
+    let command = match name.as_str() {
+        "run" if !positional.is_empty() => {
+            return Err(usage(format!(
+                "run takes its program after --: leakhound run [options] -- {}",
+                positional.join(" ")
+            )));
+        }
+        "run" if program.is_empty() => {
+            return Err(usage(
+                "run needs the program to start after --: leakhound run --load \"<command>\" -- node server.js",
+            ));
+        }
+        "run" => Command::Run {
+            program,
+            load: value("load"),
+            duration: value("duration"),
+            html: value("html"),
+            ready_line: value("ready-line"),
+        },
+        _ if !program.is_empty() => {
+            return Err(usage(format!("{name} takes no program after --")));
+        }
+        _ => command(name, positional, value)?,
+    };
     Ok(Invocation::Run(Args {
         command,
         json,
@@ -386,6 +424,19 @@ mod tests {
                 "snapshot takes one process id, or the host:port of an open inspector",
             ),
             ("snapshot 1 -o", "--output needs a value"),
+            (
+                "run --duration 1s",
+                "run needs the program to start after --: leakhound run --load \"<command>\" -- node server.js",
+            ),
+            (
+                "run x -- node a.js",
+                "run takes its program after --: leakhound run [options] -- x",
+            ),
+            ("summary f -- node", "summary takes no program after --"),
+            (
+                "attach 1 --ready-line x",
+                "--ready-line is not an option of attach",
+            ),
             ("summary f -o x", "--output is not an option of summary"),
         ];
         for (line, message) in cases {

@@ -42,6 +42,7 @@ pub fn run(argv: &[String], root: Option<&Path>) -> i32 {
         Command::Report { .. } => "report",
         Command::Snapshot { .. } => "snapshot",
         Command::Attach { .. } => "attach",
+        Command::Run { .. } => "run",
     };
     let result = catch_unwind(AssertUnwindSafe(|| output(&args, paint, root)))
         .unwrap_or_else(|payload| Err(internal_error(what, &*payload)));
@@ -81,6 +82,20 @@ fn output(args: &Args, paint: Paint, root: Option<&Path>) -> Output {
             process,
             (load, duration),
             html.as_deref(),
+            root,
+        ),
+        Command::Run {
+            program,
+            load,
+            duration,
+            html,
+            ready_line,
+        } => commands::run(
+            args,
+            paint,
+            program,
+            (load, duration),
+            (html.as_deref(), ready_line.as_deref()),
             root,
         ),
         Command::Diff { before, after } => commands::diff(args, paint, before, after),

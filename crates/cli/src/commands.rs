@@ -17,6 +17,7 @@ use crate::args::Args;
 use crate::hunt;
 use crate::live::live_target;
 use crate::progress::with_progress;
+use crate::run;
 use crate::timeline::timeline_svg;
 
 /// What to print, or the error message.
@@ -108,7 +109,38 @@ pub fn attach(
         ));
     };
     let phase = hunt::phase(load.clone(), duration.clone())?;
-    let report = leak_report_record(hunt::hunt(&live, &phase, hunt::narrator(false))?, None);
+    let report = hunt::hunt(&live, &phase, &hunt::narrator(false))?;
+    hunt_output(args, paint, &live, report, html, root)
+}
+
+/// The program started with its inspector on a free loopback port, hunted once it is ready,
+/// then stopped.
+pub fn run(
+    args: &Args,
+    paint: Paint,
+    program: &[String],
+    (load, duration): (&Option<String>, &Option<String>),
+    (html, ready_line): (Option<&str>, Option<&str>),
+    root: Option<&Path>,
+) -> Output {
+    let phase = hunt::phase(load.clone(), duration.clone())?;
+    let say = hunt::narrator(false);
+    let started = run::Started::start(program, ready_line, &say)?;
+    let live = started.live();
+    let hunted = hunt::hunt(&live, &phase, &say);
+    started.stop(&say);
+    hunt_output(args, paint, &live, hunted?, html, root)
+}
+
+fn hunt_output(
+    args: &Args,
+    paint: Paint,
+    live: &crate::live::Live,
+    report: leakhound_core::snapshot::LeakReport,
+    html: Option<&str>,
+    root: Option<&Path>,
+) -> Output {
+    let report = leak_report_record(report, None);
     if let Some(out) = html {
         let page = Page {
             title: format!("leakhound: {}", live.describe()),

@@ -17,6 +17,8 @@ Commands:
   attach <pid> --load "<cmd>" | --duration 60s [--html out.html]
                                     find-leaks on a running process: snapshots before,
                                     between and after two phases of load
+  run [attach's options] [--ready-line <text>] -- <program...>
+                                    start the program, hunt as attach does, stop it
 
 Options:
   --json        print one JSON document on stdout
@@ -81,6 +83,15 @@ command to its end (--load "npx autocannon -d 20 http://127.0.0.1:3000/"), waits
 traffic flows (--duration 60s, 2m, 500ms), or, on a terminal with neither, lasts until Enter.
 The snapshots stream in as they are parsed; none is written to disk."#;
 
+pub const RUN: &str = r#"Usage: leakhound run (--load "<command>" | --duration <time>) [--ready-line <text>]
+                    [--html <out.html>] [--top N] [--json] -- <program and its arguments>
+
+Starts the program with its inspector on a free loopback port (--inspect=127.0.0.1:0 added to
+NODE_OPTIONS, so `node server.js` and `npm start` alike), waits until it is ready (an inspector
+is open and, with --ready-line, a line of its output holds that text), hunts as `leakhound
+attach` does, then stops it (SIGTERM to its process group; SIGKILL after 5 s). The program's
+output goes to stderr, so stdout holds the report alone."#;
+
 /// The help of a command (the main help for anything else).
 pub fn of(command: &str) -> &'static str {
     match command {
@@ -91,6 +102,7 @@ pub fn of(command: &str) -> &'static str {
         "path" => PATH,
         "snapshot" => SNAPSHOT,
         "attach" => ATTACH,
+        "run" => RUN,
         _ => MAIN,
     }
 }

@@ -10,6 +10,7 @@ mod help;
 mod hunt;
 mod live;
 mod progress;
+mod run;
 mod timeline;
 
 use std::path::PathBuf;

@@ -94,7 +94,8 @@ fn not_node(pid: u32) -> Option<String> {
     Some(exe.display().to_string())
 }
 
-fn find_open(pid: u32) -> Option<Endpoint> {
+/// The inspector process `pid` has open, if any; the process is not signalled.
+pub fn find_open(pid: u32) -> Option<Endpoint> {
     candidates(pid).into_iter().find_map(|address| {
         let url = debugger_url(address, ASK_TIMEOUT).ok()?;
         Some(Endpoint { address, url })
