@@ -21,6 +21,9 @@ async function startTarget(t) {
   });
   t.after(() => child.kill());
   child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stderrText = '';
+  child.stderr.on('data', (d) => (child.stderrText += d));
   const lines = [];
   child.stdout.on('data', (d) => lines.push(...d.split('\n').filter(Boolean)));
   while (!lines.includes('ready')) await once(child.stdout, 'data');
@@ -59,34 +62,60 @@ test('snapshot <pid> writes a snapshot of an unmodified running process, mode 06
   assert.equal(fs.statSync(file).size, out.bytes);
 });
 
-test('summary <pid> analyses a snapshot of a running process as it streams in, and so does host:port', { skip }, async (t) => {
-  const target = await startTarget(t);
-  const r = cli('summary', String(target.pid), '--json');
-  assert.equal(r.status, 0, r.stderr);
-  assert.equal(JSON.parse(r.stdout).find((row) => row.name === 'Planted').count, 4321);
-  // The inspector stays open, as Node leaves it after SIGUSR1: its address works as well.
-  const listening = fs.readFileSync(`/proc/${target.pid}/net/tcp`, 'utf8');
+/** Ports process `pid` listens on (its own sockets in LISTEN state). */
+function listeningPorts(pid) {
+  if (!fs.existsSync(`/proc/${pid}/net/tcp`)) return [];
   const sockets = new Set(
-    fs.readdirSync(`/proc/${target.pid}/fd`).flatMap((fd) => {
+    fs.readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
       try {
-        return [/socket:\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${target.pid}/fd/${fd}`))?.[1]];
+        return [/socket:\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1]];
       } catch {
         return [];
       }
     }),
   );
-  const port = listening
-    .split('\n')
-    .slice(1)
-    .map((l) => l.trim().split(/\s+/))
-    .filter((c) => c[3] === '0A' && sockets.has(c[9]))
-    .map((c) => parseInt(c[1].split(':')[1], 16))[0];
-  assert.ok(port > 0, 'the inspector listens');
+  return ['tcp', 'tcp6'].flatMap((table) =>
+    fs
+      .readFileSync(`/proc/${pid}/net/${table}`, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((c) => c[3] === '0A' && sockets.has(c[9]))
+      .map((c) => parseInt(c[1].split(':')[1], 16)),
+  );
+}
+
+test('summary <pid> analyses a snapshot of a running process as it streams in, and closes the inspector it opened', { skip }, async (t) => {
+  const target = await startTarget(t);
+  const r = cli('summary', String(target.pid), '--json');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).find((row) => row.name === 'Planted').count, 4321);
+  // inspector.close() runs once the session has gone: wait for the port to go (bounded).
+  for (let i = 0; i < 200 && listeningPorts(target.pid).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  assert.deepEqual(listeningPorts(target.pid), [], 'the inspector leakhound opened is closed again');
+  assert.equal(target.exitCode ?? target.signalCode, null, `the process ended: ${target.stderrText}`);
+  assert.ok(await target.ping(), 'the process still answers');
+  // And opened again for the next command.
+  assert.equal(cli('summary', String(target.pid), '--top', '1').status, 0);
+});
+
+test('summary host:port uses an inspector that is already open, and leaves it open', { skip }, async (t) => {
+  const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', path.join(root, '__test__', 'fixtures', 'running-target.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => child.kill());
+  child.stderr.setEncoding('utf8');
+  child.stdout.setEncoding('utf8');
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  let out = '';
+  // The inspector opens before the script runs: wait for both.
+  while (!out.includes('ready')) out += (await once(child.stdout, 'data'))[0];
+  while (!/ws:\/\/127\.0\.0\.1:(\d+)\//.test(err)) await once(child.stderr, 'data');
+  const port = Number(/ws:\/\/127\.0\.0\.1:(\d+)\//.exec(err)[1]);
   const text = cli('summary', `127.0.0.1:${port}`, '--top', '100000');
   assert.equal(text.status, 0, text.stderr);
   assert.match(text.stdout, /^127\.0\.0\.1:\d+: [\d,]+ objects/);
   assert.match(text.stdout, /4,321\s+object\s+Planted$/m);
-  assert.ok(await target.ping());
+  assert.ok(listeningPorts(child.pid).includes(port), 'an inspector that was open stays open');
 });
 
 test('snapshot refuses what it cannot or must not signal, naming why', { skip }, async (t) => {

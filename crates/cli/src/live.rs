@@ -53,19 +53,23 @@ impl Live {
     }
 
     /// A DevTools-protocol session with the process.
-    pub fn session(&self) -> Result<Session, String> {
+    pub fn session(&self) -> Result<Connection, String> {
         let endpoint = self.endpoint()?;
-        Session::connect(&endpoint).map_err(|e| format!("{}: {e}", self.describe()))
+        let session =
+            Session::connect(&endpoint).map_err(|e| format!("{}: {e}", self.describe()))?;
+        Ok(Connection {
+            session: Some(session),
+            opened: endpoint.opened,
+        })
     }
 
     /// Streams one snapshot of the process to `sink`; the bytes streamed.
     fn stream(&self, sink: impl FnMut(&[u8]) -> Result<(), String>) -> Result<u64, String> {
-        let mut session = self.session()?;
-        let bytes = session
+        let mut connection = self.session()?;
+        connection
+            .session()
             .take_heap_snapshot(sink)
-            .map_err(|e| format!("{}: {e}", self.describe()))?;
-        session.close();
-        Ok(bytes)
+            .map_err(|e| format!("{}: {e}", self.describe()))
     }
 
     /// A snapshot of the process, parsed as it arrives and analysed; no file is written.
@@ -122,6 +126,33 @@ impl Live {
         match self {
             Live::Pid(pid) => format!("{pid}-{seconds}.heapsnapshot"),
             Live::Address(_) => format!("inspector-{seconds}.heapsnapshot"),
+        }
+    }
+}
+
+/// A session with a running process that leaves nothing behind when it ends, however it ends:
+/// an inspector leakhound opened is closed again (its port refused), one that was open stays.
+pub struct Connection {
+    session: Option<Session>,
+    opened: bool,
+}
+
+impl Connection {
+    pub fn session(&mut self) -> &mut Session {
+        self.session
+            .as_mut()
+            .expect("a connection's session lives until it is dropped")
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            if self.opened {
+                let _ = session.close_inspector();
+            } else {
+                session.close();
+            }
         }
     }
 }

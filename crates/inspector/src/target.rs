@@ -14,6 +14,8 @@ use crate::http::debugger_url;
 pub struct Endpoint {
     pub address: SocketAddr,
     pub url: String,
+    /// leakhound opened it (SIGUSR1), so leakhound closes it when done.
+    pub opened: bool,
 }
 
 /// How long one HTTP question to a candidate port may take.
@@ -28,7 +30,13 @@ pub fn connect_to(address: &str) -> Result<Endpoint> {
     let mut last = None;
     for a in address.to_socket_addrs().map_err(io)? {
         match debugger_url(a, ASK_TIMEOUT) {
-            Ok(url) => return Ok(Endpoint { address: a, url }),
+            Ok(url) => {
+                return Ok(Endpoint {
+                    address: a,
+                    url,
+                    opened: false,
+                });
+            }
             Err(e) => last = Some(e),
         }
     }
@@ -58,9 +66,13 @@ pub fn open_inspector(pid: u32, wait: Duration) -> Result<Endpoint> {
     }
     signal_to_open(pid)?;
     let start = Instant::now();
+    let mut signalled = Instant::now();
     loop {
         if let Some(found) = find_open(pid) {
-            return Ok(found);
+            return Ok(Endpoint {
+                opened: true,
+                ..found
+            });
         }
         if !process_exists(pid) {
             return Err(InspectorError::NoProcess(pid));
@@ -70,6 +82,12 @@ pub fn open_inspector(pid: u32, wait: Duration) -> Result<Endpoint> {
                 pid,
                 seconds: wait.as_secs(),
             });
+        }
+        // Again now and then: Node ignores the signal while its inspector is open or closing,
+        // and acts on it once that is over.
+        if signalled.elapsed() >= Duration::from_secs(2) {
+            signal_to_open(pid)?;
+            signalled = Instant::now();
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -98,7 +116,11 @@ fn not_node(pid: u32) -> Option<String> {
 pub fn find_open(pid: u32) -> Option<Endpoint> {
     candidates(pid).into_iter().find_map(|address| {
         let url = debugger_url(address, ASK_TIMEOUT).ok()?;
-        Some(Endpoint { address, url })
+        Some(Endpoint {
+            address,
+            url,
+            opened: false,
+        })
     })
 }
 
