@@ -37,8 +37,8 @@ Node.js process and analyses it as it streams in, writing no file."#;
 pub const SNAPSHOT: &str = r#"Usage: leakhound snapshot <pid|host:port> [-o <file>] [--json]
 
 Writes one heap snapshot of a running Node.js process, which need not have been started with
-any flag: its inspector is opened the way Node documents (SIGUSR1, Linux and macOS), and closed
-again afterwards. The snapshot streams to a temporary file of
+any flag: its inspector is opened the way Node documents (SIGUSR1, Linux and macOS) and stays
+open on loopback afterwards, as Node leaves it. The snapshot streams to a temporary file of
 mode 0600 that becomes <file> (default: <pid>-<seconds>.heapsnapshot) only once complete; an
 existing file is never replaced. host:port names an inspector that is already open."#;
 

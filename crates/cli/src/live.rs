@@ -59,7 +59,6 @@ impl Live {
             Session::connect(&endpoint).map_err(|e| format!("{}: {e}", self.describe()))?;
         Ok(Connection {
             session: Some(session),
-            opened: endpoint.opened,
         })
     }
 
@@ -130,11 +129,11 @@ impl Live {
     }
 }
 
-/// A session with a running process that leaves nothing behind when it ends, however it ends:
-/// an inspector leakhound opened is closed again (its port refused), one that was open stays.
+/// A session with a running process, ended however the command ends. The inspector stays open,
+/// as Node leaves it after SIGUSR1: closing it from a session (`inspector.close()`) sometimes
+/// left Node 22 and 24 unable to open it again on the next SIGUSR1.
 pub struct Connection {
     session: Option<Session>,
-    opened: bool,
 }
 
 impl Connection {
@@ -148,11 +147,7 @@ impl Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         if let Some(session) = self.session.take() {
-            if self.opened {
-                let _ = session.close_inspector();
-            } else {
-                session.close();
-            }
+            session.close();
         }
     }
 }

@@ -20,7 +20,6 @@ const MAX_MESSAGE: usize = 16 << 20;
 pub struct Session {
     ws: WebSocket<TcpStream>,
     next_id: u64,
-    address: std::net::SocketAddr,
 }
 
 /// An incoming message: a response (`id`) or an event (`method`).
@@ -55,11 +54,7 @@ impl Session {
         let (ws, _) =
             tungstenite::client::client_with_config(endpoint.url.as_str(), stream, Some(config))
                 .map_err(|e| InspectorError::WebSocket(e.to_string()))?;
-        Ok(Session {
-            ws,
-            next_id: 1,
-            address: endpoint.address,
-        })
+        Ok(Session { ws, next_id: 1 })
     }
 
     /// Calls `method` and returns its result; events that arrive meanwhile go to `on_event`.
@@ -134,37 +129,6 @@ impl Session {
             },
         )?;
         Ok(bytes)
-    }
-
-    /// Closes the target's inspector, which leakhound opened: the port is refused afterwards.
-    /// `inspector.close()` in the target waits until no session is connected, so it is sent
-    /// without waiting for an answer, and this session ends at once.
-    pub fn close_inspector(mut self) -> Result<()> {
-        let id = self.next_id;
-        let request = json!({
-            "id": id,
-            "method": "Runtime.evaluate",
-            "params": {
-                "expression": "process.getBuiltinModule('node:inspector').close()",
-                "awaitPromise": false,
-            },
-        });
-        self.ws
-            .send(Message::text(request.to_string()))
-            .map_err(ws_error)?;
-        let address = self.address;
-        self.close();
-        // Until the port is refused: a process whose inspector is still closing ignores the
-        // SIGUSR1 of the next command.
-        let start = std::time::Instant::now();
-        while start.elapsed() < std::time::Duration::from_secs(10) {
-            let timeout = std::time::Duration::from_millis(200);
-            if TcpStream::connect_timeout(&address, timeout).is_err() {
-                return Ok(());
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        Err(InspectorError::Closed("closing the inspector".into()))
     }
 
     /// Ends the session politely.

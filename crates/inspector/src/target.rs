@@ -14,8 +14,6 @@ use crate::http::debugger_url;
 pub struct Endpoint {
     pub address: SocketAddr,
     pub url: String,
-    /// leakhound opened it (SIGUSR1), so leakhound closes it when done.
-    pub opened: bool,
 }
 
 /// How long one HTTP question to a candidate port may take.
@@ -31,11 +29,7 @@ pub fn connect_to(address: &str) -> Result<Endpoint> {
     for a in address.to_socket_addrs().map_err(io)? {
         match debugger_url(a, ASK_TIMEOUT) {
             Ok(url) => {
-                return Ok(Endpoint {
-                    address: a,
-                    url,
-                    opened: false,
-                });
+                return Ok(Endpoint { address: a, url });
             }
             Err(e) => last = Some(e),
         }
@@ -69,10 +63,7 @@ pub fn open_inspector(pid: u32, wait: Duration) -> Result<Endpoint> {
     let mut signalled = Instant::now();
     loop {
         if let Some(found) = find_open(pid) {
-            return Ok(Endpoint {
-                opened: true,
-                ..found
-            });
+            return Ok(found);
         }
         if !process_exists(pid) {
             return Err(InspectorError::NoProcess(pid));
@@ -116,11 +107,7 @@ fn not_node(pid: u32) -> Option<String> {
 pub fn find_open(pid: u32) -> Option<Endpoint> {
     candidates(pid).into_iter().find_map(|address| {
         let url = debugger_url(address, ASK_TIMEOUT).ok()?;
-        Some(Endpoint {
-            address,
-            url,
-            opened: false,
-        })
+        Some(Endpoint { address, url })
     })
 }
 
