@@ -42,10 +42,12 @@ pub fn room_for(bytes: usize) -> bool {
     ok
 }
 
-/// Whether a helper thread can be started with room to work: its stack, the allocator's
-/// arena for it, and the slack.
+/// Whether a helper thread can be started with room to work: its stack, the allocator's arena
+/// for it, and the slack of both threads. Two threads that allocate near a cap could each pass
+/// their slack check and then take the other's, so under a tight cap the work runs on one
+/// thread, where the checks are exact.
 pub fn room_for_a_thread() -> bool {
-    room_for(4 * SLACK_BYTES)
+    room_for(32 * SLACK_BYTES)
 }
 
 /// Pushes `item` where room can be had, for code that pushes from a callback that cannot return
