@@ -29,6 +29,14 @@ pub fn reserve<T>(v: &mut Vec<T>, additional: usize, what: &'static str) -> Resu
     Ok(())
 }
 
+/// A read buffer, or the out-of-memory error (a memory cap can refuse even this).
+pub fn zeroed_buffer(len: usize) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    reserve(&mut buf, len, "a read buffer")?;
+    buf.resize(len, 0);
+    Ok(buf)
+}
+
 /// Whether `SLACK_BYTES` can still be had.
 pub fn slack_left() -> bool {
     room_for(SLACK_BYTES)

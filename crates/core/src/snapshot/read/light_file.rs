@@ -75,7 +75,7 @@ pub(crate) fn parse_skipping_with(
 /// The offset of the last `"strings"` key, searching from the end of the file.
 fn find_strings_key(file: &mut File) -> std::io::Result<Option<u64>> {
     let len = file.seek(SeekFrom::End(0))?;
-    let Ok(mut buf) = super::source::zeroed_buffer(SEARCH_BLOCK + SEARCH_OVERLAP) else {
+    let Ok(mut buf) = super::budget::zeroed_buffer(SEARCH_BLOCK + SEARCH_OVERLAP) else {
         // No room even for the search: the whole read that follows reports it.
         return Ok(None);
     };

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
-use super::budget::reserve;
+use super::budget::zeroed_buffer;
 use super::fill::read_full;
 use super::light_file::parse_skipping;
 use super::parser::{ParseOptions, SnapshotParser};
@@ -84,14 +84,6 @@ fn parse_file_inner(
         }
     }
     parser.finish()
-}
-
-/// A read buffer, or the out-of-memory error (a memory cap can refuse even this).
-pub(crate) fn zeroed_buffer(len: usize) -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    reserve(&mut buf, len, "a read buffer")?;
-    buf.resize(len, 0);
-    Ok(buf)
 }
 
 /// Opens an input, with its length when it is a regular file. Anything else (a named pipe,
