@@ -83,16 +83,14 @@ pub fn duration(text: &str) -> Option<Duration> {
 /// Runs the hunt and returns the leak report; `say` tells a person what is happening.
 pub fn hunt(live: &Live, phase: &Phase, say: &impl Fn(&str)) -> Result<LeakReport, String> {
     let at = |e: String| format!("{}: {e}", live.describe());
-    // Dropped on every way out, which closes an inspector the hunt opened.
-    let mut connection = live.session()?;
-    let session = connection.session();
+    let mut session = live.session()?;
     let started = Instant::now();
-    let baseline = light_snapshot(session, "baseline", say).map_err(at)?;
+    let baseline = light_snapshot(&mut session, "baseline", say).map_err(at)?;
     phase.run(1, say)?;
-    let target = light_snapshot(session, "target", say).map_err(at)?;
+    let target = light_snapshot(&mut session, "target", say).map_err(at)?;
     phase.run(2, say)?;
-    let last = final_snapshot(session, say).map_err(at)?;
-    drop(connection);
+    let last = final_snapshot(&mut session, say).map_err(at)?;
+    session.close();
     say(&format!(
         "three snapshots in {:.1} s; isolating what leaked",
         started.elapsed().as_secs_f64()

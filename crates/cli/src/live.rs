@@ -52,23 +52,20 @@ impl Live {
         }
     }
 
-    /// A DevTools-protocol session with the process.
-    pub fn session(&self) -> Result<Connection, String> {
+    /// A DevTools-protocol session with the process (dropped, its socket closes).
+    pub fn session(&self) -> Result<Session, String> {
         let endpoint = self.endpoint()?;
-        let session =
-            Session::connect(&endpoint).map_err(|e| format!("{}: {e}", self.describe()))?;
-        Ok(Connection {
-            session: Some(session),
-        })
+        Session::connect(&endpoint).map_err(|e| format!("{}: {e}", self.describe()))
     }
 
     /// Streams one snapshot of the process to `sink`; the bytes streamed.
     fn stream(&self, sink: impl FnMut(&[u8]) -> Result<(), String>) -> Result<u64, String> {
-        let mut connection = self.session()?;
-        connection
-            .session()
+        let mut session = self.session()?;
+        let bytes = session
             .take_heap_snapshot(sink)
-            .map_err(|e| format!("{}: {e}", self.describe()))
+            .map_err(|e| format!("{}: {e}", self.describe()))?;
+        session.close();
+        Ok(bytes)
     }
 
     /// A snapshot of the process, parsed as it arrives and analysed; no file is written.
@@ -125,29 +122,6 @@ impl Live {
         match self {
             Live::Pid(pid) => format!("{pid}-{seconds}.heapsnapshot"),
             Live::Address(_) => format!("inspector-{seconds}.heapsnapshot"),
-        }
-    }
-}
-
-/// A session with a running process, ended however the command ends. The inspector stays open,
-/// as Node leaves it after SIGUSR1: closing it from a session (`inspector.close()`) sometimes
-/// left Node 22 and 24 unable to open it again on the next SIGUSR1.
-pub struct Connection {
-    session: Option<Session>,
-}
-
-impl Connection {
-    pub fn session(&mut self) -> &mut Session {
-        self.session
-            .as_mut()
-            .expect("a connection's session lives until it is dropped")
-    }
-}
-
-impl Drop for Connection {
-    fn drop(&mut self) {
-        if let Some(session) = self.session.take() {
-            session.close();
         }
     }
 }
