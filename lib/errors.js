@@ -116,4 +116,14 @@ function reportError(report) {
   return new LeakError(`${head}\n\n${formatLeakReport(report)}`, { report });
 }
 
-module.exports = { LeakError, SnapshotError, SnapshotWriteError, snapshotError, survivorsError, reportError, formatAge };
+/**
+ * Surfaces an error thrown where leakhound's own work must go on (a timer, a signal handler, a
+ * user callback) as a process warning named LeakhoundWarning, with the error as its cause.
+ */
+function emitWarning(what, err) {
+  const warning = new Error(`${what}: ${err?.message ?? String(err)}`, { cause: err });
+  warning.name = 'LeakhoundWarning';
+  process.emitWarning(warning);
+}
+
+module.exports = { emitWarning, LeakError, SnapshotError, SnapshotWriteError, snapshotError, survivorsError, reportError, formatAge };

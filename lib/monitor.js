@@ -9,6 +9,7 @@ const v8 = require('node:v8');
 const { Sampler } = require('./sampler');
 const { writeSnapshotFile, estimateSnapshotBytes, checkDirectory, snapshotDirectoryBytes } = require('./write-snapshot');
 const { bytes } = require('./format');
+const { emitWarning } = require('./errors');
 const v = require('./validate');
 
 const SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGHUP', 'SIGWINCH', 'SIGBREAK'];
@@ -121,11 +122,7 @@ class Monitor extends EventEmitter {
     } catch (err) {
       if (this._warned) return;
       this._warned = true;
-      const warning = new Error(`monitor: a listener threw while a '${trigger}' snapshot was handled (later errors are not reported): ${err?.message ?? String(err)}`, {
-        cause: err,
-      });
-      warning.name = 'LeakhoundWarning';
-      process.emitWarning(warning);
+      emitWarning(`monitor: a listener threw while a '${trigger}' snapshot was handled (later errors are not reported)`, err);
     }
   }
 

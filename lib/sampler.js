@@ -5,6 +5,7 @@
 const { EventEmitter } = require('node:events');
 const { PerformanceObserver, performance, constants } = require('node:perf_hooks');
 const v8 = require('node:v8');
+const { emitWarning } = require('./errors');
 const native = require('./native');
 const v = require('./validate');
 const { gc } = require('./gc');
@@ -150,11 +151,7 @@ class Sampler extends EventEmitter {
     } catch (err) {
       if (this._warned) return;
       this._warned = true;
-      const warning = new Error(`Sampler: a sample failed and was dropped (later failures are not reported): ${err?.message ?? String(err)}`, {
-        cause: err,
-      });
-      warning.name = 'LeakhoundWarning';
-      process.emitWarning(warning);
+      emitWarning('Sampler: a sample failed and was dropped (later failures are not reported)', err);
     }
   }
 

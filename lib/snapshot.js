@@ -5,7 +5,7 @@ const path = require('node:path');
 const v8 = require('node:v8');
 const native = require('./native');
 const check = require('./validate');
-const { SnapshotError, snapshotError } = require('./errors');
+const { SnapshotError, snapshotError, emitWarning } = require('./errors');
 
 const created = Symbol('leakhound.snapshot');
 // Lets other leakhound modules reach the native snapshot without exposing it to users.
@@ -127,9 +127,7 @@ function progressReporter(o, progress) {
       // Called from a timer, a throw would end the process mid-load: the load goes on without
       // progress reports, and the error is surfaced as a warning.
       clearInterval(timer);
-      const warning = new Error(`onProgress threw and is no longer called: ${err?.message ?? String(err)}`, { cause: err });
-      warning.name = 'LeakhoundWarning';
-      process.emitWarning(warning);
+      emitWarning('onProgress threw and is no longer called', err);
     }
   }, every);
   timer.unref();

@@ -113,7 +113,7 @@ fn entry() -> Option<&'static Entry> {
 
 /// Whether jemalloc's `mallctl` belongs to the allocator behind `malloc`.
 fn serves_malloc(mallctl: MallctlFn) -> bool {
-    let allocated = || mallctl_u64(mallctl, c"thread.allocated");
+    let allocated = || mallctl_read::<u64>(mallctl, c"thread.allocated");
     let Some(before) = allocated() else {
         return false;
     };
@@ -123,38 +123,22 @@ fn serves_malloc(mallctl: MallctlFn) -> bool {
     after.is_some_and(|after| after > before)
 }
 
-/// Reads one `uint64_t` statistic of jemalloc.
-fn mallctl_u64(mallctl: MallctlFn, name: &std::ffi::CStr) -> Option<u64> {
-    let mut value: u64 = 0;
-    let mut len = std::mem::size_of::<u64>();
-    // SAFETY: `name` is NUL-terminated and `value` is a uint64_t of `len` bytes.
+/// Reads one statistic of jemalloc: `T` is its C type (`uint64_t` or `size_t`).
+fn mallctl_read<T: Copy + Default>(mallctl: MallctlFn, name: &std::ffi::CStr) -> Option<T> {
+    let mut value = T::default();
+    let mut len = std::mem::size_of::<T>();
+    // SAFETY: `name` is NUL-terminated and `value` is a `T` of `len` bytes, the type mallctl
+    // writes for that name.
     let rc = unsafe {
         mallctl(
             name.as_ptr(),
-            (&mut value as *mut u64).cast(),
+            (&mut value as *mut T).cast(),
             &mut len,
             std::ptr::null_mut(),
             0,
         )
     };
     (rc == 0).then_some(value)
-}
-
-/// Reads one `size_t` statistic of jemalloc.
-fn mallctl_size(mallctl: MallctlFn, name: &std::ffi::CStr) -> Option<u64> {
-    let mut value: usize = 0;
-    let mut len = std::mem::size_of::<usize>();
-    // SAFETY: `name` is NUL-terminated and `value` is a size_t of `len` bytes, as mallctl reads.
-    let rc = unsafe {
-        mallctl(
-            name.as_ptr(),
-            (&mut value as *mut usize).cast(),
-            &mut len,
-            std::ptr::null_mut(),
-            0,
-        )
-    };
-    (rc == 0).then_some(value as u64)
 }
 
 fn jemalloc_stats(mallctl: MallctlFn) -> Option<MallocStats> {
@@ -171,9 +155,11 @@ fn jemalloc_stats(mallctl: MallctlFn) -> Option<MallocStats> {
             len,
         )
     };
-    let allocated = mallctl_size(mallctl, c"stats.allocated")?;
-    let resident = mallctl_size(mallctl, c"stats.resident")?;
-    let metadata = mallctl_size(mallctl, c"stats.metadata").unwrap_or(0);
+    let allocated = mallctl_read::<usize>(mallctl, c"stats.allocated").map(|v| v as u64)?;
+    let resident = mallctl_read::<usize>(mallctl, c"stats.resident").map(|v| v as u64)?;
+    let metadata = mallctl_read::<usize>(mallctl, c"stats.metadata")
+        .map(|v| v as u64)
+        .unwrap_or(0);
     Some(MallocStats {
         allocator: Allocator::Jemalloc,
         in_use: allocated,
