@@ -9,35 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { root } from './helpers.mjs';
+import { cli, cliStarted, listeningPorts, load, native, probe, skip, startServer, startTarget, until } from './live-helpers.mjs';
 import lh from '../index.js';
-
-const native = path.join(root, 'bin', 'leakhound-native');
-const skip = process.platform !== 'linux' ? 'SIGUSR1 and /proc are tested on Linux' : !fs.existsSync(native) && 'no native build';
-
-/** Starts the target and resolves once it has said "ready". */
-async function startTarget(t) {
-  const child = spawn(process.execPath, ['--inspect-port=0', path.join(root, '__test__', 'fixtures', 'running-target.js')], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  t.after(() => child.kill());
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stderrText = '';
-  child.stderr.on('data', (d) => (child.stderrText += d));
-  const lines = [];
-  child.stdout.on('data', (d) => lines.push(...d.split('\n').filter(Boolean)));
-  while (!lines.includes('ready')) await once(child.stdout, 'data');
-  /** Asks it to answer, proving its event loop still runs. */
-  child.ping = async () => {
-    const before = lines.filter((l) => l === 'alive').length;
-    child.stdin.write('ping\n');
-    while (lines.filter((l) => l === 'alive').length === before) await once(child.stdout, 'data');
-    return true;
-  };
-  return child;
-}
-
-const cli = (...args) => spawnSync(native, args, { encoding: 'utf8', timeout: 120_000 });
 
 test('snapshot <pid> writes a snapshot of an unmodified running process, mode 0600, and the process goes on', { skip }, async (t) => {
   const target = await startTarget(t);
@@ -62,39 +35,21 @@ test('snapshot <pid> writes a snapshot of an unmodified running process, mode 06
   assert.equal(fs.statSync(file).size, out.bytes);
 });
 
-/** Ports process `pid` listens on (its own sockets in LISTEN state). */
-function listeningPorts(pid) {
-  if (!fs.existsSync(`/proc/${pid}/net/tcp`)) return [];
-  const sockets = new Set(
-    fs.readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
-      try {
-        return [/socket:\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1]];
-      } catch {
-        return [];
-      }
-    }),
-  );
-  return ['tcp', 'tcp6'].flatMap((table) =>
-    fs
-      .readFileSync(`/proc/${pid}/net/${table}`, 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((l) => l.trim().split(/\s+/))
-      .filter((c) => c[3] === '0A' && sockets.has(c[9]))
-      .map((c) => parseInt(c[1].split(':')[1], 16)),
-  );
-}
-
 test('summary <pid> analyses a snapshot of a running process as it streams in, and again on the next call', { skip }, async (t) => {
   const target = await startTarget(t);
+  assert.deepEqual(listeningPorts(target.pid), [], 'no inspector before');
   const r = cli('summary', String(target.pid), '--json');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).find((row) => row.name === 'Planted').count, 4321);
-  // The inspector stays open (as Node leaves it after SIGUSR1), on loopback only, and is used again.
-  const ports = listeningPorts(target.pid);
-  assert.equal(ports.length, 1, String(ports));
-  assert.equal(cli('summary', String(target.pid), '--top', '1').status, 0);
-  assert.deepEqual(listeningPorts(target.pid), ports);
+  // The inspector leakhound opened is closed again: its port is refused once the command ends.
+  assert.deepEqual(listeningPorts(target.pid), [], 'the inspector is closed afterwards');
+  await until(() => /Debugger listening on ws:\/\/127\.0\.0\.1:/.test(target.stderrText)); // on loopback
+  // And it opens again on the next call, every time.
+  for (let i = 0; i < 3; i++) {
+    const again = cli('summary', String(target.pid), '--top', '1');
+    assert.equal(again.status, 0, again.stderr);
+    assert.deepEqual(listeningPorts(target.pid), []);
+  }
   assert.ok(await target.ping(), 'the process still answers');
 });
 
@@ -109,12 +64,24 @@ test('summary host:port uses an inspector that is already open, and leaves it op
   // The inspector opens before the script runs: wait for both.
   while (!out.includes('ready')) out += (await once(child.stdout, 'data'))[0];
   while (!/ws:\/\/127\.0\.0\.1:(\d+)\//.test(err)) await once(child.stderr, 'data');
-  const port = Number(/ws:\/\/127\.0\.0\.1:(\d+)\//.exec(err)[1]);
+  const [url, port] = /ws:\/\/127\.0\.0\.1:(\d+)\/[\w-]+/.exec(err);
   const text = cli('summary', `127.0.0.1:${port}`, '--top', '100000');
   assert.equal(text.status, 0, text.stderr);
   assert.match(text.stdout, /^127\.0\.0\.1:\d+: [\d,]+ objects/);
   assert.match(text.stdout, /4,321\s+object\s+Planted$/m);
-  assert.ok(listeningPorts(child.pid).includes(port), 'an inspector that was open stays open');
+  assert.ok(listeningPorts(child.pid).includes(Number(port)), 'an inspector that was open stays open');
+  // The same inspector named by option, and by its WebSocket URL.
+  const byOption = cli('summary', '--inspect', `127.0.0.1:${port}`, '--json');
+  assert.equal(byOption.status, 0, byOption.stderr);
+  assert.equal(JSON.parse(byOption.stdout).find((row) => row.name === 'Planted').count, 4321);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-url-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const byUrl = cli('snapshot', '--url', url, '-o', path.join(dir, 'u.heapsnapshot'), '--json');
+  assert.equal(byUrl.status, 0, byUrl.stderr);
+  assert.ok(JSON.parse(byUrl.stdout).bytes > 0);
+  assert.ok(listeningPorts(child.pid).includes(Number(port)), 'still open');
+  assert.match(cli('summary', '--url', 'http://127.0.0.1:1/').stderr, /--url needs the inspector's ws:\/\/ URL, got "http:\/\/127\.0\.0\.1:1\/"/);
+  assert.match(cli('summary', '1', '--url', url).stderr, /give the process as an operand or with --url, not both/);
 });
 
 test('snapshot refuses what it cannot or must not signal, naming why', { skip }, async (t) => {
@@ -129,28 +96,25 @@ test('snapshot refuses what it cannot or must not signal, naming why', { skip },
   // No such process; and an operand that is neither a process nor an inspector address.
   assert.match(cli('snapshot', '999999999').stderr, /no process 999999999/);
   assert.equal(cli('snapshot', 'nothing-here').status, 1);
-  assert.match(cli('snapshot', 'nothing-here').stderr, /not a process id or the host:port of an open inspector/);
+  assert.match(cli('snapshot', 'nothing-here').stderr, /not a process id, the host:port of an open inspector or its ws:\/\/ URL/);
 });
-
-/** Starts the leaky server and resolves with it and its port. */
-async function startServer(t) {
-  const child = spawn(process.execPath, ['--inspect-port=0', path.join(root, '__test__', 'fixtures', 'leaky-server.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill());
-  child.stdout.setEncoding('utf8');
-  let out = '';
-  while (!/port (\d+)/.test(out)) out += (await once(child.stdout, 'data'))[0];
-  return { child, port: Number(/port (\d+)/.exec(out)[1]) };
-}
-
-const load = (port, route, n) => `"${process.execPath}" "${path.join(root, '__test__', 'fixtures', 'load.js')}" ${port} ${route} ${n}`;
 
 test('attach <pid> --load finds the leak of a running server between two phases of load, with its path', { skip }, async (t) => {
   const { child, port } = await startServer(t);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-hunt-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const html = path.join(dir, 'hunt.html');
-  const r = cli('attach', String(child.pid), '--load', load(port, '/leak', 200), '--json', '--html', html);
+  const saved = path.join(dir, 'saved');
+  fs.mkdirSync(saved);
+  const hunting = cliStarted(['attach', String(child.pid), '--load', load(port, '/leak', 200), '--json', '--html', html, '--save', saved]);
+  // Requests all through the hunt, snapshots included: slowed, never failed.
+  const counts = await probe(port, '/ok', hunting.done);
+  const r = await hunting.done;
   assert.equal(r.status, 0, r.stderr);
+  assert.equal(counts.failed, 0, JSON.stringify(counts));
+  assert.ok(counts.answered > 0, JSON.stringify(counts));
+  // Afterwards only the server's own port is open: the inspector the hunt opened is closed.
+  assert.deepEqual(listeningPorts(child.pid), [port]);
   const report = JSON.parse(r.stdout);
   const [top] = report.leaks;
   // One phase's requests: allocated between baseline and target, alive in final.
@@ -160,6 +124,17 @@ test('attach <pid> --load finds the leak of a running server between two phases 
   assert.ok(report.collections.some((c) => c.added === 200), 'the cache grew by one entry a request');
   assert.equal(fs.statSync(html).mode & 0o777, 0o600);
   assert.match(fs.readFileSync(html, 'utf8'), /"name":"Session"/);
+  // --save kept the three snapshots, private, and they give the same verdict from files.
+  const files = fs.readdirSync(saved).sort();
+  assert.deepEqual(
+    files.map((f) => f.replace(/^\d+-\d+-/, '')),
+    ['baseline.heapsnapshot', 'final.heapsnapshot', 'target.heapsnapshot'],
+  );
+  for (const f of files) assert.equal(fs.statSync(path.join(saved, f)).mode & 0o777, 0o600);
+  const [baseline, last, target] = files.map((f) => path.join(saved, f));
+  const fromFiles = cli('find-leaks', baseline, target, last, '--json');
+  assert.equal(fromFiles.status, 0, fromFiles.stderr);
+  assert.equal(JSON.parse(fromFiles.stdout).leaks[0].count, 200);
   // The text form names the class, the count and the cache.
   const text = cli('attach', String(child.pid), '--load', load(port, '/leak', 50), '--top', '1');
   assert.equal(text.status, 0, text.stderr);
@@ -195,7 +170,8 @@ async function freePort() {
 test('run -- node server.js starts the program with its inspector, hunts once it is ready, and stops it', { skip }, async () => {
   const port = await freePort();
   const server = path.join(root, '__test__', 'fixtures', 'leaky-server.js');
-  const r = spawnSync(native, ['run', '--ready-line', `port ${port}`, '--load', load(port, '/leak', 120), '--json', '--', process.execPath, server], {
+  const ready = ['--ready-line', `port ${port}`, '--ready-url', `http://127.0.0.1:${port}/ok`];
+  const r = spawnSync(native, ['run', ...ready, '--load', load(port, '/leak', 120), '--json', '--', process.execPath, server], {
     encoding: 'utf8',
     timeout: 120_000,
     env: { ...process.env, PORT: String(port) },
@@ -215,4 +191,5 @@ test('run -- node server.js starts the program with its inspector, hunts once it
   assert.equal(early.status, 1);
   assert.match(early.stderr, /the program ended before it was ready/);
   assert.match(spawnSync(native, ['run', '--duration', '1s'], { encoding: 'utf8' }).stderr, /run needs the program to start after --/);
+  assert.match(spawnSync(native, ['run', '--duration', '1s', '--ready-url', 'https://x/', '--', 'node'], { encoding: 'utf8' }).stderr, /--ready-url https:\/\/x\/: only http:\/\/ URLs/);
 });

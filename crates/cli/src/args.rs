@@ -1,6 +1,7 @@
 //! The command line: a command and its operands, or help, or a usage mistake explained.
 
 use crate::help;
+use crate::live::LiveOptions;
 
 /// A command with its operands.
 #[derive(Debug, PartialEq, Eq)]
@@ -34,21 +35,35 @@ pub enum Command {
         process: String,
         output: Option<String>,
     },
-    /// The three-snapshot hunt on a running process.
+    /// The three-snapshot hunt on a running process; or the list of its worker threads.
     Attach {
         process: String,
-        load: Option<String>,
-        duration: Option<String>,
-        html: Option<String>,
+        hunt: HuntOptions,
+        list_workers: bool,
     },
     /// The hunt on a program leakhound starts, then stops.
     Run {
         program: Vec<String>,
-        load: Option<String>,
-        duration: Option<String>,
-        html: Option<String>,
-        ready_line: Option<String>,
+        hunt: HuntOptions,
+        ready: Ready,
     },
+}
+
+/// How a hunt goes: its phase (`--load` or `--duration`, else Enter) and what it writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HuntOptions {
+    pub load: Option<String>,
+    pub duration: Option<String>,
+    pub html: Option<String>,
+    /// A directory to keep the three snapshots in.
+    pub save: Option<String>,
+}
+
+/// When a program `run` started is ready: a line of its output, an URL that answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ready {
+    pub line: Option<String>,
+    pub url: Option<String>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -58,12 +73,16 @@ pub struct Args {
     /// `--color` / `--no-color`; by default, colour on a terminal only.
     pub color: Option<bool>,
     pub top: Option<usize>,
+    /// For the commands on a running process.
+    pub live: LiveOptions,
+    /// Progress lines on stderr even when it is not a terminal.
+    pub progress: bool,
 }
 
 /// What a command line asks for.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Invocation {
-    Run(Args),
+    Run(Box<Args>),
     /// Print this help text.
     Help(&'static str),
 }
@@ -76,15 +95,33 @@ fn usage(message: impl Into<String>) -> UsageError {
     UsageError(message.into())
 }
 
+/// The commands that work on a running process.
+const LIVE: &[&str] = &["summary", "snapshot", "attach", "run"];
+/// The commands that take a running process as their operand.
+const ON_A_PROCESS: &[&str] = &["summary", "snapshot", "attach"];
+
 /// Options that take a value, and the commands that accept them.
-const VALUE_OPTIONS: [(&str, &[&str]); 7] = [
+const VALUE_OPTIONS: [(&str, &[&str]); 12] = [
     ("html", &["report", "attach", "run"]),
     ("timeline", &["report"]),
     ("title", &["report"]),
     ("output", &["snapshot"]),
     ("load", &["attach", "run"]),
     ("duration", &["attach", "run"]),
+    ("save", &["attach", "run"]),
     ("ready-line", &["run"]),
+    ("ready-url", &["run"]),
+    ("worker", LIVE),
+    ("inspect", ON_A_PROCESS),
+    ("url", ON_A_PROCESS),
+];
+
+/// Options that take no value, and the commands that accept them (`--json` and the like are
+/// everyone's).
+const FLAG_OPTIONS: [(&str, &[&str]); 3] = [
+    ("force", LIVE),
+    ("progress", LIVE),
+    ("list-workers", &["attach"]),
 ];
 
 const COMMANDS: [&str; 8] = [
@@ -108,6 +145,7 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
     let mut positional = Vec::new();
     let (mut json, mut color, mut top, mut wants_help) = (false, None, None, false);
     let mut values: Vec<(&'static str, String)> = Vec::new();
+    let mut flags: Vec<&'static str> = Vec::new();
     // `run … -- <program and its arguments>`: everything after `--` is the program's.
     let (rest, program) = match rest.iter().position(|a| a == "--") {
         Some(at) => (&rest[..at], rest[at + 1..].to_vec()),
@@ -129,6 +167,13 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
             values.push((option, value));
             continue;
         }
+        if let Some((option, _)) = FLAG_OPTIONS.iter().find(|(o, _)| flag == format!("--{o}")) {
+            if inline.is_some() {
+                return Err(usage(format!("--{option} takes no value")));
+            }
+            flags.push(option);
+            continue;
+        }
         match (flag, inline) {
             ("--json", None) => json = true,
             ("--color", None) => color = Some(true),
@@ -148,12 +193,18 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
     if wants_help {
         return Ok(Invocation::Help(help::of(name)));
     }
-    for (option, _) in &values {
-        let (_, commands) = VALUE_OPTIONS.iter().find(|(o, _)| o == option).unwrap();
-        if !commands.contains(&name.as_str()) {
+    let accepted = |option: &str| {
+        VALUE_OPTIONS
+            .iter()
+            .chain(FLAG_OPTIONS.iter())
+            .any(|(o, commands)| *o == option && commands.contains(&name.as_str()))
+    };
+    for option in values.iter().map(|(o, _)| *o).chain(flags.iter().copied()) {
+        if !accepted(option) {
             return Err(usage(format!("--{option} is not an option of {name}")));
         }
     }
+    let flag = |option: &str| flags.contains(&option);
     let value = |option: &str| {
         values
             .iter()
@@ -161,6 +212,38 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
             .find(|(o, _)| *o == option)
             .map(|(_, v)| v.clone())
     };
+    let hunt = HuntOptions {
+        load: value("load"),
+        duration: value("duration"),
+        html: value("html"),
+        save: value("save"),
+    };
+    // `--inspect host:port` and `--url ws://…` name the process in place of the operand.
+    for option in ["inspect", "url"] {
+        if let Some(v) = value(option) {
+            let fits = match option {
+                "url" => v.starts_with("ws://"),
+                _ => v
+                    .rsplit_once(':')
+                    .is_some_and(|(_, port)| port.parse::<u16>().is_ok()),
+            };
+            if !fits {
+                return Err(usage(match option {
+                    "url" => format!("--url needs the inspector's ws:// URL, got {}", quoted(&v)),
+                    _ => format!(
+                        "--inspect needs the inspector's host:port, got {}",
+                        quoted(&v)
+                    ),
+                }));
+            }
+            if !positional.is_empty() {
+                return Err(usage(format!(
+                    "give the process as an operand or with --{option}, not both"
+                )));
+            }
+            positional.push(v);
+        }
+    }
     let command = match name.as_str() {
         "run" if !positional.is_empty() => {
             return Err(usage(format!(
@@ -175,22 +258,40 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
         }
         "run" => Command::Run {
             program,
-            load: value("load"),
-            duration: value("duration"),
-            html: value("html"),
-            ready_line: value("ready-line"),
+            hunt,
+            ready: Ready {
+                line: value("ready-line"),
+                url: value("ready-url"),
+            },
         },
         _ if !program.is_empty() => {
             return Err(usage(format!("{name} takes no program after --")));
         }
+        "attach" => match <[String; 1]>::try_from(positional) {
+            Ok([process]) => Command::Attach {
+                process,
+                hunt,
+                list_workers: flag("list-workers"),
+            },
+            Err(_) => {
+                return Err(usage(
+                    "attach takes one process id, or the host:port of an open inspector",
+                ));
+            }
+        },
         _ => command(name, positional, value)?,
     };
-    Ok(Invocation::Run(Args {
+    Ok(Invocation::Run(Box::new(Args {
         command,
         json,
         color,
         top,
-    }))
+        live: LiveOptions {
+            worker: value("worker"),
+            force: flag("force"),
+        },
+        progress: flag("progress"),
+    })))
 }
 
 fn command(
@@ -209,19 +310,6 @@ fn command(
         "summary" => match <[String; 1]>::try_from(positional) {
             Ok([file]) => Command::Summary { file },
             Err(_) => return Err(usage("summary takes one snapshot file or process id")),
-        },
-        "attach" => match <[String; 1]>::try_from(positional) {
-            Ok([process]) => Command::Attach {
-                process,
-                load: value("load"),
-                duration: value("duration"),
-                html: value("html"),
-            },
-            Err(_) => {
-                return Err(usage(
-                    "attach takes one process id, or the host:port of an open inspector",
-                ));
-            }
         },
         "snapshot" => match <[String; 1]>::try_from(positional) {
             Ok([process]) => Command::Snapshot {
@@ -307,7 +395,7 @@ fn quoted(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Args, Command, Invocation, UsageError, parse};
+    use super::{Args, Command, HuntOptions, Invocation, UsageError, parse};
     use crate::help;
 
     fn args(line: &str) -> Result<Invocation, UsageError> {
@@ -325,7 +413,7 @@ mod tests {
     fn commands_and_their_options_parse() {
         assert_eq!(
             args("find-leaks a b c --json --top=3"),
-            Ok(Invocation::Run(Args {
+            Ok(Invocation::Run(Box::new(Args {
                 command: Command::FindLeaks {
                     baseline: "a".into(),
                     target: "b".into(),
@@ -334,7 +422,9 @@ mod tests {
                 json: true,
                 color: None,
                 top: Some(3),
-            }))
+                live: Default::default(),
+                progress: false,
+            })))
         );
         let Ok(Invocation::Run(path)) = args("path f @42 --no-color") else {
             panic!()
@@ -363,6 +453,50 @@ mod tests {
                 title: Some("T".into()),
             }
         );
+    }
+
+    #[test]
+    fn options_of_the_commands_on_a_running_process() {
+        let Ok(Invocation::Run(attach)) =
+            args("attach 12 --worker 3 --force --save dir --load x --html h --progress")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            attach.command,
+            Command::Attach {
+                process: "12".into(),
+                hunt: HuntOptions {
+                    load: Some("x".into()),
+                    duration: None,
+                    html: Some("h".into()),
+                    save: Some("dir".into()),
+                },
+                list_workers: false,
+            }
+        );
+        assert_eq!(attach.live.worker.as_deref(), Some("3"));
+        assert!(attach.live.force && attach.progress);
+        let Ok(Invocation::Run(by_url)) = args("snapshot --url ws://127.0.0.1:9229/x -o f") else {
+            panic!()
+        };
+        assert_eq!(
+            by_url.command,
+            Command::Snapshot {
+                process: "ws://127.0.0.1:9229/x".into(),
+                output: Some("f".into()),
+            }
+        );
+        let Ok(Invocation::Run(run)) =
+            args("run --duration 1s --ready-url http://127.0.0.1:3000/ -- node s.js")
+        else {
+            panic!()
+        };
+        let Command::Run { ready, program, .. } = run.command else {
+            panic!()
+        };
+        assert_eq!(ready.url.as_deref(), Some("http://127.0.0.1:3000/"));
+        assert_eq!(program, ["node", "s.js"]);
     }
 
     #[test]
@@ -438,6 +572,25 @@ mod tests {
                 "--ready-line is not an option of attach",
             ),
             ("summary f -o x", "--output is not an option of summary"),
+            ("diff a b --worker 1", "--worker is not an option of diff"),
+            (
+                "snapshot 1 --list-workers",
+                "--list-workers is not an option of snapshot",
+            ),
+            ("attach 1 --force=yes", "--force takes no value"),
+            (
+                "snapshot 1 --inspect 127.0.0.1:9229",
+                "give the process as an operand or with --inspect, not both",
+            ),
+            (
+                "summary --url http://x/",
+                "--url needs the inspector's ws:// URL, got \"http://x/\"",
+            ),
+            (
+                "summary --inspect localhost",
+                "--inspect needs the inspector's host:port, got \"localhost\"",
+            ),
+            ("run --ready-url -- node", "--ready-url needs a value"),
         ];
         for (line, message) in cases {
             assert_eq!(mistake(line), message, "{line}");

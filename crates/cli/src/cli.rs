@@ -73,31 +73,14 @@ fn output(args: &Args, paint: Paint, root: Option<&Path>) -> Output {
         }
         Command::Attach {
             process,
-            load,
-            duration,
-            html,
-        } => commands::attach(
-            args,
-            paint,
-            process,
-            (load, duration),
-            html.as_deref(),
-            root,
-        ),
+            hunt,
+            list_workers,
+        } => commands::attach(args, paint, process, hunt, *list_workers, root),
         Command::Run {
             program,
-            load,
-            duration,
-            html,
-            ready_line,
-        } => commands::run(
-            args,
-            paint,
-            program,
-            (load, duration),
-            (html.as_deref(), ready_line.as_deref()),
-            root,
-        ),
+            hunt,
+            ready,
+        } => commands::run(args, paint, program, hunt, ready, root),
         Command::Diff { before, after } => commands::diff(args, paint, before, after),
         Command::Path { file, id } => commands::path(args, paint, file, *id),
         Command::FindLeaks {

@@ -13,12 +13,14 @@ use leakhound_core::snapshot::{
     find_leaks_with_class_diff,
 };
 
-use crate::args::Args;
-use crate::hunt;
-use crate::live::live_target;
+use leakhound_inspector::session::WorkerInfo;
+
+use crate::args::{Args, HuntOptions, Ready};
+use crate::live::{Live, LiveOptions, live_target};
 use crate::progress::with_progress;
 use crate::run;
 use crate::timeline::timeline_svg;
+use crate::{hunt, interrupt};
 
 /// What to print, or the error message.
 pub type Output = Result<String, String>;
@@ -41,8 +43,22 @@ fn load(file: &str, paint: Paint) -> Result<AnalysedSnapshot, String> {
 
 pub fn summary(args: &Args, paint: Paint, file: &str) -> Output {
     let snap = match live_target(file) {
-        Some(process) => process.analysed()?,
-        None => load(file, paint)?,
+        Some(process) => {
+            interrupt::install();
+            let live = Live {
+                process,
+                options: args.live.clone(),
+            };
+            live.analysed(&hunt::narrator(args.progress))?
+        }
+        None => {
+            if args.live != LiveOptions::default() {
+                return Err(format!(
+                    "{file} is a file: --worker and --force are for a running process"
+                ));
+            }
+            load(file, paint)?
+        }
     };
     let top = args.top.or(if args.json { None } else { Some(25) });
     let rows: Vec<ClassSummaryRecord> = snap.summary(top).into_iter().map(Into::into).collect();
@@ -77,12 +93,9 @@ pub fn summary(args: &Args, paint: Paint, file: &str) -> Output {
 
 /// One snapshot of a running process, written to a file.
 pub fn snapshot(args: &Args, process: &str, output: Option<&str>) -> Output {
-    let Some(live) = live_target(process) else {
-        return Err(format!(
-            "{process} is not a process id or the host:port of an open inspector"
-        ));
-    };
-    let (path, bytes_written) = live.write(output)?;
+    let live = Live::named(process, &args.live)?;
+    interrupt::install();
+    let (path, bytes_written) = live.write(output, &hunt::narrator(args.progress))?;
     if args.json {
         return as_json(&serde_json::json!({ "path": path, "bytes": bytes_written }));
     }
@@ -94,23 +107,40 @@ pub fn snapshot(args: &Args, process: &str, output: Option<&str>) -> Output {
 }
 
 /// The three-snapshot hunt on a running process: the report as find-leaks prints it, and with
-/// `--html`, the HTML page too.
+/// `--html`, the HTML page too. With `--list-workers`, the process's worker threads instead.
 pub fn attach(
     args: &Args,
     paint: Paint,
     process: &str,
-    (load, duration): (&Option<String>, &Option<String>),
-    html: Option<&str>,
+    options: &HuntOptions,
+    list_workers: bool,
     root: Option<&Path>,
 ) -> Output {
-    let Some(live) = live_target(process) else {
-        return Err(format!(
-            "{process} is not a process id or the host:port of an open inspector"
-        ));
-    };
-    let phase = hunt::phase(load.clone(), duration.clone())?;
-    let report = hunt::hunt(&live, &phase, &hunt::narrator(false))?;
-    hunt_output(args, paint, &live, report, html, root)
+    let live = Live::named(process, &args.live)?;
+    interrupt::install();
+    if list_workers {
+        return workers(args, &live);
+    }
+    let phase = hunt::phase(options.load.clone(), options.duration.clone())?;
+    let say = hunt::narrator(args.progress);
+    let report = hunt::hunt(&live, &phase, options.save.as_deref().map(Path::new), &say)?;
+    hunt_output(args, paint, &live, report, options.html.as_deref(), root)
+}
+
+fn workers(args: &Args, live: &Live) -> Output {
+    let workers = live.workers()?;
+    if args.json {
+        return as_json(&workers);
+    }
+    if workers.is_empty() {
+        return Ok(format!("{} has no worker threads", live.describe()));
+    }
+    let columns = [
+        Column::right("Worker", |w: &WorkerInfo| w.worker_id.clone()),
+        Column::left("Title", |w| w.title.clone()),
+        Column::left("URL", |w| w.url.clone()),
+    ];
+    Ok(table(&workers, &columns))
 }
 
 /// The program started with its inspector on a free loopback port, hunted once it is ready,
@@ -119,23 +149,27 @@ pub fn run(
     args: &Args,
     paint: Paint,
     program: &[String],
-    (load, duration): (&Option<String>, &Option<String>),
-    (html, ready_line): (Option<&str>, Option<&str>),
+    options: &HuntOptions,
+    ready: &Ready,
     root: Option<&Path>,
 ) -> Output {
-    let phase = hunt::phase(load.clone(), duration.clone())?;
-    let say = hunt::narrator(false);
-    let started = run::Started::start(program, ready_line, &say)?;
-    let live = started.live();
-    let hunted = hunt::hunt(&live, &phase, &say);
+    let phase = hunt::phase(options.load.clone(), options.duration.clone())?;
+    let say = hunt::narrator(args.progress);
+    interrupt::install();
+    let started = run::Started::start(program, ready, &say)?;
+    let live = Live {
+        process: started.process(),
+        options: args.live.clone(),
+    };
+    let hunted = hunt::hunt(&live, &phase, options.save.as_deref().map(Path::new), &say);
     started.stop(&say);
-    hunt_output(args, paint, &live, hunted?, html, root)
+    hunt_output(args, paint, &live, hunted?, options.html.as_deref(), root)
 }
 
 fn hunt_output(
     args: &Args,
     paint: Paint,
-    live: &crate::live::Live,
+    live: &Live,
     report: leakhound_core::snapshot::LeakReport,
     html: Option<&str>,
     root: Option<&Path>,

@@ -5,16 +5,20 @@
 //! written, and no snapshot is ever held as JSON text.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
 use std::process::Command;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use leakhound_core::snapshot::{
     AnalysedSnapshot, LeakOptions, LeakReport, NewObjects, ObjectIds, ParseOptions, Progress,
     SnapshotParser, find_leaks_with,
 };
-use leakhound_inspector::Session;
+use leakhound_inspector::target::process_alive;
 
-use crate::live::Live;
+use crate::live::{Connection, Live};
+use crate::private_file::PrivateFile;
+use crate::{interrupt, run};
 
 /// What runs between two snapshots.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,37 +32,83 @@ pub enum Phase {
 }
 
 impl Phase {
-    fn run(&self, round: u32, say: &impl Fn(&str)) -> Result<(), String> {
+    /// Runs the phase; a Ctrl-C or the end of the process `pid` ends it early, as an error.
+    fn run(&self, round: u32, pid: Option<u32>, say: &impl Fn(&str)) -> Result<(), String> {
+        let gone = || pid.filter(|&pid| !process_alive(pid));
+        let stop = || -> Result<(), String> {
+            if interrupt::requested() {
+                return Err(interrupt::MESSAGE.into());
+            }
+            match gone() {
+                Some(pid) => Err(format!("process {pid} ended during phase {round}")),
+                None => Ok(()),
+            }
+        };
         match self {
             Phase::Load(command) => {
                 say(&format!("phase {round}: running {command}"));
-                let status = Command::new("sh")
-                    .arg("-c")
-                    .arg(command)
-                    .status()
+                let mut load = Command::new("sh");
+                load.arg("-c").arg(command);
+                #[cfg(unix)]
+                {
+                    // Its own group, so an interruption stops what the command started too.
+                    use std::os::unix::process::CommandExt;
+                    load.process_group(0);
+                }
+                let mut child = load
+                    .spawn()
                     .map_err(|e| format!("--load: cannot run sh: {e}"))?;
+                let status = loop {
+                    if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+                        break status;
+                    }
+                    if interrupt::requested() {
+                        run::signal_group(child.id(), run::SIGTERM);
+                        let _ = child.wait();
+                        return Err(interrupt::MESSAGE.into());
+                    }
+                    std::thread::sleep(POLL);
+                };
+                stop()?;
                 if !status.success() {
                     return Err(format!("--load: `{command}` failed ({status})"));
                 }
             }
             Phase::Wait(d) => {
                 say(&format!("phase {round}: waiting {} s", d.as_secs_f64()));
-                std::thread::sleep(*d);
+                let end = Instant::now() + *d;
+                while Instant::now() < end {
+                    stop()?;
+                    std::thread::sleep(POLL.min(end.saturating_duration_since(Instant::now())));
+                }
             }
             Phase::Interactive => {
                 say(&format!(
                     "phase {round}: exercise the process, then press Enter"
                 ));
-                let mut line = String::new();
-                std::io::stdin()
-                    .lock()
-                    .read_line(&mut line)
-                    .map_err(|e| format!("reading the terminal: {e}"))?;
+                let (tx, rx) = mpsc::channel();
+                // A thread reads the line, so a Ctrl-C need not wait for Enter; it ends with
+                // leakhound.
+                std::thread::spawn(move || {
+                    let mut line = String::new();
+                    let _ = tx.send(std::io::stdin().lock().read_line(&mut line));
+                });
+                loop {
+                    match rx.recv_timeout(POLL) {
+                        Ok(Ok(0)) => return Err("the terminal closed".into()),
+                        Ok(Ok(_)) => break,
+                        Ok(Err(e)) => return Err(format!("reading the terminal: {e}")),
+                        Err(_) => stop()?,
+                    }
+                }
             }
         }
-        Ok(())
+        stop()
     }
 }
+
+/// How often a phase looks for an interruption or the process's end.
+const POLL: Duration = Duration::from_millis(100);
 
 /// `60s`, `2m`, `500ms` or plain seconds.
 pub fn duration(text: &str) -> Option<Duration> {
@@ -80,64 +130,98 @@ pub fn duration(text: &str) -> Option<Duration> {
     Duration::try_from_secs_f64(seconds).ok()
 }
 
-/// Runs the hunt and returns the leak report; `say` tells a person what is happening.
-pub fn hunt(live: &Live, phase: &Phase, say: &impl Fn(&str)) -> Result<LeakReport, String> {
-    let at = |e: String| format!("{}: {e}", live.describe());
-    let mut session = live.session()?;
+/// Runs the hunt and returns the leak report; `say` tells a person what is happening. With
+/// `save`, the three snapshots are kept in that directory as well (each a [`PrivateFile`],
+/// all three kept only when the hunt completes).
+pub fn hunt(
+    live: &Live,
+    phase: &Phase,
+    save: Option<&Path>,
+    say: &impl Fn(&str),
+) -> Result<LeakReport, String> {
+    let mut files = match save {
+        Some(dir) => {
+            let stem = live.file_stem();
+            let file = |name: &str| {
+                PrivateFile::create(dir.join(format!("{stem}-{name}.heapsnapshot"))).map(Some)
+            };
+            [file("baseline")?, file("target")?, file("final")?]
+        }
+        None => [None, None, None],
+    };
+    let [baseline_file, target_file, final_file] = &mut files;
+    // Dropped on every way out, which leaves the inspector as it was found.
+    let mut connection = live.session()?;
     let started = Instant::now();
-    let baseline = light_snapshot(&mut session, "baseline", say).map_err(at)?;
-    phase.run(1, say)?;
-    let target = light_snapshot(&mut session, "target", say).map_err(at)?;
-    phase.run(2, say)?;
-    let last = final_snapshot(&mut session, say).map_err(at)?;
-    session.close();
+    let baseline = light_snapshot(&mut connection, "baseline", baseline_file, say)?;
+    phase.run(1, live.pid(), say)?;
+    let target = light_snapshot(&mut connection, "target", target_file, say)?;
+    phase.run(2, live.pid(), say)?;
+    let last = final_snapshot(&mut connection, final_file, say)?;
+    drop(connection);
     say(&format!(
         "three snapshots in {:.1} s; isolating what leaked",
         started.elapsed().as_secs_f64()
     ));
+    for file in files.into_iter().flatten() {
+        say(&format!("saved {}", file.finish()?.display()));
+    }
     let new = NewObjects::between(&baseline, &target).map_err(|e| e.to_string())?;
     find_leaks_with(&new, &last, &LeakOptions::default()).map_err(|e| e.to_string())
 }
 
-/// A major GC, then a snapshot streamed into `parser`; its size.
+/// A major GC, then a snapshot streamed into `parser` (and `file`).
 fn snapshot_into(
-    session: &mut Session,
+    connection: &mut Connection,
     parser: &mut SnapshotParser,
+    file: &mut Option<PrivateFile>,
     name: &str,
     say: &impl Fn(&str),
 ) -> Result<(), String> {
-    session.collect_garbage().map_err(|e| e.to_string())?;
+    say(&format!("{name} snapshot: collecting garbage"));
+    connection.collect_garbage()?;
     let mut failed = None;
-    let streamed = session.take_heap_snapshot(|chunk| {
-        parser.push(chunk).map_err(|e| {
-            failed = Some(e.to_string());
-            e.to_string()
-        })
-    });
+    let streamed = connection.snapshot(
+        |chunk| {
+            if let Some(file) = file.as_mut() {
+                file.write(chunk)?;
+            }
+            parser.push(chunk).map_err(|e| {
+                failed = Some(e.to_string());
+                e.to_string()
+            })
+        },
+        &|line| say(&format!("{name} snapshot: {line}")),
+    );
     if let Some(message) = failed {
         return Err(format!("the {name} snapshot: {message}"));
     }
-    let bytes = streamed.map_err(|e| e.to_string())?;
+    let bytes = streamed?;
     say(&format!("{name} snapshot: {:.1} MB", bytes as f64 / 1e6));
     Ok(())
 }
 
 fn light_snapshot(
-    session: &mut Session,
+    connection: &mut Connection,
     name: &str,
+    file: &mut Option<PrivateFile>,
     say: &impl Fn(&str),
 ) -> Result<ObjectIds, String> {
     let mut parser = SnapshotParser::with_options(ParseOptions::light());
-    snapshot_into(session, &mut parser, name, say)?;
+    snapshot_into(connection, &mut parser, file, name, say)?;
     parser
         .finish()
         .and_then(ObjectIds::from_raw)
         .map_err(|e| format!("the {name} snapshot: {e}"))
 }
 
-fn final_snapshot(session: &mut Session, say: &impl Fn(&str)) -> Result<AnalysedSnapshot, String> {
+fn final_snapshot(
+    connection: &mut Connection,
+    file: &mut Option<PrivateFile>,
+    say: &impl Fn(&str),
+) -> Result<AnalysedSnapshot, String> {
     let mut parser = SnapshotParser::new();
-    snapshot_into(session, &mut parser, "final", say)?;
+    snapshot_into(connection, &mut parser, file, "final", say)?;
     AnalysedSnapshot::from_parser_for_paths(parser, &Progress::default())
         .map_err(|e| format!("the final snapshot: {e}"))
 }

@@ -2,83 +2,156 @@
 //! (the `jmap -dump` of Node) and `leakhound summary <pid>` analyses one without a file. The
 //! snapshot streams from the process's inspector into the file or the parser as it arrives.
 
-use std::fs::File;
-use std::io::Write;
+use std::net::ToSocketAddrs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use leakhound_core::snapshot::{AnalysedSnapshot, Progress, SnapshotParser};
-use leakhound_inspector::target::connect_to;
-use leakhound_inspector::{Endpoint, Session, open_inspector};
+use leakhound_inspector::session::WorkerInfo;
+use leakhound_inspector::target::{Opened, connect_to, process_alive};
+use leakhound_inspector::{Endpoint, InspectorError, Session, open_inspector};
+
+use crate::private_file::PrivateFile;
+use crate::{headroom, interrupt};
 
 /// How long a process has to open its inspector after SIGUSR1.
 const OPEN_WAIT: Duration = Duration::from_secs(15);
 
 /// A running process, as an operand names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Live {
+pub enum Process {
     /// A process id: its inspector is found, or opened with SIGUSR1.
     Pid(u32),
     /// An inspector already open: `host:port`.
     Address(String),
+    /// An inspector already open, by its WebSocket URL (`ws://host:port/<id>`).
+    Url(String),
 }
 
-/// The running process an operand names, if it names one rather than a file: a process id or an
-/// inspector's `host:port`, when no file has that name.
-pub fn live_target(operand: &str) -> Option<Live> {
+/// How a command works on a running process.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveOptions {
+    /// The worker thread whose heap to take, by thread id.
+    pub worker: Option<String>,
+    /// Take snapshots even where the process lacks the memory V8 needs to build them.
+    pub force: bool,
+}
+
+/// The running process an operand names, if it names one rather than a file: a process id, an
+/// inspector's `host:port` or its `ws://` URL, when no file has that name.
+pub fn live_target(operand: &str) -> Option<Process> {
     if Path::new(operand).exists() {
         return None;
     }
+    if operand.starts_with("ws://") {
+        return Some(Process::Url(operand.to_string()));
+    }
     if !operand.is_empty() && operand.bytes().all(|b| b.is_ascii_digit()) {
-        return operand.parse().ok().map(Live::Pid);
+        return operand.parse().ok().map(Process::Pid);
     }
     let (host, port) = operand.rsplit_once(':')?;
-    (!host.is_empty() && port.parse::<u16>().is_ok()).then(|| Live::Address(operand.to_string()))
+    (!host.is_empty() && port.parse::<u16>().is_ok()).then(|| Process::Address(operand.to_string()))
+}
+
+/// A running process and how to work on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Live {
+    pub process: Process,
+    pub options: LiveOptions,
 }
 
 impl Live {
-    fn endpoint(&self) -> Result<Endpoint, String> {
-        match self {
-            Live::Pid(pid) => open_inspector(*pid, OPEN_WAIT),
-            Live::Address(address) => connect_to(address),
+    /// The process an operand names, or why it names none.
+    pub fn named(operand: &str, options: &LiveOptions) -> Result<Live, String> {
+        let process = live_target(operand).ok_or_else(|| {
+            format!(
+                "{operand} is not a process id, the host:port of an open inspector or its ws:// URL"
+            )
+        })?;
+        Ok(Live {
+            process,
+            options: options.clone(),
+        })
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        match self.process {
+            Process::Pid(pid) => Some(pid),
+            _ => None,
+        }
+    }
+
+    /// The process's inspector, and whether this command opened it.
+    fn endpoint(&self) -> Result<Opened, String> {
+        let open = |endpoint| Opened {
+            endpoint,
+            by_signal: false,
+        };
+        match &self.process {
+            Process::Pid(pid) => open_inspector(*pid, OPEN_WAIT),
+            Process::Address(address) => connect_to(address).map(open),
+            Process::Url(url) => endpoint_of_url(url).map(open),
         }
         .map_err(|e| e.to_string())
     }
 
     pub fn describe(&self) -> String {
-        match self {
-            Live::Pid(pid) => format!("process {pid}"),
-            Live::Address(address) => format!("the inspector at {address}"),
+        let process = match &self.process {
+            Process::Pid(pid) => format!("process {pid}"),
+            Process::Address(address) => format!("the inspector at {address}"),
+            Process::Url(url) => format!("the inspector at {url}"),
+        };
+        match &self.options.worker {
+            Some(worker) => format!("{process}, worker {worker}"),
+            None => process,
         }
     }
 
-    /// A DevTools-protocol session with the process (dropped, its socket closes).
-    pub fn session(&self) -> Result<Session, String> {
-        let endpoint = self.endpoint()?;
-        Session::connect(&endpoint).map_err(|e| format!("{}: {e}", self.describe()))
+    /// A DevTools-protocol session with the process (or the worker asked for), which leaves
+    /// the inspector as it found it however it ends.
+    pub fn session(&self) -> Result<Connection, String> {
+        let at = |e: InspectorError| format!("{}: {e}", self.describe());
+        let opened = self.endpoint()?;
+        let loopback = opened.endpoint.address.ip().is_loopback();
+        let mut session = Session::connect(&opened.endpoint).map_err(at)?;
+        session.stop_when(interrupt::requested);
+        let mut connection = Connection {
+            session: Some(session),
+            close_inspector: opened.by_signal,
+            pid: self.pid(),
+            loopback,
+            force: self.options.force,
+            last_snapshot: None,
+            describe: self.describe(),
+        };
+        if let Some(worker) = &self.options.worker {
+            connection.session().enter_worker(worker).map_err(at)?;
+        }
+        Ok(connection)
     }
 
-    /// Streams one snapshot of the process to `sink`; the bytes streamed.
-    fn stream(&self, sink: impl FnMut(&[u8]) -> Result<(), String>) -> Result<u64, String> {
-        let mut session = self.session()?;
-        let bytes = session
-            .take_heap_snapshot(sink)
-            .map_err(|e| format!("{}: {e}", self.describe()))?;
-        session.close();
-        Ok(bytes)
+    /// The worker threads of the process.
+    pub fn workers(&self) -> Result<Vec<WorkerInfo>, String> {
+        self.session()?
+            .session()
+            .workers()
+            .map_err(|e| format!("{}: {e}", self.describe()))
     }
 
     /// A snapshot of the process, parsed as it arrives and analysed; no file is written.
-    pub fn analysed(&self) -> Result<AnalysedSnapshot, String> {
+    pub fn analysed(&self, say: &dyn Fn(&str)) -> Result<AnalysedSnapshot, String> {
         let mut parser = SnapshotParser::new();
         let mut failed = None;
-        let streamed = self.stream(|chunk| {
-            parser.push(chunk).map_err(|e| {
-                let message = e.to_string();
-                failed = Some(message.clone());
-                message
-            })
-        });
+        let streamed = self.session()?.snapshot(
+            |chunk| {
+                parser.push(chunk).map_err(|e| {
+                    let message = e.to_string();
+                    failed = Some(message.clone());
+                    message
+                })
+            },
+            say,
+        );
         if let Some(message) = failed {
             return Err(format!("{}: the snapshot: {message}", self.describe()));
         }
@@ -87,71 +160,174 @@ impl Live {
             .map_err(|e| format!("{}: the snapshot: {e}", self.describe()))
     }
 
-    /// Writes a snapshot of the process to `out` (default: `<pid>-<seconds>.heapsnapshot` here):
-    /// streamed into a temporary file of mode 0600 beside it, which becomes `out` only once
-    /// complete, and never in place of an existing file. Returns the path and the bytes.
-    pub fn write(&self, out: Option<&str>) -> Result<(PathBuf, u64), String> {
+    /// Writes a snapshot of the process to `out` (default: `<pid>-<seconds>.heapsnapshot` here),
+    /// as a [`PrivateFile`]. Returns the path and the bytes.
+    pub fn write(&self, out: Option<&str>, say: &dyn Fn(&str)) -> Result<(PathBuf, u64), String> {
         let out = PathBuf::from(out.map_or_else(|| self.default_name(), String::from));
-        if out.exists() {
-            return Err(format!(
-                "{} exists; leakhound never replaces a file",
-                out.display()
-            ));
-        }
-        let dir = out
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let temp = dir.join(format!(".leakhound-{}.tmp", std::process::id()));
-        let written = (|| {
-            let mut file = create_private(&temp).map_err(|e| format!("{}: {e}", temp.display()))?;
-            let bytes = self.stream(|chunk| file.write_all(chunk).map_err(|e| e.to_string()))?;
-            file.sync_all().map_err(|e| e.to_string())?;
-            // A hard link fails where `out` has appeared meanwhile: never a replace.
-            std::fs::hard_link(&temp, &out).map_err(|e| format!("{}: {e}", out.display()))?;
-            Ok(bytes)
-        })();
-        let _ = std::fs::remove_file(&temp);
-        written.map(|bytes| (out, bytes))
+        let mut file = PrivateFile::create(out)?;
+        let bytes = self.session()?.snapshot(|chunk| file.write(chunk), say)?;
+        Ok((file.finish()?, bytes))
     }
 
     fn default_name(&self) -> String {
+        format!("{}.heapsnapshot", self.file_stem())
+    }
+
+    /// `<pid>-<seconds>` (with `-worker<id>` for a worker), the start of file names.
+    pub fn file_stem(&self) -> String {
         let seconds = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        match self {
-            Live::Pid(pid) => format!("{pid}-{seconds}.heapsnapshot"),
-            Live::Address(_) => format!("inspector-{seconds}.heapsnapshot"),
+        let worker = self
+            .options
+            .worker
+            .as_ref()
+            .map_or(String::new(), |w| format!("-worker{w}"));
+        match self.process {
+            Process::Pid(pid) => format!("{pid}{worker}-{seconds}"),
+            _ => format!("inspector{worker}-{seconds}"),
         }
     }
 }
 
-fn create_private(path: &Path) -> std::io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+/// A session with a running process, ended however the command ends: an inspector this command
+/// opened is closed again (its port refused), one that was open before stays open.
+pub struct Connection {
+    session: Option<Session>,
+    close_inspector: bool,
+    pid: Option<u32>,
+    /// Whether the process is on this machine, so its memory can be looked at.
+    loopback: bool,
+    force: bool,
+    /// The size of the last snapshot taken, which best predicts the next one's.
+    last_snapshot: Option<u64>,
+    describe: String,
+}
+
+impl Connection {
+    pub fn session(&mut self) -> &mut Session {
+        self.session
+            .as_mut()
+            .expect("a connection's session lives until it is dropped")
     }
-    options.open(path)
+
+    /// A major GC in the process.
+    pub fn collect_garbage(&mut self) -> Result<(), String> {
+        let result = self.session().collect_garbage();
+        result.map_err(|e| self.failure(e))
+    }
+
+    /// One snapshot streamed to `sink`, after checking that the process has the memory V8
+    /// needs to build it (unless forced); the bytes streamed. `say` hears when bytes start
+    /// to arrive.
+    pub fn snapshot(
+        &mut self,
+        mut sink: impl FnMut(&[u8]) -> Result<(), String>,
+        say: &dyn Fn(&str),
+    ) -> Result<u64, String> {
+        self.check_room()?;
+        let mut first = true;
+        let result = self.session().take_heap_snapshot(|chunk| {
+            if std::mem::take(&mut first) {
+                say("receiving the snapshot");
+            }
+            sink(chunk)
+        });
+        let bytes = result.map_err(|e| self.failure(e))?;
+        self.last_snapshot = Some(bytes);
+        Ok(bytes)
+    }
+
+    fn check_room(&mut self) -> Result<(), String> {
+        if self.force || !self.loopback {
+            return Ok(());
+        }
+        let Some(room) = headroom::room(self.pid) else {
+            return Ok(());
+        };
+        let heap = self.session().heap_usage();
+        let heap = heap.map_err(|e| self.failure(e))?;
+        let needed = headroom::needed(heap.used, self.last_snapshot);
+        headroom::check(needed, &room, heap.used).map_err(|e| format!("{}: {e}", self.describe))
+    }
+
+    /// An error of the session, said for a person: an interruption as such, and a connection
+    /// that closed because the process ended as the process's end.
+    fn failure(&self, e: InspectorError) -> String {
+        match e {
+            InspectorError::Interrupted(_) => interrupt::MESSAGE.to_string(),
+            e if self.pid.is_some_and(|pid| !process_alive(pid)) => {
+                format!("{} has ended ({e})", self.describe)
+            }
+            e => format!("{}: {e}", self.describe),
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let Some(session) = self.session.take() else {
+            return;
+        };
+        if self.close_inspector {
+            session.close_inspector(interrupt::requested());
+        } else {
+            session.close();
+        }
+    }
+}
+
+/// The endpoint of an inspector's WebSocket URL: `ws://host:port/<id>`.
+fn endpoint_of_url(url: &str) -> Result<Endpoint, InspectorError> {
+    let bad = |why: &str| InspectorError::BadUrl {
+        url: url.to_string(),
+        why: why.to_string(),
+    };
+    let rest = url
+        .strip_prefix("ws://")
+        .ok_or_else(|| bad("it does not start with ws://"))?;
+    let host_port = rest.split('/').next().unwrap_or("");
+    let address = host_port
+        .to_socket_addrs()
+        .map_err(|source| InspectorError::Io {
+            address: host_port.to_string(),
+            source,
+        })?
+        .next()
+        .ok_or_else(|| bad("its host has no address"))?;
+    Ok(Endpoint {
+        address,
+        url: url.to_string(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Live, live_target};
+    use super::{Process, endpoint_of_url, live_target};
 
     #[test]
     fn operands_that_name_a_running_process() {
-        assert_eq!(live_target("1234"), Some(Live::Pid(1234)));
+        assert_eq!(live_target("1234"), Some(Process::Pid(1234)));
         assert_eq!(
             live_target("127.0.0.1:9229"),
-            Some(Live::Address("127.0.0.1:9229".into()))
+            Some(Process::Address("127.0.0.1:9229".into()))
+        );
+        assert_eq!(
+            live_target("ws://127.0.0.1:9229/abc"),
+            Some(Process::Url("ws://127.0.0.1:9229/abc".into()))
         );
         assert_eq!(live_target("a.heapsnapshot"), None);
         assert_eq!(live_target("host:notaport"), None);
         assert_eq!(live_target(""), None);
         // A file of that name is the file.
         assert_eq!(live_target("Cargo.toml"), None);
+    }
+
+    #[test]
+    fn an_inspector_url_gives_its_address() {
+        let endpoint = endpoint_of_url("ws://127.0.0.1:9229/0f2c").unwrap();
+        assert_eq!(endpoint.address.to_string(), "127.0.0.1:9229");
+        assert_eq!(endpoint.url, "ws://127.0.0.1:9229/0f2c");
+        assert!(endpoint_of_url("ws://nowhere").is_err());
     }
 }

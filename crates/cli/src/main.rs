@@ -6,9 +6,12 @@
 mod args;
 mod cli;
 mod commands;
+mod headroom;
 mod help;
 mod hunt;
+mod interrupt;
 mod live;
+mod private_file;
 mod progress;
 mod run;
 mod timeline;

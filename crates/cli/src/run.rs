@@ -8,9 +8,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use leakhound_inspector::http::get;
 use leakhound_inspector::target::find_open;
 
-use crate::live::Live;
+use crate::args::Ready;
+use crate::interrupt;
+use crate::live::Process;
 
 /// How long a program has to open its inspector and say it is ready.
 const READY_WAIT: Duration = Duration::from_secs(60);
@@ -27,10 +32,11 @@ pub struct Started {
 impl Started {
     pub fn start(
         program: &[String],
-        ready_line: Option<&str>,
+        ready: &Ready,
         say: &impl Fn(&str),
     ) -> Result<Started, String> {
         let (name, args) = program.split_first().ok_or("no program to run")?;
+        let url = ready.url.as_deref().map(ReadyUrl::parse).transpose()?;
         let options = std::env::var("NODE_OPTIONS").unwrap_or_default();
         let mut command = Command::new(name);
         command
@@ -57,7 +63,7 @@ impl Started {
         ));
         let lines = forward_output(&mut child);
         let mut started = Started { child, pid: 0 };
-        match started.wait_until_ready(ready_line, &lines) {
+        match started.wait_until_ready(ready, url.as_ref(), &lines) {
             Ok(pid) => {
                 started.pid = pid;
                 Ok(started)
@@ -71,39 +77,51 @@ impl Started {
 
     fn wait_until_ready(
         &mut self,
-        ready_line: Option<&str>,
+        ready: &Ready,
+        url: Option<&ReadyUrl>,
         lines: &mpsc::Receiver<String>,
     ) -> Result<u32, String> {
         let start = Instant::now();
-        let mut ready = ready_line.is_none();
+        let mut line_seen = ready.line.is_none();
         loop {
             while let Ok(line) = lines.try_recv() {
-                ready |= ready_line.is_some_and(|want| line.contains(want));
+                line_seen |= ready
+                    .line
+                    .as_deref()
+                    .is_some_and(|want| line.contains(want));
+            }
+            if interrupt::requested() {
+                return Err(interrupt::MESSAGE.into());
             }
             if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
                 return Err(format!("the program ended before it was ready ({status})"));
             }
-            if ready && let Some(pid) = inspected(self.child.id()) {
+            let answered = || url.is_none_or(ReadyUrl::answers);
+            if line_seen
+                && let Some(pid) = inspected(self.child.id())
+                && answered()
+            {
                 return Ok(pid);
             }
             if start.elapsed() > READY_WAIT {
-                return Err(match ready_line {
-                    Some(want) if !ready => format!(
-                        "the program did not print {want:?} within {} s",
-                        READY_WAIT.as_secs()
+                let seconds = READY_WAIT.as_secs();
+                return Err(match (&ready.line, &ready.url) {
+                    (Some(want), _) if !line_seen => {
+                        format!("the program did not print {want:?} within {seconds} s")
+                    }
+                    _ if inspected(self.child.id()).is_none() => format!(
+                        "no process of the program opened an inspector within {seconds} s (is it Node.js?)"
                     ),
-                    _ => format!(
-                        "no process of the program opened an inspector within {} s (is it Node.js?)",
-                        READY_WAIT.as_secs()
-                    ),
+                    (_, Some(url)) => format!("{url} did not answer within {seconds} s"),
+                    _ => format!("the program was not ready within {seconds} s"),
                 });
             }
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
-    pub fn live(&self) -> Live {
-        Live::Pid(self.pid)
+    pub fn process(&self) -> Process {
+        Process::Pid(self.pid)
     }
 
     /// SIGTERM to the program's process group, SIGKILL if it has not ended in `STOP_WAIT`.
@@ -121,6 +139,43 @@ impl Started {
         signal_group(group, SIGKILL);
         let _ = self.child.wait();
         say("killed the program (it did not end on SIGTERM)");
+    }
+}
+
+/// `--ready-url http://host:port/path`: ready once a GET there has an answer below 500.
+struct ReadyUrl {
+    address: SocketAddr,
+    path: String,
+}
+
+impl ReadyUrl {
+    fn parse(url: &str) -> Result<ReadyUrl, String> {
+        let wrong = |why: &str| format!("--ready-url {url}: {why}");
+        let rest = url
+            .strip_prefix("http://")
+            .ok_or_else(|| wrong("only http:// URLs are asked (the program is on this machine)"))?;
+        let (host, path) = match rest.find('/') {
+            Some(at) => rest.split_at(at),
+            None => (rest, "/"),
+        };
+        let host = if host.contains(':') {
+            host.to_string()
+        } else {
+            format!("{host}:80")
+        };
+        let address = host
+            .to_socket_addrs()
+            .map_err(|e| wrong(&e.to_string()))?
+            .next()
+            .ok_or_else(|| wrong("its host has no address"))?;
+        Ok(ReadyUrl {
+            address,
+            path: path.to_string(),
+        })
+    }
+
+    fn answers(&self) -> bool {
+        get(self.address, &self.path, Duration::from_secs(2)).is_ok_and(|(status, _)| status < 500)
     }
 }
 
@@ -186,7 +241,7 @@ fn tree(root: u32) -> Vec<u32> {
     out
 }
 
-const SIGTERM: i32 = 15;
+pub const SIGTERM: i32 = 15;
 const SIGKILL: i32 = 9;
 
 #[cfg(unix)]
@@ -195,7 +250,7 @@ unsafe extern "C" {
 }
 
 #[cfg(unix)]
-fn signal_group(group: u32, sig: i32) {
+pub fn signal_group(group: u32, sig: i32) {
     if let Ok(group) = i32::try_from(group) {
         // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
         unsafe { kill(-group, sig) };
@@ -203,4 +258,4 @@ fn signal_group(group: u32, sig: i32) {
 }
 
 #[cfg(not(unix))]
-fn signal_group(_: u32, _: i32) {}
+pub fn signal_group(_: u32, _: i32) {}

@@ -15,8 +15,11 @@ pub enum InspectorError {
     )]
     NoInspector { pid: u32, seconds: u64 },
 
-    #[error("the inspector at {address} answered {what}")]
+    #[error("{address} is not a Node.js inspector: it answered {what}")]
     BadAnswer { address: String, what: String },
+
+    #[error("{url} is not an inspector's URL: {why}")]
+    BadUrl { url: String, why: String },
 
     #[error("the inspector at {address}: {source}")]
     Io {
@@ -33,6 +36,15 @@ pub enum InspectorError {
 
     #[error("the inspector closed the connection during {0}")]
     Closed(String),
+
+    #[error("interrupted during {0}")]
+    Interrupted(String),
+
+    #[error("the worker ended during {0}")]
+    WorkerGone(String),
+
+    #[error("the process has no worker {wanted}; its workers: {}", if present.is_empty() { "none" } else { present })]
+    NoWorker { wanted: String, present: String },
 
     #[error("{0}")]
     Sink(String),

@@ -7,7 +7,7 @@
 //! - [`error`]: what went wrong, said for a person.
 
 pub mod error;
-mod http;
+pub mod http;
 pub mod session;
 pub mod target;
 

@@ -40,30 +40,36 @@ pub fn connect_to(address: &str) -> Result<Endpoint> {
     }))
 }
 
+/// An inspector found or opened for a process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    pub endpoint: Endpoint,
+    /// Whether it was opened now (SIGUSR1), so the one who opened it should close it.
+    pub by_signal: bool,
+}
+
 /// The inspector of process `pid`: the one it has open, or one it opens on SIGUSR1 within
 /// `wait`.
-pub fn open_inspector(pid: u32, wait: Duration) -> Result<Endpoint> {
+pub fn open_inspector(pid: u32, wait: Duration) -> Result<Opened> {
     if !process_exists(pid) {
         return Err(InspectorError::NoProcess(pid));
     }
-    if let Some(found) = find_open(pid) {
-        return Ok(found);
-    }
-    // SIGUSR1 ends a process that does not handle it: only a Node.js process gets one.
-    if let Some(program) = not_node(pid) {
-        return Err(InspectorError::CannotSignal {
-            pid,
-            reason: format!(
-                "it runs {program}, not Node.js, and SIGUSR1 would end it; start it with --inspect and give its host:port"
-            ),
+    if let Some(endpoint) = find_open(pid) {
+        return Ok(Opened {
+            endpoint,
+            by_signal: false,
         });
     }
+    may_signal(pid)?;
     signal_to_open(pid)?;
     let start = Instant::now();
     let mut signalled = Instant::now();
     loop {
-        if let Some(found) = find_open(pid) {
-            return Ok(found);
+        if let Some(endpoint) = find_open(pid) {
+            return Ok(Opened {
+                endpoint,
+                by_signal: true,
+            });
         }
         if !process_exists(pid) {
             return Err(InspectorError::NoProcess(pid));
@@ -82,6 +88,65 @@ pub fn open_inspector(pid: u32, wait: Duration) -> Result<Endpoint> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Why process `pid` must not or cannot be sent SIGUSR1 (Linux; elsewhere Node.js is assumed).
+fn may_signal(pid: u32) -> Result<()> {
+    let refuse = |reason: String| Err(InspectorError::CannotSignal { pid, reason });
+    // SIGUSR1 ends a process that does not handle it: only a Node.js process gets one.
+    if let Some(program) = not_node(pid) {
+        return refuse(format!(
+            "it runs {program}, not Node.js, and SIGUSR1 would end it; start it with --inspect and give its host:port"
+        ));
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    if let Some(owner) = field(&status, "Uid:").and_then(|uids| uids.split_whitespace().nth(1))
+        && let Ok(owner) = owner.parse::<u32>()
+    {
+        let me = effective_uid();
+        if me != 0 && me != owner {
+            return refuse(format!(
+                "it belongs to user {owner} and leakhound runs as user {me}; run leakhound as that user (or root)"
+            ));
+        }
+    }
+    // Node catches SIGUSR1 unless started with --disable-sigusr1 (Node 22.14 and later), which
+    // leaves it blocked: it would wait, unanswered.
+    let caught = field(&status, "SigCgt:").and_then(|mask| u64::from_str_radix(mask, 16).ok());
+    if caught.is_some_and(|mask| mask & (1 << (SIGUSR1 - 1)) == 0) {
+        let disabled = ["cmdline", "environ"].iter().any(|file| {
+            std::fs::read(format!("/proc/{pid}/{file}"))
+                .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains("--disable-sigusr1"))
+        });
+        return refuse(if disabled {
+            "it was started with --disable-sigusr1, so its inspector cannot be opened from outside; start it with --inspect and give its host:port".into()
+        } else {
+            "it does not handle SIGUSR1 (the program took the signal over); start it with --inspect and give its host:port".into()
+        });
+    }
+    Ok(())
+}
+
+/// The value of a `/proc/<pid>/status` line.
+fn field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .map(str::trim)
+}
+
+#[cfg(unix)]
+fn effective_uid() -> u32 {
+    unsafe extern "C" {
+        fn geteuid() -> u32;
+    }
+    // SAFETY: geteuid(2) only returns a number.
+    unsafe { geteuid() }
+}
+
+#[cfg(not(unix))]
+fn effective_uid() -> u32 {
+    0
 }
 
 /// The program `pid` runs, when it is known not to be Node.js (Linux: neither its executable
@@ -109,6 +174,17 @@ pub fn find_open(pid: u32) -> Option<Endpoint> {
         let url = debugger_url(address, ASK_TIMEOUT).ok()?;
         Some(Endpoint { address, url })
     })
+}
+
+/// Whether process `pid` runs (Linux: exists and is not a zombie awaiting its parent).
+pub fn process_alive(pid: u32) -> bool {
+    if !cfg!(target_os = "linux") {
+        return process_exists(pid);
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| Some(stat.rsplit_once(") ")?.1.starts_with('Z')))
+        == Some(false)
 }
 
 fn process_exists(pid: u32) -> bool {
