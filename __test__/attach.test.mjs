@@ -193,3 +193,27 @@ test('run -- node server.js starts the program with its inspector, hunts once it
   assert.match(spawnSync(native, ['run', '--duration', '1s'], { encoding: 'utf8' }).stderr, /run needs the program to start after --/);
   assert.match(spawnSync(native, ['run', '--duration', '1s', '--ready-url', 'https://x/', '--', 'node'], { encoding: 'utf8' }).stderr, /--ready-url https:\/\/x\/: only http:\/\/ URLs/);
 });
+
+test('worker threads: listed, and a worker whose heap leaks is hunted with --worker', { skip }, async (t) => {
+  const { child, port, line } = await startServer(t, 'worker-server.js');
+  const workerId = /worker (\d+)/.exec(line)[1];
+  const listed = cli('attach', String(child.pid), '--list-workers', '--json');
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.deepEqual(
+    JSON.parse(listed.stdout).map((w) => [w.workerId, w.title]),
+    [[workerId, `[worker ${workerId}] sessions`]],
+  );
+  assert.match(cli('attach', String(child.pid), '--list-workers').stdout, new RegExp(`^\\s*${workerId}\\s+\\[worker ${workerId}\\] sessions`, 'm'));
+  const r = cli('attach', String(child.pid), '--worker', workerId, '--load', load(port, '/leak', 150), '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const [top] = JSON.parse(r.stdout).leaks;
+  assert.equal(top.name, 'WorkerSession');
+  assert.equal(top.count, 150);
+  // The main thread's heap holds no WorkerSession; a worker that is not there is named.
+  const main = cli('summary', String(child.pid), '--json');
+  assert.ok(!JSON.parse(main.stdout).some((row) => row.name === 'WorkerSession'));
+  const missing = cli('summary', String(child.pid), '--worker', '99');
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, new RegExp(`has no worker 99; its workers: ${workerId} \\(\\[worker ${workerId}\\] sessions\\)`));
+  assert.deepEqual(listeningPorts(child.pid), [port], 'the inspector is closed afterwards');
+});

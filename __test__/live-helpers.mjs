@@ -11,7 +11,7 @@ export const skip = process.platform !== 'linux' ? 'SIGUSR1 and /proc are tested
 const fixture = (name) => path.join(root, '__test__', 'fixtures', name);
 
 /** The native tool, run to its end. */
-export const cli = (...args) => spawnSync(native, args, { encoding: 'utf8', timeout: 120_000 });
+export const cli = (...args) => spawnSync(native, args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
 
 /** The native tool, started; `done` resolves with { status, stdout, stderr }. */
 export function cliStarted(args, options = {}) {

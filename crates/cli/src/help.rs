@@ -17,8 +17,14 @@ Commands:
   attach <pid> --load "<cmd>" | --duration 60s [--html out.html]
                                     find-leaks on a running process: snapshots before,
                                     between and after two phases of load
-  run [attach's options] [--ready-line <text>] -- <program...>
+  run [attach's options] [--ready-line <text>] [--ready-url <url>] -- <program...>
                                     start the program, hunt as attach does, stop it
+
+A running process is named by its pid (its inspector is opened with SIGUSR1 and closed again
+afterwards), by the host:port of an inspector already open (--inspect host:port) or by its
+WebSocket URL (--url ws://…). On a running process: --worker <id> works on a worker thread's
+heap, --force takes a snapshot even where the process seems to lack the memory V8 needs to build
+it, --progress shows progress lines even when stderr is not a terminal. Ctrl-C stops cleanly.
 
 Options:
   --json        print one JSON document on stdout
@@ -26,7 +32,8 @@ Options:
   --no-color    plain output (colour is used only on a terminal)
   -h, --help    help for a command: leakhound <command> --help"#;
 
-pub const SUMMARY: &str = r#"Usage: leakhound summary <file|pid|host:port> [--top N] [--json]
+pub const SUMMARY: &str = r#"Usage: leakhound summary <file|pid|host:port|ws://…> [--worker <id>] [--force]
+                        [--top N] [--json]
 
 Groups every object of the snapshot by class and prints count, self size and retained size
 (memory freed if every object of the class were gone, without double counting objects that
@@ -34,13 +41,21 @@ other objects of the same class retain), largest retained size first. Given a pr
 the host:port of an open inspector) instead of a file, it takes a snapshot of that running
 Node.js process and analyses it as it streams in, writing no file."#;
 
-pub const SNAPSHOT: &str = r#"Usage: leakhound snapshot <pid|host:port> [-o <file>] [--json]
+pub const SNAPSHOT: &str = r#"Usage: leakhound snapshot <pid|host:port|ws://…> [-o <file>] [--worker <id>] [--force]
+                         [--json]
 
 Writes one heap snapshot of a running Node.js process, which need not have been started with
-any flag: its inspector is opened the way Node documents (SIGUSR1, Linux and macOS) and stays
-open on loopback afterwards, as Node leaves it. The snapshot streams to a temporary file of
-mode 0600 that becomes <file> (default: <pid>-<seconds>.heapsnapshot) only once complete; an
-existing file is never replaced. host:port names an inspector that is already open."#;
+any flag: its inspector is opened the way Node documents (SIGUSR1, Linux and macOS), on
+loopback, and closed again afterwards. The snapshot streams to a temporary file of mode 0600
+that becomes <file> (default: <pid>-<seconds>.heapsnapshot) only once complete; an existing
+file is never replaced. host:port (or --inspect host:port, or --url ws://…) names an inspector
+that is already open, which stays open.
+
+V8 builds the whole snapshot inside the process before it sends a byte, which takes about 8×
+the snapshot's size (a snapshot is up to twice the heap in use). Before each snapshot the
+process's heap is weighed against the memory it can have (MemAvailable, its cgroup's limits, its
+address-space limit); short of it, the snapshot is refused with the figures unless --force.
+--worker <id> takes the heap of a worker thread (ids: leakhound attach <pid> --list-workers)."#;
 
 pub const DIFF: &str = r#"Usage: leakhound diff <before> <after> [--top N] [--json]
 
@@ -72,8 +87,10 @@ pub const PATH: &str = r#"Usage: leakhound path <file> <nodeId> [--json]
 Prints the shortest chain of references from a GC root to the object with this id (the @id
 DevTools shows), skipping weak references and preferring user-visible edges."#;
 
-pub const ATTACH: &str = r#"Usage: leakhound attach <pid|host:port> (--load "<command>" | --duration <time>)
-                       [--html <out.html>] [--top N] [--json]
+pub const ATTACH: &str = r#"Usage: leakhound attach <pid|host:port|ws://…> (--load "<command>" | --duration <time>)
+                       [--html <out.html>] [--save <dir>] [--worker <id>] [--force]
+                       [--top N] [--json]
+       leakhound attach <pid|host:port|ws://…> --list-workers [--json]
 
 The three-snapshot method on a running Node.js process that was started without any flag (its
 inspector is opened as `leakhound snapshot` does): a major GC and a baseline snapshot, a phase,
@@ -81,14 +98,19 @@ a GC and a target snapshot, the same phase again, a GC and a final snapshot, the
 find-leaks prints (--json: a LeakReport; --html: the HTML page as well). A phase runs a load
 command to its end (--load "npx autocannon -d 20 http://127.0.0.1:3000/"), waits while live
 traffic flows (--duration 60s, 2m, 500ms), or, on a terminal with neither, lasts until Enter.
-The snapshots stream in as they are parsed; none is written to disk."#;
+The snapshots stream in as they are parsed; none is written to disk unless --save <dir> keeps
+them there (mode 0600, kept only when the hunt completes). The memory check, --worker and
+--force are as for `leakhound snapshot`; --list-workers lists the worker threads. Ctrl-C at any
+point stops the hunt and its load command, and the inspector is closed."#;
 
 pub const RUN: &str = r#"Usage: leakhound run (--load "<command>" | --duration <time>) [--ready-line <text>]
-                    [--html <out.html>] [--top N] [--json] -- <program and its arguments>
+                    [--ready-url <http://…>] [--html <out.html>] [--save <dir>]
+                    [--worker <id>] [--force] [--top N] [--json] -- <program and its arguments>
 
 Starts the program with its inspector on a free loopback port (--inspect=127.0.0.1:0 added to
 NODE_OPTIONS, so `node server.js` and `npm start` alike), waits until it is ready (an inspector
-is open and, with --ready-line, a line of its output holds that text), hunts as `leakhound
+is open; with --ready-line, a line of its output holds that text; with --ready-url, a GET
+there is answered with a status below 500), hunts as `leakhound
 attach` does, then stops it (SIGTERM to its process group; SIGKILL after 5 s). The program's
 output goes to stderr, so stdout holds the report alone."#;
 

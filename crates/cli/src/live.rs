@@ -256,9 +256,7 @@ impl Connection {
     fn failure(&self, e: InspectorError) -> String {
         match e {
             InspectorError::Interrupted(_) => interrupt::MESSAGE.to_string(),
-            e if self.pid.is_some_and(|pid| !process_alive(pid)) => {
-                format!("{} has ended ({e})", self.describe)
-            }
+            e if self.pid.is_some_and(ended) => format!("{} has ended ({e})", self.describe),
             e => format!("{}: {e}", self.describe),
         }
     }
@@ -275,6 +273,19 @@ impl Drop for Connection {
             session.close();
         }
     }
+}
+
+/// Whether process `pid` has ended, or ends within a moment: a connection breaks while its
+/// process is still being torn down.
+fn ended(pid: u32) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(1) {
+        if !process_alive(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
 }
 
 /// The endpoint of an inspector's WebSocket URL: `ws://host:port/<id>`.

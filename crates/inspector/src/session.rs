@@ -37,6 +37,10 @@ pub struct Session {
 /// How long the target has to close its inspector when asked.
 const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// The same after an interruption, when a snapshot in progress may delay it: the target closes
+/// it all the same once the snapshot is done, so leakhound need not wait for that.
+const INTERRUPTED_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How often a waiting call looks at `stop`.
 const STOP_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
@@ -127,7 +131,9 @@ impl Session {
                 Err(tungstenite::Error::Io(e))
                     if matches!(
                         e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
                     ) =>
                 {
                     if self.stop.is_some_and(|stop| stop()) {
@@ -312,18 +318,20 @@ impl Session {
         self.worker = None;
         let params = json!({ "expression": CLOSE_LATER, "includeCommandLineAPI": true });
         let address = self.ws.get_ref().peer_addr().ok();
-        if interrupted {
+        let (asked, wait) = if interrupted {
             let id = self.next_id;
-            let _ = self.send(id, "Runtime.evaluate", params);
-            self.close();
-            return;
-        }
-        let asked = self.call("Runtime.evaluate", params).is_ok();
+            (
+                self.send(id, "Runtime.evaluate", params).is_ok(),
+                INTERRUPTED_CLOSE_WAIT,
+            )
+        } else {
+            (self.call("Runtime.evaluate", params).is_ok(), CLOSE_WAIT)
+        };
         self.close();
         // Until the port is refused, so that the next command finds no inspector about to close.
         if let (true, Some(address)) = (asked, address) {
             let start = std::time::Instant::now();
-            while start.elapsed() < CLOSE_WAIT {
+            while start.elapsed() < wait {
                 if TcpStream::connect_timeout(&address, STOP_POLL).is_err() {
                     return;
                 }
