@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -216,4 +217,45 @@ test('worker threads: listed, and a worker whose heap leaks is hunted with --wor
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, new RegExp(`has no worker 99; its workers: ${workerId} \\(\\[worker ${workerId}\\] sessions\\)`));
   assert.deepEqual(listeningPorts(child.pid), [port], 'the inspector is closed afterwards');
+});
+
+const require = createRequire(import.meta.url);
+const chromium = [process.env.LEAKHOUND_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => p && fs.existsSync(p));
+const playwrightPath = (() => {
+  try {
+    return require.resolve('playwright-core');
+  } catch {
+    return null;
+  }
+})();
+const skipBrowser = skip || (!chromium ? 'Chromium is not installed (Debian: apt-get install chromium)' : !playwrightPath && 'playwright-core is not installed');
+
+test('the HTML report of an attach hunt opens in headless Chromium with the leak and its path', { skip: skipBrowser, timeout: 120_000 }, async (t) => {
+  const { child, port } = await startServer(t);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-hunt-html-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const html = path.join(dir, 'hunt.html');
+  const r = cli('attach', String(child.pid), '--load', load(port, '/leak', 60), '--html', html);
+  assert.equal(r.status, 0, r.stderr);
+  const browser = await require(playwrightPath).chromium.launch({
+    executablePath: chromium,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+  });
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  const requests = [];
+  const problems = [];
+  page.on('request', (req) => requests.push(req.url()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  await page.goto(`file://${html}`);
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.match(await page.title(), new RegExp(`leakhound: process ${child.pid}`));
+  const top = page.locator('#leak-list .group[data-rank="1"]');
+  assert.match(await top.locator('h3').textContent(), /#1 60 × Session/);
+  const edges = await top.locator('.chain .edge-name').allTextContents();
+  assert.ok(edges.includes('sessions'), edges.join(' → '));
+  assert.equal((await top.locator('.chain .node b').allTextContents())[0], 'GC roots');
+  assert.deepEqual(problems, []);
+  assert.ok(requests.every((u) => u.startsWith('file://')), `only the file itself is loaded: ${requests.join(', ')}`);
 });

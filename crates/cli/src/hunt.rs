@@ -156,6 +156,9 @@ pub fn hunt(
     let baseline = light_snapshot(&mut connection, "baseline", baseline_file, say)?;
     phase.run(1, live.pid(), say)?;
     let target = light_snapshot(&mut connection, "target", target_file, say)?;
+    // What is new is known now: the two id tables go before the final snapshot is parsed.
+    let new = NewObjects::between(&baseline, &target).map_err(|e| e.to_string())?;
+    drop((baseline, target));
     phase.run(2, live.pid(), say)?;
     let last = final_snapshot(&mut connection, final_file, say)?;
     drop(connection);
@@ -166,7 +169,6 @@ pub fn hunt(
     for file in files.into_iter().flatten() {
         say(&format!("saved {}", file.finish()?.display()));
     }
-    let new = NewObjects::between(&baseline, &target).map_err(|e| e.to_string())?;
     find_leaks_with(&new, &last, &LeakOptions::default()).map_err(|e| e.to_string())
 }
 
