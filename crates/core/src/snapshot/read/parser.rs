@@ -2,7 +2,7 @@
 //! chunks split anywhere; only the small `snapshot` header is buffered whole. Reading files
 //! into it is `read.rs`'s.
 
-use super::budget::reserve;
+use super::budget::{SLACK_BYTES, reserve, room_for};
 use super::json_scan::{
     NestedNumbers, Progress, StrDecoder, StringArray, ValueSkipper, is_ws, syntax,
 };
@@ -360,6 +360,18 @@ impl SnapshotParser {
         let cap = match self.options.size_hint {
             // Every number takes at least two bytes ("0,").
             Some(len) => len / 2,
+            // A stream (a pipe, an inspector) has no size. Reserving is only address space
+            // until the numbers arrive, so the declared room is taken where it can be had
+            // (then a column never grows by copying, which would hold it twice); a header that
+            // lies costs no memory, and one the process cannot map is held to the cap.
+            None if room_for(
+                usize::try_from(declared.saturating_mul(4))
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(SLACK_BYTES),
+            ) =>
+            {
+                declared
+            }
             None => UNHINTED_RESERVE_CAP,
         };
         usize::try_from(declared.min(cap)).unwrap_or(0)
