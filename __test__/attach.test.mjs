@@ -259,3 +259,20 @@ test('the HTML report of an attach hunt opens in headless Chromium with the leak
   assert.deepEqual(problems, []);
   assert.ok(requests.every((u) => u.startsWith('file://')), `only the file itself is loaded: ${requests.join(', ')}`);
 });
+
+const gnuTime = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+test('a snapshot streams through the tool: its peak RSS stays far below the snapshot it writes', { skip: skip || (!gnuTime && 'GNU time is not installed (Debian: apt-get install time)') }, async (t) => {
+  const target = await startTarget(t, { env: { PLANTED: '600000' } });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-stream-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'big.heapsnapshot');
+  const report = path.join(dir, 'time.txt');
+  const r = spawnSync(gnuTime, ['-f', '%M', '-o', report, native, 'snapshot', String(target.pid), '-o', file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const peak = Number(fs.readFileSync(report, 'utf8').trim().split('\n').pop()) * 1024;
+  const size = fs.statSync(file).size;
+  assert.ok(size > 40e6, `a snapshot of ${size} bytes`);
+  assert.ok(peak < size / 4, `peak RSS ${peak} bytes for a ${size}-byte snapshot`);
+  t.diagnostic(`peak ${(peak / 1e6).toFixed(1)} MB for a ${(size / 1e6).toFixed(1)} MB snapshot`);
+});
