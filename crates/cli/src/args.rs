@@ -41,6 +41,14 @@ pub enum Command {
         hunt: HuntOptions,
         list_workers: bool,
     },
+    /// Where a running process allocates what it keeps.
+    Alloc {
+        process: String,
+        duration: String,
+        window: Option<String>,
+        interval: Option<String>,
+        depth: Option<String>,
+    },
     /// The hunt on a program leakhound starts, then stops.
     Run {
         program: Vec<String>,
@@ -95,23 +103,28 @@ fn usage(message: impl Into<String>) -> UsageError {
     UsageError(message.into())
 }
 
-/// The commands that work on a running process.
+/// The commands that take snapshots of a running process.
 const LIVE: &[&str] = &["summary", "snapshot", "attach", "run"];
+/// The commands that work on a running process.
+const WATCHING: &[&str] = &["summary", "snapshot", "attach", "run", "alloc"];
 /// The commands that take a running process as their operand.
-const ON_A_PROCESS: &[&str] = &["summary", "snapshot", "attach"];
+const ON_A_PROCESS: &[&str] = &["summary", "snapshot", "attach", "alloc"];
 
 /// Options that take a value, and the commands that accept them.
-const VALUE_OPTIONS: [(&str, &[&str]); 12] = [
+const VALUE_OPTIONS: [(&str, &[&str]); 15] = [
     ("html", &["report", "attach", "run"]),
     ("timeline", &["report"]),
     ("title", &["report"]),
     ("output", &["snapshot"]),
     ("load", &["attach", "run"]),
-    ("duration", &["attach", "run"]),
+    ("duration", &["attach", "run", "alloc"]),
+    ("window", &["alloc"]),
+    ("interval", &["alloc"]),
+    ("depth", &["alloc"]),
     ("save", &["attach", "run"]),
     ("ready-line", &["run"]),
     ("ready-url", &["run"]),
-    ("worker", LIVE),
+    ("worker", WATCHING),
     ("inspect", ON_A_PROCESS),
     ("url", ON_A_PROCESS),
 ];
@@ -120,11 +133,11 @@ const VALUE_OPTIONS: [(&str, &[&str]); 12] = [
 /// everyone's).
 const FLAG_OPTIONS: [(&str, &[&str]); 3] = [
     ("force", LIVE),
-    ("progress", LIVE),
+    ("progress", WATCHING),
     ("list-workers", &["attach"]),
 ];
 
-const COMMANDS: [&str; 8] = [
+const COMMANDS: [&str; 9] = [
     "run",
     "summary",
     "diff",
@@ -133,6 +146,7 @@ const COMMANDS: [&str; 8] = [
     "report",
     "snapshot",
     "attach",
+    "alloc",
 ];
 
 pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
@@ -310,6 +324,21 @@ fn command(
         "summary" => match <[String; 1]>::try_from(positional) {
             Ok([file]) => Command::Summary { file },
             Err(_) => return Err(usage("summary takes one snapshot file or process id")),
+        },
+        "alloc" => match <[String; 1]>::try_from(positional) {
+            Ok([process]) => Command::Alloc {
+                process,
+                duration: value("duration")
+                    .ok_or_else(|| usage("alloc needs --duration <time>, such as 120s"))?,
+                window: value("window"),
+                interval: value("interval"),
+                depth: value("depth"),
+            },
+            Err(_) => {
+                return Err(usage(
+                    "alloc takes one process id, or the host:port of an open inspector",
+                ));
+            }
         },
         "snapshot" => match <[String; 1]>::try_from(positional) {
             Ok([process]) => Command::Snapshot {
@@ -591,6 +620,9 @@ mod tests {
                 "--inspect needs the inspector's host:port, got \"localhost\"",
             ),
             ("run --ready-url -- node", "--ready-url needs a value"),
+            ("alloc 1", "alloc needs --duration <time>, such as 120s"),
+            ("alloc 1 --duration 1s --force", "--force is not an option of alloc"),
+            ("attach 1 --window 1s", "--window is not an option of attach"),
         ];
         for (line, message) in cases {
             assert_eq!(mistake(line), message, "{line}");

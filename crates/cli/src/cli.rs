@@ -42,6 +42,7 @@ pub fn run(argv: &[String], root: Option<&Path>) -> i32 {
         Command::Report { .. } => "report",
         Command::Snapshot { .. } => "snapshot",
         Command::Attach { .. } => "attach",
+        Command::Alloc { .. } => "alloc",
         Command::Run { .. } => "run",
     };
     let result = catch_unwind(AssertUnwindSafe(|| output(&args, paint, root)))
@@ -81,6 +82,22 @@ fn output(args: &Args, paint: Paint, root: Option<&Path>) -> Output {
             hunt,
             ready,
         } => commands::run(args, paint, program, hunt, ready, root),
+        Command::Alloc {
+            process,
+            duration,
+            window,
+            interval,
+            depth,
+        } => commands::alloc(
+            args,
+            process,
+            [
+                Some(duration),
+                window.as_ref(),
+                interval.as_ref(),
+                depth.as_ref(),
+            ],
+        ),
         Command::Diff { before, after } => commands::diff(args, paint, before, after),
         Command::Path { file, id } => commands::path(args, paint, file, *id),
         Command::FindLeaks {

@@ -1,6 +1,7 @@
 //! The commands: each analyses, then prints text, or JSON with `--json`.
 
 use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
 use leakhound_core::report::html::{Page, ReportFiles, render_html};
 use leakhound_core::report::records::{
@@ -20,7 +21,7 @@ use crate::live::{Live, LiveOptions, live_target};
 use crate::progress::with_progress;
 use crate::run;
 use crate::timeline::timeline_svg;
-use crate::{hunt, interrupt};
+use crate::{alloc, hunt, interrupt};
 
 /// What to print, or the error message.
 pub type Output = Result<String, String>;
@@ -164,6 +165,77 @@ pub fn run(
     let hunted = hunt::hunt(&live, &phase, options.save.as_deref().map(Path::new), &say);
     started.stop(&say);
     hunt_output(args, paint, &live, hunted?, options.html.as_deref(), root)
+}
+
+/// Where a running process allocates what it keeps: the allocation sites whose live bytes grow.
+pub fn alloc(
+    args: &Args,
+    process: &str,
+    [duration, window, interval, depth]: [Option<&String>; 4],
+) -> Output {
+    let live = Live::named(process, &args.live)?;
+    let time = |option: &str, text: Option<&String>, default: Duration| match text {
+        None => Ok(default),
+        Some(text) => hunt::duration(text).ok_or_else(|| {
+            format!("--{option} needs a time such as 120s, 2m or 500ms, got {text:?}")
+        }),
+    };
+    let whole = |option: &str,
+                 text: Option<&String>,
+                 default: u64,
+                 range: std::ops::RangeInclusive<u64>| match text {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                format!(
+                    "--{option} needs a whole number from {} to {}, got {text:?}",
+                    range.start(),
+                    range.end()
+                )
+            }),
+    };
+    let opts = alloc::AllocOptions {
+        duration: time("duration", duration, Duration::ZERO)?,
+        window: time("window", window, alloc::DEFAULT_WINDOW)?,
+        interval: whole(
+            "interval",
+            interval,
+            alloc::DEFAULT_INTERVAL,
+            1024..=(64 << 20),
+        )?,
+        depth: whole("depth", depth, alloc::DEFAULT_DEPTH as u64, 1..=64)? as usize,
+    };
+    interrupt::install();
+    let report = alloc::watch(&live, &opts, &hunt::narrator(args.progress))?;
+    if args.json {
+        return as_json(&report);
+    }
+    let mut out = format!(
+        "{} growing allocation site{} in {:.0} s ({} profiles, a sample every {} on average, {} sites)",
+        report.growing_sites.len(),
+        if report.growing_sites.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        report.seconds,
+        report.profiles,
+        bytes(report.sampling_interval.into()),
+        report.sites
+    );
+    for site in report.growing_sites.iter().take(args.top.unwrap_or(25)) {
+        out.push_str(&format!(
+            "\n\n+{}/s, {} live now (confidence {:.3})\n  {}",
+            bytes((site.slope_bytes_per_sec.max(0.0) as u64).into()),
+            bytes((site.live_bytes.max(0.0) as u64).into()),
+            site.confidence,
+            site.stack.join("\n  ")
+        ));
+    }
+    Ok(out)
 }
 
 fn hunt_output(

@@ -19,6 +19,8 @@ Commands:
                                     between and after two phases of load
   run [attach's options] [--ready-line <text>] [--ready-url <url>] -- <program...>
                                     start the program, hunt as attach does, stop it
+  alloc <pid> --duration 120s       where a running process allocates the memory it
+                                    keeps: allocation sites whose live bytes grow
 
 A running process is named by its pid (its inspector is opened with SIGUSR1 and closed again
 afterwards), by the host:port of an inspector already open (--inspect host:port) or by its
@@ -114,6 +116,20 @@ there is answered with a status below 500), hunts as `leakhound
 attach` does, then stops it (SIGTERM to its process group; SIGKILL after 5 s). The program's
 output goes to stderr, so stdout holds the report alone."#;
 
+pub const ALLOC: &str = r#"Usage: leakhound alloc <pid|host:port|ws://…> --duration <time> [--window <time>]
+                      [--interval <bytes>] [--depth N] [--worker <id>] [--top N] [--json]
+
+Runs V8's sampling heap profiler in the process for --duration (one sample every --interval
+bytes allocated, on average; default 32768) and, every --window (default 10s), after a major
+GC, reads which stacks allocated the objects still alive. Each stack is folded to its innermost
+--depth user frames (default 4; Node's own frames left out): an allocation site. Each site's
+live bytes form a series, and the sites whose live bytes keep growing are reported, fastest
+first: a robust slope (Theil-Sen), a Mann-Kendall test held to a 1% false discovery rate across
+all sites (Benjamini-Hochberg), growth of at least 16 samples' worth that is still under way
+(a cache that fills and levels off is not reported). V8 counts what an inlined function
+allocates under the function it was inlined into, so a site's function may be the caller of the
+line that allocates. The inspector is opened and closed as for `leakhound snapshot`."#;
+
 /// The help of a command (the main help for anything else).
 pub fn of(command: &str) -> &'static str {
     match command {
@@ -125,6 +141,7 @@ pub fn of(command: &str) -> &'static str {
         "snapshot" => SNAPSHOT,
         "attach" => ATTACH,
         "run" => RUN,
+        "alloc" => ALLOC,
         _ => MAIN,
     }
 }

@@ -76,11 +76,7 @@ impl Phase {
             }
             Phase::Wait(d) => {
                 say(&format!("phase {round}: waiting {} s", d.as_secs_f64()));
-                let end = Instant::now() + *d;
-                while Instant::now() < end {
-                    stop()?;
-                    std::thread::sleep(POLL.min(end.saturating_duration_since(Instant::now())));
-                }
+                wait(*d, stop)?;
             }
             Phase::Interactive => {
                 say(&format!(
@@ -109,6 +105,16 @@ impl Phase {
 
 /// How often a phase looks for an interruption or the process's end.
 const POLL: Duration = Duration::from_millis(100);
+
+/// Waits `d`, ending early with the error `stop` gives (looked at every `POLL`).
+pub fn wait(d: Duration, stop: impl Fn() -> Result<(), String>) -> Result<(), String> {
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        stop()?;
+        std::thread::sleep(POLL.min(end.saturating_duration_since(Instant::now())));
+    }
+    stop()
+}
 
 /// `60s`, `2m`, `500ms` or plain seconds.
 pub fn duration(text: &str) -> Option<Duration> {

@@ -3,6 +3,7 @@
 //! ~70 ms before any work). npm installs it as `bin/leakhound-native`, which the `leakhound`
 //! command (`bin/leakhound.js`) runs.
 
+mod alloc;
 mod args;
 mod cli;
 mod commands;

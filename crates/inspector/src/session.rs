@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::{Message, WebSocket};
 
+use leakhound_core::sampling::alloc_profile::{MAX_NESTING, json_depth};
+
 use crate::error::{InspectorError, Result};
 use crate::target::Endpoint;
 
@@ -80,9 +82,18 @@ struct ProtocolError {
 }
 
 fn parse_message(text: &str) -> Result<Incoming> {
-    serde_json::from_str(text).map_err(|e| {
-        InspectorError::WebSocket(format!("a message that is not the protocol's: {e}"))
-    })
+    let bad = |what: String| {
+        InspectorError::WebSocket(format!("a message that is not the protocol's: {what}"))
+    };
+    // Allocation profiles nest two levels per stack frame, past serde_json's default limit; the
+    // nesting is bounded first, so the parse cannot exhaust the stack.
+    let nesting = json_depth(text);
+    if nesting > MAX_NESTING {
+        return Err(bad(format!("nested {nesting} levels deep")));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    Incoming::deserialize(&mut de).map_err(|e| bad(e.to_string()))
 }
 
 fn ws_error(e: tungstenite::Error) -> InspectorError {
@@ -234,6 +245,31 @@ impl Session {
         };
         self.worker = Some(worker.session_id.clone());
         Ok(worker.clone())
+    }
+
+    /// Starts V8's sampling heap profiler: one sample every `interval` bytes allocated, on
+    /// average; only objects still alive stay in its profile.
+    pub fn start_sampling(&mut self, interval: u64) -> Result<()> {
+        self.call("HeapProfiler.enable", json!({}))?;
+        self.call(
+            "HeapProfiler.startSampling",
+            json!({ "samplingInterval": interval }),
+        )
+        .map(drop)
+    }
+
+    /// The sampling heap profiler's profile now (`{"head": …}`).
+    pub fn sampling_profile(&mut self) -> Result<Value> {
+        let mut result = self.call("HeapProfiler.getSamplingProfile", json!({}))?;
+        Ok(result
+            .get_mut("profile")
+            .map(Value::take)
+            .unwrap_or(Value::Null))
+    }
+
+    /// Stops the sampling heap profiler, dropping its profile.
+    pub fn stop_sampling(&mut self) -> Result<()> {
+        self.call("HeapProfiler.stopSampling", json!({})).map(drop)
     }
 
     /// How much heap V8 has in use and has taken (`Runtime.getHeapUsage`).

@@ -306,7 +306,7 @@ fn median(values: &mut [f64]) -> Option<f64> {
 }
 
 /// One-sided Mann–Kendall test: the confidence (1 − p) that the series rises over time.
-fn mann_kendall_confidence(points: &[(f64, f64)]) -> f64 {
+pub(crate) fn mann_kendall_confidence(points: &[(f64, f64)]) -> f64 {
     let n = points.len() as f64;
     let mut s = 0.0;
     for (i, &(_, yi)) in points.iter().enumerate() {

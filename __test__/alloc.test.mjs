@@ -1,0 +1,58 @@
+// `leakhound alloc <pid>`: where an unmodified running server allocates the memory it keeps,
+// from V8's sampling heap profiler, while load runs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { root } from './helpers.mjs';
+import { cliStarted, listeningPorts, skip, startServer } from './live-helpers.mjs';
+
+/** Requests `route` one after another until the returned function is called. */
+function steadyLoad(t, port, route) {
+  const load = spawn(process.execPath, [path.join(root, '__test__', 'fixtures', 'load.js'), String(port), route, '1000000000'], { stdio: 'ignore' });
+  t.after(() => load.kill('SIGKILL'));
+  return () => load.kill('SIGKILL');
+}
+
+const watch = (pid) => cliStarted(['alloc', String(pid), '--duration', '15s', '--window', '1s', '--json']).done;
+
+test('alloc names the site that keeps what it allocates, not the one that churns ten times more', { skip }, async (t) => {
+  const { child, port } = await startServer(t, 'alloc-server.js');
+  const stop = steadyLoad(t, port, '/');
+  const r = await watch(child.pid);
+  stop();
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.ok(report.profiles >= 6, JSON.stringify(report));
+  assert.ok(report.growingSites.length >= 1, JSON.stringify(report));
+  const stacks = report.growingSites.map((s) => s.stack.join(' < '));
+  // V8 attributes what an inlined function allocates to its caller, so the leak shows as
+  // remember() or as the request handler it was inlined into.
+  const onLeakPath = (site) => site.functionName === 'remember' || (site.functionName === '' && site.stack.length === 1);
+  const [fastest] = report.growingSites;
+  assert.ok(onLeakPath(fastest), stacks.join('\n'));
+  assert.ok(report.growingSites.some((s) => s.functionName === 'remember' && s.line === 8), stacks.join('\n'));
+  for (const site of report.growingSites) {
+    assert.match(site.script, /alloc-server\.js$/);
+    assert.ok(site.slopeBytesPerSec > 0 && site.liveBytes > 0 && site.confidence > 0.9, JSON.stringify(site));
+    // Node 24 and 26 (not 20 or 22) also show render() growing, at a few percent of the
+    // leak's pace, though nothing it makes is kept; why is not yet known.
+    if (!onLeakPath(site)) {
+      assert.equal(site.functionName, 'render', stacks.join('\n'));
+      assert.ok(site.slopeBytesPerSec < 0.15 * fastest.slopeBytesPerSec, stacks.join('\n'));
+    }
+  }
+  assert.deepEqual(listeningPorts(child.pid), [port], 'the inspector is closed afterwards');
+});
+
+test('alloc on the same server driven on its clean route reports no growing site', { skip }, async (t) => {
+  const { child, port } = await startServer(t, 'alloc-server.js');
+  const stop = steadyLoad(t, port, '/clean');
+  const r = await watch(child.pid);
+  stop();
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.deepEqual(report.growingSites.map((s) => s.stack.join(' < ')), []);
+  assert.ok(report.sites > 0);
+});
