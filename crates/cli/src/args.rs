@@ -621,8 +621,14 @@ mod tests {
             ),
             ("run --ready-url -- node", "--ready-url needs a value"),
             ("alloc 1", "alloc needs --duration <time>, such as 120s"),
-            ("alloc 1 --duration 1s --force", "--force is not an option of alloc"),
-            ("attach 1 --window 1s", "--window is not an option of attach"),
+            (
+                "alloc 1 --duration 1s --force",
+                "--force is not an option of alloc",
+            ),
+            (
+                "attach 1 --window 1s",
+                "--window is not an option of attach",
+            ),
         ];
         for (line, message) in cases {
             assert_eq!(mistake(line), message, "{line}");

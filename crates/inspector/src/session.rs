@@ -133,6 +133,11 @@ impl Session {
     /// call, for errors.
     fn next_message(&mut self, during: &str) -> Result<Incoming> {
         loop {
+            // Before each read, not only when the target is silent: a snapshot streams without
+            // a pause.
+            if self.stop.is_some_and(|stop| stop()) {
+                return Err(InspectorError::Interrupted(during.to_string()));
+            }
             let text = match self.ws.read() {
                 Ok(Message::Text(t)) => t,
                 Ok(Message::Close(_)) | Err(tungstenite::Error::ConnectionClosed) => {
@@ -147,9 +152,6 @@ impl Session {
                             | std::io::ErrorKind::Interrupted
                     ) =>
                 {
-                    if self.stop.is_some_and(|stop| stop()) {
-                        return Err(InspectorError::Interrupted(during.to_string()));
-                    }
                     continue;
                 }
                 Err(e) => return Err(ws_error(e)),
