@@ -8,11 +8,9 @@ use std::time::{Duration, Instant};
 
 use leakhound_core::sampling::alloc_profile::{Frame, sites_of_value};
 use leakhound_core::sampling::{GrowingSite, SiteOptions, SiteTable};
-use leakhound_inspector::target::process_alive;
 use serde::Serialize;
 
-use crate::hunt::wait;
-use crate::interrupt;
+use crate::hunt::{stop_check, wait};
 use crate::live::Live;
 
 /// How `alloc` watches.
@@ -93,22 +91,13 @@ pub fn watch(live: &Live, opts: &AllocOptions, say: &impl Fn(&str)) -> Result<Al
         .start_sampling(opts.interval)
         .map_err(at)?;
     let started = Instant::now();
-    let pid = live.pid();
-    let stop = || -> Result<(), String> {
-        if interrupt::requested() {
-            return Err(interrupt::MESSAGE.into());
-        }
-        match pid.filter(|&pid| !process_alive(pid)) {
-            Some(pid) => Err(format!("process {pid} ended during the watch")),
-            None => Ok(()),
-        }
-    };
+    let stop = stop_check(live.pid(), "the watch".into());
     let mut profiles = 0;
     while started.elapsed() < opts.duration {
         wait(
             opts.window
                 .min(opts.duration.saturating_sub(started.elapsed())),
-            stop,
+            &stop,
         )?;
         // Objects that died since the last profile leave it at a major GC.
         connection.collect_garbage()?;

@@ -34,16 +34,7 @@ pub enum Phase {
 impl Phase {
     /// Runs the phase; a Ctrl-C or the end of the process `pid` ends it early, as an error.
     fn run(&self, round: u32, pid: Option<u32>, say: &impl Fn(&str)) -> Result<(), String> {
-        let gone = || pid.filter(|&pid| !process_alive(pid));
-        let stop = || -> Result<(), String> {
-            if interrupt::requested() {
-                return Err(interrupt::MESSAGE.into());
-            }
-            match gone() {
-                Some(pid) => Err(format!("process {pid} ended during phase {round}")),
-                None => Ok(()),
-            }
-        };
+        let stop = stop_check(pid, format!("phase {round}"));
         match self {
             Phase::Load(command) => {
                 say(&format!("phase {round}: running {command}"));
@@ -76,7 +67,7 @@ impl Phase {
             }
             Phase::Wait(d) => {
                 say(&format!("phase {round}: waiting {} s", d.as_secs_f64()));
-                wait(*d, stop)?;
+                wait(*d, &stop)?;
             }
             Phase::Interactive => {
                 say(&format!(
@@ -106,8 +97,21 @@ impl Phase {
 /// How often a phase looks for an interruption or the process's end.
 const POLL: Duration = Duration::from_millis(100);
 
+/// The check a wait makes: a Ctrl-C, or the end of process `pid` during `what`.
+pub fn stop_check(pid: Option<u32>, what: String) -> impl Fn() -> Result<(), String> {
+    move || {
+        if interrupt::requested() {
+            return Err(interrupt::MESSAGE.into());
+        }
+        match pid.filter(|&pid| !process_alive(pid)) {
+            Some(pid) => Err(format!("process {pid} ended during {what}")),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Waits `d`, ending early with the error `stop` gives (looked at every `POLL`).
-pub fn wait(d: Duration, stop: impl Fn() -> Result<(), String>) -> Result<(), String> {
+pub fn wait(d: Duration, stop: &impl Fn() -> Result<(), String>) -> Result<(), String> {
     let end = Instant::now() + d;
     while Instant::now() < end {
         stop()?;
