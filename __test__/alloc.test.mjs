@@ -3,27 +3,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { root } from './helpers.mjs';
 import { cliStarted, listeningPorts, skip, startServer } from './live-helpers.mjs';
 
-/** Requests `route` one after another until the returned function is called. */
-function steadyLoad(t, port, route) {
+/**
+ * Starts alloc-server.js, requests `route` one after another while `leakhound alloc` watches it
+ * for 15 s, and resolves with the server, its port and the JSON report.
+ */
+async function watchUnderLoad(t, route) {
+  const { child, port } = await startServer(t, 'alloc-server.js');
   const load = spawn(process.execPath, [path.join(root, '__test__', 'fixtures', 'load.js'), String(port), route, '1000000000'], { stdio: 'ignore' });
   t.after(() => load.kill('SIGKILL'));
-  return () => load.kill('SIGKILL');
+  const r = await cliStarted(['alloc', String(child.pid), '--duration', '15s', '--window', '1s', '--json']).done;
+  load.kill('SIGKILL');
+  assert.equal(r.status, 0, r.stderr);
+  return { child, port, report: JSON.parse(r.stdout) };
 }
 
-const watch = (pid) => cliStarted(['alloc', String(pid), '--duration', '15s', '--window', '1s', '--json']).done;
-
 test('alloc names the site that keeps what it allocates, not the one that churns ten times more', { skip }, async (t) => {
-  const { child, port } = await startServer(t, 'alloc-server.js');
-  const stop = steadyLoad(t, port, '/');
-  const r = await watch(child.pid);
-  stop();
-  assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout);
+  const { child, port, report } = await watchUnderLoad(t, '/');
   assert.ok(report.profiles >= 6, JSON.stringify(report));
   assert.ok(report.growingSites.length >= 1, JSON.stringify(report));
   const stacks = report.growingSites.map((s) => s.stack.join(' < '));
@@ -48,12 +47,7 @@ test('alloc names the site that keeps what it allocates, not the one that churns
 });
 
 test('alloc on the same server driven on its clean route reports no growing site', { skip }, async (t) => {
-  const { child, port } = await startServer(t, 'alloc-server.js');
-  const stop = steadyLoad(t, port, '/clean');
-  const r = await watch(child.pid);
-  stop();
-  assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout);
+  const { report } = await watchUnderLoad(t, '/clean');
   assert.deepEqual(report.growingSites.map((s) => s.stack.join(' < ')), []);
   assert.ok(report.sites > 0);
 });

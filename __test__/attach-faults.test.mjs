@@ -80,15 +80,20 @@ test('a target that ends during a phase ends the hunt with that reason, and leav
   assert.deepEqual(fs.readdirSync(saved), [], 'no snapshot kept, no temporary file left');
 });
 
-/** A target whose snapshot takes a few seconds to stream: ~600,000 objects. */
-const bigTarget = (t) => startTarget(t, { env: { PLANTED: '600000' } });
+/**
+ * `snapshot -o` on a target whose snapshot takes a few seconds to stream (~600,000 objects),
+ * resolved once the snapshot has begun to arrive.
+ */
+async function snapshotStreaming(t) {
+  const target = await startTarget(t, { env: { PLANTED: '600000' } });
+  const dir = tempDir(t);
+  const taking = cliStarted(['snapshot', String(target.pid), '-o', path.join(dir, 'live.heapsnapshot'), '--progress']);
+  await taking.saidOnStderr('receiving the snapshot');
+  return { target, dir, taking };
+}
 
 test('a snapshot cut off mid-stream (the target killed) is an error naming it, and leaves no file', { skip }, async (t) => {
-  const target = await bigTarget(t);
-  const dir = tempDir(t);
-  const out = path.join(dir, 'cut.heapsnapshot');
-  const taking = cliStarted(['snapshot', String(target.pid), '-o', out, '--progress']);
-  await taking.saidOnStderr('receiving the snapshot');
+  const { target, dir, taking } = await snapshotStreaming(t);
   target.kill('SIGKILL');
   const r = await taking.done;
   assert.equal(r.status, 1, r.stderr);
@@ -97,11 +102,7 @@ test('a snapshot cut off mid-stream (the target killed) is an error naming it, a
 });
 
 test('Ctrl-C mid-snapshot stops at once, leaves no file, and the target closes its inspector and goes on', { skip }, async (t) => {
-  const target = await bigTarget(t);
-  const dir = tempDir(t);
-  const out = path.join(dir, 'interrupted.heapsnapshot');
-  const taking = cliStarted(['snapshot', String(target.pid), '-o', out, '--progress']);
-  await taking.saidOnStderr('receiving the snapshot');
+  const { target, dir, taking } = await snapshotStreaming(t);
   taking.kill('SIGINT');
   const r = await taking.done;
   assert.equal(r.status, 1, r.stderr);

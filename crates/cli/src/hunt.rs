@@ -14,11 +14,11 @@ use leakhound_core::snapshot::{
     AnalysedSnapshot, LeakOptions, LeakReport, NewObjects, ObjectIds, ParseOptions, Progress,
     SnapshotParser, find_leaks_with,
 };
-use leakhound_inspector::target::process_alive;
+use leakhound_inspector::target::{SIGTERM, process_alive, signal_group};
 
+use crate::interrupt;
 use crate::live::{Connection, Live};
 use crate::private_file::PrivateFile;
-use crate::{interrupt, run};
 
 /// What runs between two snapshots.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,7 @@ impl Phase {
                         break status;
                     }
                     if interrupt::requested() {
-                        run::signal_group(child.id(), run::SIGTERM);
+                        signal_group(child.id(), SIGTERM);
                         let _ = child.wait();
                         return Err(interrupt::MESSAGE.into());
                     }

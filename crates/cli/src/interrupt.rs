@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 
+use leakhound_inspector::target::SIGTERM;
+
 const SIGINT: i32 = 2;
-const SIGTERM: i32 = 15;
 const SIG_DFL: usize = 0;
 
 #[cfg(unix)]

@@ -2,14 +2,13 @@
 //! (the `jmap -dump` of Node) and `leakhound summary <pid>` analyses one without a file. The
 //! snapshot streams from the process's inspector into the file or the parser as it arrives.
 
-use std::net::ToSocketAddrs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use leakhound_core::snapshot::{AnalysedSnapshot, Progress, SnapshotParser};
 use leakhound_inspector::session::WorkerInfo;
-use leakhound_inspector::target::{Opened, connect_to, process_alive};
-use leakhound_inspector::{Endpoint, InspectorError, Session, open_inspector};
+use leakhound_inspector::target::{Opened, at_url, connect_to, process_alive};
+use leakhound_inspector::{InspectorError, Session, open_inspector};
 
 use crate::private_file::PrivateFile;
 use crate::{headroom, interrupt};
@@ -90,7 +89,7 @@ impl Live {
         match &self.process {
             Process::Pid(pid) => open_inspector(*pid, OPEN_WAIT),
             Process::Address(address) => connect_to(address).map(open),
-            Process::Url(url) => endpoint_of_url(url).map(open),
+            Process::Url(url) => at_url(url).map(open),
         }
         .map_err(|e| e.to_string())
     }
@@ -288,33 +287,9 @@ fn ended(pid: u32) -> bool {
     false
 }
 
-/// The endpoint of an inspector's WebSocket URL: `ws://host:port/<id>`.
-fn endpoint_of_url(url: &str) -> Result<Endpoint, InspectorError> {
-    let bad = |why: &str| InspectorError::BadUrl {
-        url: url.to_string(),
-        why: why.to_string(),
-    };
-    let rest = url
-        .strip_prefix("ws://")
-        .ok_or_else(|| bad("it does not start with ws://"))?;
-    let host_port = rest.split('/').next().unwrap_or("");
-    let address = host_port
-        .to_socket_addrs()
-        .map_err(|source| InspectorError::Io {
-            address: host_port.to_string(),
-            source,
-        })?
-        .next()
-        .ok_or_else(|| bad("its host has no address"))?;
-    Ok(Endpoint {
-        address,
-        url: url.to_string(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Process, endpoint_of_url, live_target};
+    use super::{Process, live_target};
 
     #[test]
     fn operands_that_name_a_running_process() {
@@ -332,13 +307,5 @@ mod tests {
         assert_eq!(live_target(""), None);
         // A file of that name is the file.
         assert_eq!(live_target("Cargo.toml"), None);
-    }
-
-    #[test]
-    fn an_inspector_url_gives_its_address() {
-        let endpoint = endpoint_of_url("ws://127.0.0.1:9229/0f2c").unwrap();
-        assert_eq!(endpoint.address.to_string(), "127.0.0.1:9229");
-        assert_eq!(endpoint.url, "ws://127.0.0.1:9229/0f2c");
-        assert!(endpoint_of_url("ws://nowhere").is_err());
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use std::net::{SocketAddr, ToSocketAddrs};
 
 use leakhound_inspector::http::get;
-use leakhound_inspector::target::find_open;
+use leakhound_inspector::target::{SIGKILL, SIGTERM, find_open, signal_group};
 
 use crate::args::Ready;
 use crate::interrupt;
@@ -240,22 +240,3 @@ fn tree(root: u32) -> Vec<u32> {
     }
     out
 }
-
-pub const SIGTERM: i32 = 15;
-const SIGKILL: i32 = 9;
-
-#[cfg(unix)]
-unsafe extern "C" {
-    fn kill(pid: i32, sig: i32) -> i32;
-}
-
-#[cfg(unix)]
-pub fn signal_group(group: u32, sig: i32) {
-    if let Ok(group) = i32::try_from(group) {
-        // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
-        unsafe { kill(-group, sig) };
-    }
-}
-
-#[cfg(not(unix))]
-pub fn signal_group(_: u32, _: i32) {}

@@ -48,6 +48,30 @@ pub struct Opened {
     pub by_signal: bool,
 }
 
+/// The endpoint of an inspector's WebSocket URL: `ws://host:port/<id>`.
+pub fn at_url(url: &str) -> Result<Endpoint> {
+    let bad = |why: &str| InspectorError::BadUrl {
+        url: url.to_string(),
+        why: why.to_string(),
+    };
+    let rest = url
+        .strip_prefix("ws://")
+        .ok_or_else(|| bad("it does not start with ws://"))?;
+    let host_port = rest.split('/').next().unwrap_or("");
+    let address = host_port
+        .to_socket_addrs()
+        .map_err(|source| InspectorError::Io {
+            address: host_port.to_string(),
+            source,
+        })?
+        .next()
+        .ok_or_else(|| bad("its host has no address"))?;
+    Ok(Endpoint {
+        address,
+        url: url.to_string(),
+    })
+}
+
 /// The inspector of process `pid`: the one it has open, or one it opens on SIGUSR1 within
 /// `wait`.
 pub fn open_inspector(pid: u32, wait: Duration) -> Result<Opened> {
@@ -215,6 +239,21 @@ fn send(_: u32, _: i32) -> i32 {
     -1
 }
 
+pub const SIGKILL: i32 = 9;
+pub const SIGTERM: i32 = 15;
+
+/// Sends `sig` to process group `group` (what a program leakhound started, and what it started
+/// in turn); nothing elsewhere than Unix.
+pub fn signal_group(group: u32, sig: i32) {
+    #[cfg(unix)]
+    if let Ok(group) = i32::try_from(group) {
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
+        unsafe { kill(-group, sig) };
+    }
+    #[cfg(not(unix))]
+    let _ = (group, sig);
+}
+
 /// SIGUSR1: 10 on Linux, 30 on macOS and the BSDs.
 const SIGUSR1: i32 = if cfg!(target_os = "linux") { 10 } else { 30 };
 
@@ -298,7 +337,7 @@ pub fn listening(table: &str) -> Vec<(u16, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::listening;
+    use super::{at_url, listening};
 
     #[test]
     fn listening_sockets_from_a_proc_table() {
@@ -308,5 +347,13 @@ mod tests {
    2: garbage\n";
         assert_eq!(listening(table), [(9221, 123456)]);
         assert_eq!(listening(""), []);
+    }
+
+    #[test]
+    fn an_inspector_url_gives_its_address() {
+        let endpoint = at_url("ws://127.0.0.1:9229/0f2c").unwrap();
+        assert_eq!(endpoint.address.to_string(), "127.0.0.1:9229");
+        assert_eq!(endpoint.url, "ws://127.0.0.1:9229/0f2c");
+        assert!(at_url("ws://nowhere").is_err());
     }
 }
