@@ -592,6 +592,11 @@ export interface MonitorOptions extends SamplerOptions {
   headroomFactor?: number;
   /** Use this sampler (you start and stop it) instead of creating one. */
   sampler?: Sampler;
+  /**
+   * Also sample allocations (opt-in): true, AllocationSampler options, or an AllocationSampler you
+   * start and stop. Adds the 'allocation-leak' event and the allocation site metrics.
+   */
+  allocations?: boolean | AllocationSamplerOptions | AllocationSampler;
 }
 
 export interface SnapshotInfo {
@@ -615,6 +620,8 @@ export class Monitor {
   /** Same as monitor(opts). */
   constructor(opts?: MonitorOptions);
   readonly sampler: Sampler;
+  /** The allocation sampler, when `allocations` was given; else null. */
+  readonly allocations: AllocationSampler | null;
   readonly running: boolean;
   readonly snapshots: SnapshotInfo[];
   /** The last 100 refusals. */
@@ -628,10 +635,82 @@ export class Monitor {
   on(event: 'snapshot', fn: (info: SnapshotInfo) => void): this;
   on(event: 'refused', fn: (info: RefusedSnapshot) => void): this;
   on(event: 'leak', fn: (event: LeakEvent) => void): this;
+  on(event: 'allocation-leak', fn: (site: GrowingSite) => void): this;
   once(event: 'snapshot', fn: (info: SnapshotInfo) => void): this;
   once(event: 'refused', fn: (info: RefusedSnapshot) => void): this;
   once(event: 'leak', fn: (event: LeakEvent) => void): this;
-  off(event: 'snapshot' | 'refused' | 'leak', fn: (...args: any[]) => void): this;
+  once(event: 'allocation-leak', fn: (site: GrowingSite) => void): this;
+  off(event: 'snapshot' | 'refused' | 'leak' | 'allocation-leak', fn: (...args: any[]) => void): this;
+}
+
+export interface AllocationSamplerOptions {
+  /** Bytes allocated between two samples, on average (default 128 KiB). */
+  intervalBytes?: number;
+  /** Time between two profiles (default 10 s). */
+  windowMs?: number;
+  /** User frames that make a site (default 4). */
+  maxStackDepth?: number;
+  /** V8's profile keeps a node per stack ever sampled: past this many it restarts (default 20,000). */
+  maxProfileNodes?: number;
+  /** A major GC before each profile (default false: dead objects leave at the next GC anyway). */
+  gcBeforeProfile?: boolean;
+  /** Sites given a metric series (default 10). */
+  topSites?: number;
+  /** Sites followed at most (default 1000); points per site (120); fewest points for a verdict (12). */
+  maxSites?: number;
+  maxPoints?: number;
+  minPoints?: number;
+  /** Smallest growth that can be a leak (default 16 × intervalBytes), and as a share of the site (0.1). */
+  minGrowthBytes?: number;
+  minGrowthRatio?: number;
+  /** Expected share of false sites among those reported (default 0.01). */
+  falseDiscoveryRate?: number;
+}
+
+/** A site whose live bytes grow. */
+export interface GrowingSite {
+  functionName: string;
+  script: string;
+  /** 1-based: the allocating function's position. */
+  line: number;
+  column: number;
+  /** The site's frames, allocating frame first: `name (script:line:column)`. */
+  stack: string[];
+  liveBytes: number;
+  slopeBytesPerSec: number;
+  confidence: number;
+}
+
+/** Where the memory a process keeps is allocated: V8's sampling heap profiler, per-site growth. */
+export class AllocationSampler {
+  constructor(opts?: AllocationSamplerOptions);
+  readonly intervalBytes: number;
+  readonly windowMs: number;
+  readonly maxProfileNodes: number;
+  readonly running: boolean;
+  /**
+   * Starts the profiler (in-process inspector session) and the unref'd window timer. One per
+   * thread: a second throws ERR_LEAKHOUND_ALLOCATION_SAMPLER_ACTIVE until the first stops.
+   */
+  start(): this;
+  /** Idempotent; sites stay readable. */
+  stop(): void;
+  /** Takes a profile now and updates the verdict. */
+  profile(): { nodes: number; sites: number; liveBytes: number };
+  growingSites(): GrowingSite[];
+  counts(): { sites: number; droppedSites: number; profiles: number; restarts: number };
+  /** gzipped pprof `profile.proto` of live bytes, or of growth since the first profile; null before one. */
+  toPprof(opts?: { growth?: boolean }): Buffer | null;
+  /** Flame graph SVG of the same; null before a profile. */
+  toFlameGraph(opts?: { growth?: boolean; title?: string; width?: number }): string | null;
+  metrics(): MetricFamily[];
+  toPrometheus(): string;
+  on(event: 'allocation-leak', fn: (site: GrowingSite) => void): this;
+  on(event: 'profile', fn: (p: { nodes: number; sites: number; liveBytes: number }) => void): this;
+  /** V8's profile started over: past maxProfileNodes, or stopped by another tool; sites start over. */
+  on(event: 'restart', fn: (r: { reason: 'max-profile-nodes' | 'stopped-elsewhere'; nodes: number; maxProfileNodes: number }) => void): this;
+  once(event: 'allocation-leak' | 'profile' | 'restart', fn: (...args: any[]) => void): this;
+  off(event: 'allocation-leak' | 'profile' | 'restart', fn: (...args: any[]) => void): this;
 }
 
 /** One monitor per process: a second throws ERR_LEAKHOUND_MONITOR_ACTIVE until the first stops. */
@@ -639,12 +718,12 @@ export function monitor(opts?: MonitorOptions): Monitor;
 
 /** Registers the figures as prom-client gauges and counters, read at scrape time. */
 export function registerPromClient(
-  source: Sampler | Monitor,
+  source: Sampler | Monitor | AllocationSampler,
   opts?: { client?: unknown; registry?: unknown },
 ): { names: string[]; unregister(): void };
 
 /** Reports the figures as OpenTelemetry observable gauges and counters on `meter`. */
-export function registerOpenTelemetry(source: Sampler | Monitor, opts: { meter: unknown }): { names: string[]; unregister(): void };
+export function registerOpenTelemetry(source: Sampler | Monitor | AllocationSampler, opts: { meter: unknown }): { names: string[]; unregister(): void };
 
 // ---------------------------------------------------------------- reports
 
@@ -654,6 +733,8 @@ export interface HtmlReportOptions {
   /** A memory timeline: a Sampler, or samples as `sampler.samples()` returned them (e.g. saved as JSON). */
   sampler?: Sampler;
   samples?: Sample[];
+  /** Where the growing memory is allocated: its growing sites and a flame graph of their growth. */
+  allocations?: AllocationSampler;
   /** Script and file paths under this directory are shown relative to it (the CLI uses its cwd). */
   baseDir?: string;
 }

@@ -8,6 +8,7 @@ const { LeakError } = require('./lib/errors');
 const collected = require('./lib/expect');
 const { assertNoLeak } = require('./lib/assert-no-leak');
 const { Sampler } = require('./lib/sampler');
+const { AllocationSampler } = require('./lib/allocation-sampler');
 const { trimNativeHeap } = require('./lib/native-memory');
 const { monitor, Monitor } = require('./lib/monitor');
 const { writeHeapSnapshot, SnapshotWriteError } = require('./lib/write-snapshot');
@@ -39,6 +40,7 @@ module.exports = {
   HeapSnapshot,
   SnapshotError,
   Sampler,
+  AllocationSampler,
   trimNativeHeap,
   monitor,
   Monitor,

@@ -7,6 +7,7 @@ const { EventEmitter } = require('node:events');
 const path = require('node:path');
 const v8 = require('node:v8');
 const { Sampler } = require('./sampler');
+const { AllocationSampler } = require('./allocation-sampler');
 const { writeSnapshotFile, estimateSnapshotBytes, checkDirectory, snapshotDirectoryBytes } = require('./write-snapshot');
 const { bytes } = require('./format');
 const { emitWarning } = require('./errors');
@@ -43,6 +44,7 @@ function readOptions(opts) {
     maxDiskBytes: v.number(where, 'maxDiskBytes', o.maxDiskBytes, 0, Number.MAX_SAFE_INTEGER, Infinity),
     headroomFactor: v.number(where, 'headroomFactor', o.headroomFactor, 0, 1e6, 1),
     sampler: o.sampler,
+    allocations: readAllocations(where, o.allocations),
   };
   const wantsSnapshots = out.heapUsedBytes || out.rssBytes || out.onLeak || out.signal;
   if (wantsSnapshots && out.dir === undefined) {
@@ -60,6 +62,17 @@ function readOptions(opts) {
   return { ...out, samplerOpts };
 }
 
+/** `allocations`: true, AllocationSampler options, or an AllocationSampler (the caller's). */
+function readAllocations(where, a) {
+  if (a === undefined || a === false) return null;
+  if (a instanceof AllocationSampler) return a;
+  if (a === true) return {};
+  if (a === null || typeof a !== 'object' || Array.isArray(a)) {
+    throw new TypeError(`${where}: allocations must be true, AllocationSampler options or an AllocationSampler, got ${v.describe(a)}`);
+  }
+  return a;
+}
+
 class Monitor extends EventEmitter {
   constructor(opts) {
     super();
@@ -72,6 +85,9 @@ class Monitor extends EventEmitter {
     this.options = o;
     this.sampler = o.sampler ?? new Sampler(o.samplerOpts);
     this._ownSampler = !o.sampler;
+    // Where the growing memory is allocated: opt-in, since the profiler costs a little.
+    this._ownAllocations = o.allocations !== null && !(o.allocations instanceof AllocationSampler);
+    this.allocations = this._ownAllocations ? new AllocationSampler(o.allocations) : o.allocations;
     this.snapshots = [];
     this.refused = [];
     this._counts = new Map();
@@ -87,7 +103,9 @@ class Monitor extends EventEmitter {
       if (o.onLeak) this._trigger('leak');
     };
     this._onSignal = () => this._trigger('signal');
+    this._onAllocationLeak = (site) => this.emit('allocation-leak', site);
     this.sampler.on('leak', this._onLeak);
+    this.allocations?.on('allocation-leak', this._onAllocationLeak);
     if (o.signal) process.on(o.signal, this._onSignal);
     if (o.nearHeapLimit) {
       // V8 writes these itself (into --diagnostic-dir, or the working directory, mode 0600) as
@@ -97,6 +115,14 @@ class Monitor extends EventEmitter {
     active = this;
     // A sampler passed in is the caller's to start and stop.
     if (this._ownSampler) this.sampler.start();
+    if (this._ownAllocations) {
+      try {
+        this.allocations.start();
+      } catch (err) {
+        this.stop();
+        throw err;
+      }
+    }
     // Thresholds are checked from the next sample on, once the caller can listen for snapshots,
     // on the sampler's reused row: nothing is allocated per sample.
     if (o.heapUsedBytes || o.rssBytes) this.sampler._onRow = (row) => this._checkThresholds(row);
@@ -221,13 +247,18 @@ class Monitor extends EventEmitter {
     ];
   }
 
-  /** The sampler's metric families plus the monitor's snapshot counters. */
+  /** The monitor's own families, and the allocation sites' when it samples allocations. */
+  _ownFamilies() {
+    return [...this._snapshotFamilies(), ...(this.allocations?.metrics() ?? [])];
+  }
+
+  /** The sampler's metric families plus the monitor's snapshot counters (and allocation sites). */
   metrics() {
-    return [...this.sampler.metrics(), ...this._snapshotFamilies()];
+    return [...this.sampler.metrics(), ...this._ownFamilies()];
   }
 
   toPrometheus() {
-    return this.sampler.toPrometheus(this._snapshotFamilies());
+    return this.sampler.toPrometheus(this._ownFamilies());
   }
 
   /** Stops triggers (and the sampler this monitor created). Calling it twice is harmless. */
@@ -238,6 +269,8 @@ class Monitor extends EventEmitter {
     this.sampler.off('leak', this._onLeak);
     if (this.options.signal) process.off(this.options.signal, this._onSignal);
     if (this._ownSampler) this.sampler.stop();
+    this.allocations?.off('allocation-leak', this._onAllocationLeak);
+    if (this._ownAllocations) this.allocations.stop();
     if (active === this) active = null;
   }
 }

@@ -5,6 +5,7 @@
 const check = require('./validate');
 const native = require('./native');
 const { Sampler } = require('./sampler');
+const { AllocationSampler } = require('./allocation-sampler');
 const { findLeaks } = require('./snapshot');
 
 /** The memory timeline as SVG markup, from a Sampler or from samples (e.g. a saved samples()). */
@@ -45,12 +46,22 @@ function checkReport(where, report) {
 /**
  * Renders a leak report (from findLeaks or assertNoLeak) as one self-contained HTML document.
  * Options: title, files ({ baseline, target, final }, shown in the header), baseDir (paths
- * under it are shown relative to it), and a memory timeline from `sampler` or `samples`.
+ * under it are shown relative to it), a memory timeline from `sampler` or `samples`, and where
+ * the growing memory is allocated from `allocations` (an AllocationSampler).
  */
 function renderHtmlReport(report, opts) {
   const where = 'renderHtmlReport()';
   checkReport(where, report);
   return render(report, pageOptions(where, opts));
+}
+
+/** The allocation sampler's section: its growing sites and a flame graph of their growth. */
+function allocationSection(where, sampler) {
+  if (sampler === undefined) return {};
+  if (!(sampler instanceof AllocationSampler)) {
+    throw new TypeError(`${where}: allocations must be an AllocationSampler, got ${check.describe(sampler)}`);
+  }
+  return { allocationSites: sampler.growingSites(), allocationSvg: sampler.toFlameGraph({ growth: true }) ?? undefined };
 }
 
 function pageOptions(where, opts) {
@@ -60,14 +71,22 @@ function pageOptions(where, opts) {
     files: checkFiles(where, o.files),
     baseDir: check.optionalString(where, 'baseDir', o.baseDir) ?? null,
     svg: timelineSvg(where, o),
+    allocations: allocationSection(where, o.allocations),
     rest: o,
   };
 }
 
-function render(report, { title, files, baseDir, svg }) {
+function render(report, { title, files, baseDir, svg, allocations }) {
   // Reports made by hand may leave out what the page can do without.
   const full = { collections: [], leakedObjects: 0, survivingObjects: 0, belowCount: [], heapSize: 0, ...report };
-  const page = { title, files: files ?? undefined, baseDir: baseDir ?? undefined, timelineSvg: svg ?? undefined, iterations: report.iterations ?? undefined };
+  const page = {
+    title,
+    files: files ?? undefined,
+    baseDir: baseDir ?? undefined,
+    timelineSvg: svg ?? undefined,
+    iterations: report.iterations ?? undefined,
+    ...allocations,
+  };
   return native.renderHtmlReport(full, page);
 }
 

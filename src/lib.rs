@@ -5,6 +5,7 @@
 // Test builds compile out napi's registration code, so exports look unused there.
 #![cfg_attr(test, allow(dead_code))]
 
+mod allocation;
 mod compare;
 mod errors;
 mod guard;

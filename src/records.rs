@@ -3,6 +3,7 @@
 //! JavaScript numbers (exact up to 2^53); coming back (`renderLeakReport(report)`), they are read
 //! as whole numbers, anything else as 0.
 
+use leakhound_core::allocation;
 use leakhound_core::report::records as core;
 use napi_derive::napi;
 
@@ -450,6 +451,49 @@ impl From<LeakReportRecord> for core::LeakReportRecord {
             below_count: mirror(r.below_count),
             heap_size: whole(r.heap_size),
             class_diff: r.class_diff.map(mirror),
+        }
+    }
+}
+
+/// A growing site as `growingSites()` returns it.
+#[napi(object)]
+pub struct GrowingSiteRecord {
+    pub function_name: String,
+    pub script: String,
+    pub line: u32,
+    pub column: u32,
+    pub stack: Vec<String>,
+    pub live_bytes: f64,
+    pub slope_bytes_per_sec: f64,
+    pub confidence: f64,
+}
+
+impl From<allocation::SiteRecord> for GrowingSiteRecord {
+    fn from(r: allocation::SiteRecord) -> Self {
+        GrowingSiteRecord {
+            function_name: r.function_name,
+            script: r.script,
+            line: r.line,
+            column: r.column,
+            stack: r.stack,
+            live_bytes: r.live_bytes,
+            slope_bytes_per_sec: r.slope_bytes_per_sec,
+            confidence: r.confidence,
+        }
+    }
+}
+
+impl From<GrowingSiteRecord> for allocation::SiteRecord {
+    fn from(r: GrowingSiteRecord) -> Self {
+        allocation::SiteRecord {
+            function_name: r.function_name,
+            script: r.script,
+            line: r.line,
+            column: r.column,
+            stack: r.stack,
+            live_bytes: r.live_bytes,
+            slope_bytes_per_sec: r.slope_bytes_per_sec,
+            confidence: r.confidence,
         }
     }
 }

@@ -162,7 +162,7 @@ pub struct JsSampleSeries {
     last_cause: Option<Cause>,
 }
 
-fn invalid(e: SamplingError) -> napi::Error {
+pub(crate) fn invalid(e: SamplingError) -> napi::Error {
     napi::Error::new(napi::Status::InvalidArg, e.to_string())
 }
 
@@ -178,7 +178,17 @@ fn trend_record(t: Trend) -> TrendRecord {
     }
 }
 
-fn family_record(f: Family) -> FamilyRecord {
+/// Metric families (from any source) in Prometheus text exposition format.
+#[napi]
+pub fn render_metric_families(families: Vec<FamilyRecord>) -> Result<String> {
+    let families = families
+        .into_iter()
+        .map(family_from_record)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(render_prometheus(&families))
+}
+
+pub(crate) fn family_record(f: Family) -> FamilyRecord {
     let label_names = f.label_names().map(str::to_string).collect();
     FamilyRecord {
         name: f.name,

@@ -3,12 +3,12 @@
 
 use napi_derive::napi;
 
-use leakhound_core::report::html::{Page, ReportFiles, render_html};
+use leakhound_core::report::html::{AllocationSection, Page, ReportFiles, render_html};
 use leakhound_core::report::text::Paint;
 use leakhound_core::report::{OwnCode, leak_report_text, path_text};
 
 use crate::guard::guarded;
-use crate::records::{LeakReportRecord, PathStepRecord, mirror};
+use crate::records::{GrowingSiteRecord, LeakReportRecord, PathStepRecord, mirror};
 
 /// `root`: the package directory, whose scripts allocation stacks leave out.
 #[napi]
@@ -55,6 +55,9 @@ pub struct HtmlPageRecord {
     pub base_dir: Option<String>,
     pub timeline_svg: Option<String>,
     pub iterations: Option<u32>,
+    /// The allocation sampler's growing sites and flame graph of growth.
+    pub allocation_sites: Option<Vec<GrowingSiteRecord>>,
+    pub allocation_svg: Option<String>,
 }
 
 /// The report as one self-contained HTML document.
@@ -71,6 +74,10 @@ pub fn render_html_report(report: LeakReportRecord, page: HtmlPageRecord) -> nap
             base_dir: page.base_dir,
             timeline_svg: page.timeline_svg,
             iterations: page.iterations.map(u64::from),
+            allocations: page.allocation_sites.map(|sites| AllocationSection {
+                sites: mirror(sites),
+                flame_svg: page.allocation_svg,
+            }),
         };
         Ok(render_html(&report.into(), &page))
     })

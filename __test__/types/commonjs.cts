@@ -363,3 +363,24 @@ export function monitoring(dir: string, meter: unknown): () => void {
     m.stop();
   };
 }
+
+export function allocations(): string {
+  const sampler = new lh.AllocationSampler({ intervalBytes: 128 * 1024, windowMs: 10_000, maxStackDepth: 4, maxProfileNodes: 20_000 });
+  sampler.start().on('allocation-leak', (site: lh.GrowingSite) => console.log(site.functionName, site.line, site.slopeBytesPerSec));
+  sampler.on('restart', ({ reason, nodes }) => console.log(reason, nodes));
+  const profile: { nodes: number; sites: number; liveBytes: number } = sampler.profile();
+  const sites: lh.GrowingSite[] = sampler.growingSites();
+  const pprof: Buffer | null = sampler.toPprof({ growth: true });
+  const svg: string | null = sampler.toFlameGraph({ growth: true, width: 1600 });
+  const { restarts, droppedSites } = sampler.counts();
+  const m = lh.monitor({ allocations: { windowMs: 30_000 } });
+  m.on('allocation-leak', (site) => console.log(site.stack.join(' < ')));
+  const withSites: string = lh.renderHtmlReport({ leaks: [] } as never, { allocations: sampler });
+  // @ts-expect-error: allocations is an AllocationSampler, not options
+  lh.renderHtmlReport({ leaks: [] } as never, { allocations: { windowMs: 1 } });
+  // @ts-expect-error: misspelled option
+  new lh.AllocationSampler({ interval: 1024 });
+  m.stop();
+  sampler.stop();
+  return [profile.nodes, sites.length, pprof?.length, svg, restarts, droppedSites, withSites, m.allocations?.running, sampler.toPrometheus()].join();
+}

@@ -6,9 +6,16 @@
 
 use std::time::{Duration, Instant};
 
-use leakhound_core::sampling::alloc_profile::{Frame, sites_of_value};
-use leakhound_core::sampling::{GrowingSite, SiteOptions, SiteTable};
+use leakhound_core::allocation::{AllocationWatch, SiteOptions, SiteRecord, profile_of_value};
+use std::io::Write;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use leakhound_core::report::html::{AllocationSection, Page, render_allocation_html};
 use serde::Serialize;
+
+use crate::args::AllocOutputs;
+use crate::commands::write_private;
 
 use crate::hunt::{stop_check, wait};
 use crate::live::Live;
@@ -29,42 +36,6 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(10);
 pub const DEFAULT_INTERVAL: u64 = 32 * 1024;
 pub const DEFAULT_DEPTH: usize = 4;
 
-/// A site as the report shows it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SiteRecord {
-    pub function_name: String,
-    pub script: String,
-    pub line: u32,
-    pub column: u32,
-    /// The site's frames, allocating frame first: `name (script:line:column)`.
-    pub stack: Vec<String>,
-    pub live_bytes: f64,
-    pub slope_bytes_per_sec: f64,
-    pub confidence: f64,
-}
-
-impl SiteRecord {
-    fn of(site: &GrowingSite) -> SiteRecord {
-        let top = site.frames.first().cloned().unwrap_or(Frame {
-            function_name: String::new(),
-            url: String::new(),
-            line: 0,
-            column: 0,
-        });
-        SiteRecord {
-            function_name: top.function_name,
-            script: top.url,
-            line: top.line,
-            column: top.column,
-            stack: site.frames.iter().map(Frame::describe).collect(),
-            live_bytes: site.live_bytes,
-            slope_bytes_per_sec: site.slope_bytes_per_sec,
-            confidence: site.confidence,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AllocReport {
@@ -76,13 +47,21 @@ pub struct AllocReport {
     pub growing_sites: Vec<SiteRecord>,
 }
 
-/// Watches `live` for `opts.duration`; the growing sites.
-pub fn watch(live: &Live, opts: &AllocOptions, say: &impl Fn(&str)) -> Result<AllocReport, String> {
-    let mut table = SiteTable::new(SiteOptions {
-        // A sample stands for `interval` bytes: growth of a few samples is noise.
-        min_growth_bytes: (16 * opts.interval) as f64,
-        ..SiteOptions::default()
-    })
+/// Watches `live` for `opts.duration`: the report, and the watch for pprof and flame graphs.
+pub fn watch(
+    live: &Live,
+    opts: &AllocOptions,
+    say: &impl Fn(&str),
+) -> Result<(AllocReport, AllocationWatch), String> {
+    let mut table = AllocationWatch::new(
+        SiteOptions {
+            // A sample stands for `interval` bytes: growth of a few samples is noise.
+            min_growth_bytes: (16 * opts.interval) as f64,
+            ..SiteOptions::default()
+        },
+        opts.depth,
+        opts.interval as f64,
+    )
     .map_err(|e| e.to_string())?;
     let mut connection = live.session()?;
     let at = |e: leakhound_inspector::InspectorError| format!("{}: {e}", live.describe());
@@ -102,23 +81,66 @@ pub fn watch(live: &Live, opts: &AllocOptions, say: &impl Fn(&str)) -> Result<Al
         // Objects that died since the last profile leave it at a major GC.
         connection.collect_garbage()?;
         let profile = connection.session().sampling_profile().map_err(at)?;
-        let sites = sites_of_value(&profile, opts.depth)?;
-        table.observe(started.elapsed().as_secs_f64() * 1000.0, &sites);
+        let profile = profile_of_value(&profile, opts.interval as f64)?;
+        let unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        table.observe(started.elapsed().as_secs_f64() * 1000.0, unix_ms, profile);
         profiles += 1;
-        let growing = table.growing().len();
         say(&format!(
-            "profile {profiles} at {:.0} s: {} sites, {growing} growing",
+            "profile {profiles} at {:.0} s: {} sites, {} growing",
             started.elapsed().as_secs_f64(),
-            table.len()
+            table.sites(),
+            table.growing().len()
         ));
     }
     let _ = connection.session().stop_sampling();
     drop(connection);
-    Ok(AllocReport {
+    let report = AllocReport {
         seconds: started.elapsed().as_secs_f64(),
         profiles,
         sampling_interval: opts.interval,
-        sites: table.len(),
+        sites: table.sites(),
         growing_sites: table.growing().iter().map(SiteRecord::of).collect(),
-    })
+    };
+    Ok((report, table))
+}
+
+/// Writes the pprof, flame graph and HTML page `outputs` asks for (each mode 0600).
+pub fn write_outputs(
+    report: &AllocReport,
+    watch: &AllocationWatch,
+    outputs: &AllocOutputs,
+    target: &str,
+) -> Result<(), String> {
+    let write = |path: &str, bytes: &[u8]| {
+        write_private(path, bytes).map_err(|e| format!("cannot write {path}: {e}"))
+    };
+    let growth = outputs.growth;
+    if let Some(path) = &outputs.pprof {
+        let raw = watch.pprof(growth).ok_or("no profile was taken")?;
+        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+        gz.write_all(&raw)
+            .and_then(|()| gz.finish())
+            .map_err(|e| format!("cannot compress the profile: {e}"))
+            .and_then(|bytes| write(path, &bytes))?;
+    }
+    if let Some(path) = &outputs.svg {
+        let svg = watch
+            .flame_graph(growth, None, None)
+            .ok_or("no profile was taken")?;
+        write(path, svg.as_bytes())?;
+    }
+    if let Some(path) = &outputs.html {
+        let page = Page {
+            title: format!("leakhound alloc: {target}"),
+            allocations: Some(AllocationSection {
+                sites: report.growing_sites.clone(),
+                flame_svg: watch.flame_graph(true, None, None),
+            }),
+            ..Page::default()
+        };
+        write(path, render_allocation_html(&page).as_bytes())?;
+    }
+    Ok(())
 }

@@ -4,6 +4,19 @@ use crate::help;
 use crate::live::LiveOptions;
 
 /// A command with its operands.
+/// Where `alloc` writes its profile besides the report.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AllocOutputs {
+    /// gzipped pprof `profile.proto`.
+    pub pprof: Option<String>,
+    /// Flame graph SVG.
+    pub svg: Option<String>,
+    /// HTML page with the growing sites and a flame graph of their growth.
+    pub html: Option<String>,
+    /// pprof and SVG of the growth from the first profile to the last, not the live bytes.
+    pub growth: bool,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Summary {
@@ -48,6 +61,7 @@ pub enum Command {
         window: Option<String>,
         interval: Option<String>,
         depth: Option<String>,
+        outputs: AllocOutputs,
     },
     /// The hunt on a program leakhound starts, then stops.
     Run {
@@ -111,8 +125,10 @@ const WATCHING: &[&str] = &["summary", "snapshot", "attach", "run", "alloc"];
 const ON_A_PROCESS: &[&str] = &["summary", "snapshot", "attach", "alloc"];
 
 /// Options that take a value, and the commands that accept them.
-const VALUE_OPTIONS: [(&str, &[&str]); 15] = [
-    ("html", &["report", "attach", "run"]),
+const VALUE_OPTIONS: [(&str, &[&str]); 17] = [
+    ("html", &["report", "attach", "run", "alloc"]),
+    ("pprof", &["alloc"]),
+    ("svg", &["alloc"]),
     ("timeline", &["report"]),
     ("title", &["report"]),
     ("output", &["snapshot"]),
@@ -131,8 +147,9 @@ const VALUE_OPTIONS: [(&str, &[&str]); 15] = [
 
 /// Options that take no value, and the commands that accept them (`--json` and the like are
 /// everyone's).
-const FLAG_OPTIONS: [(&str, &[&str]); 3] = [
+const FLAG_OPTIONS: [(&str, &[&str]); 4] = [
     ("force", LIVE),
+    ("growth", &["alloc"]),
     ("progress", WATCHING),
     ("list-workers", &["attach"]),
 ];
@@ -293,7 +310,7 @@ pub fn parse(argv: &[String]) -> Result<Invocation, UsageError> {
                 ));
             }
         },
-        _ => command(name, positional, value)?,
+        _ => command(name, positional, value, flag)?,
     };
     Ok(Invocation::Run(Box::new(Args {
         command,
@@ -312,6 +329,7 @@ fn command(
     name: &str,
     positional: Vec<String>,
     value: impl Fn(&str) -> Option<String>,
+    flag: impl Fn(&str) -> bool,
 ) -> Result<Command, UsageError> {
     let three = |what: &str| -> Result<[String; 3], UsageError> {
         <[String; 3]>::try_from(positional.clone()).map_err(|_| {
@@ -333,6 +351,12 @@ fn command(
                 window: value("window"),
                 interval: value("interval"),
                 depth: value("depth"),
+                outputs: AllocOutputs {
+                    pprof: value("pprof"),
+                    svg: value("svg"),
+                    html: value("html"),
+                    growth: flag("growth"),
+                },
             },
             Err(_) => {
                 return Err(usage(

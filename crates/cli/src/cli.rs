@@ -88,9 +88,11 @@ fn output(args: &Args, paint: Paint, root: Option<&Path>) -> Output {
             window,
             interval,
             depth,
+            outputs,
         } => commands::alloc(
             args,
             process,
+            outputs,
             [
                 Some(duration),
                 window.as_ref(),

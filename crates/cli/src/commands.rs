@@ -16,7 +16,7 @@ use leakhound_core::snapshot::{
 
 use leakhound_inspector::session::WorkerInfo;
 
-use crate::args::{Args, HuntOptions, Ready};
+use crate::args::{AllocOutputs, Args, HuntOptions, Ready};
 use crate::live::{Live, LiveOptions, live_target};
 use crate::progress::with_progress;
 use crate::run;
@@ -171,6 +171,7 @@ pub fn run(
 pub fn alloc(
     args: &Args,
     process: &str,
+    outputs: &AllocOutputs,
     [duration, window, interval, depth]: [Option<&String>; 4],
 ) -> Output {
     let live = Live::named(process, &args.live)?;
@@ -209,7 +210,8 @@ pub fn alloc(
         depth: whole("depth", depth, alloc::DEFAULT_DEPTH as u64, 1..=64)? as usize,
     };
     interrupt::install();
-    let report = alloc::watch(&live, &opts, &hunt::narrator(args.progress))?;
+    let (report, watch) = alloc::watch(&live, &opts, &hunt::narrator(args.progress))?;
+    alloc::write_outputs(&report, &watch, outputs, &live.describe())?;
     if args.json {
         return as_json(&report);
     }
@@ -256,6 +258,7 @@ fn hunt_output(
                 .map(|d| d.to_string_lossy().into_owned()),
             timeline_svg: None,
             iterations: None,
+            allocations: None,
         };
         write_private(out, render_html(&report, &page).as_bytes())
             .map_err(|e| format!("cannot write {out}: {e}"))?;
@@ -428,6 +431,7 @@ pub fn report(
             .map(|d| d.to_string_lossy().into_owned()),
         timeline_svg: svg,
         iterations: None,
+        allocations: None,
     };
     let html = render_html(&report, &page);
     write_private(out, html.as_bytes()).map_err(|e| format!("cannot write {out}: {e}"))?;
@@ -490,7 +494,7 @@ fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata, a: &str, b: &str) -> 
 }
 
 /// The report holds names and strings from the heap: readable by its owner only.
-fn write_private(path: &str, contents: &[u8]) -> std::io::Result<()> {
+pub fn write_private(path: &str, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -118,6 +118,7 @@ output goes to stderr, so stdout holds the report alone."#;
 
 pub const ALLOC: &str = r#"Usage: leakhound alloc <pid|host:port|ws://…> --duration <time> [--window <time>]
                       [--interval <bytes>] [--depth N] [--worker <id>] [--top N] [--json]
+                      [--pprof out.pb.gz] [--svg out.svg] [--html out.html] [--growth]
 
 Runs V8's sampling heap profiler in the process for --duration (one sample every --interval
 bytes allocated, on average; default 32768) and, every --window (default 10s), after a major
@@ -128,7 +129,11 @@ first: a robust slope (Theil-Sen), a Mann-Kendall test held to a 1% false discov
 all sites (Benjamini-Hochberg), growth of at least 16 samples' worth that is still under way
 (a cache that fills and levels off is not reported). V8 counts what an inlined function
 allocates under the function it was inlined into, so a site's function may be the caller of the
-line that allocates. The inspector is opened and closed as for `leakhound snapshot`."#;
+line that allocates. The inspector is opened and closed as for `leakhound snapshot`.
+
+--pprof writes the last profile's live bytes as gzipped pprof (go tool pprof, Pyroscope), --svg
+as a flame graph; with --growth both show what each stack gained from the first profile to the
+last instead. --html writes a page with the growing sites and a flame graph of the growth."#;
 
 /// The help of a command (the main help for anything else).
 pub fn of(command: &str) -> &'static str {

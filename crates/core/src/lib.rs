@@ -5,11 +5,14 @@
 //! - [`report`]: what the analyses report, as serde records (the one data contract of the
 //!   addon and the command-line tool), and its text rendering;
 //! - [`sampling`]: memory-sample series, trend statistics, metrics and charts;
+//! - [`allocation`]: allocation sites from V8's sampling heap profiler, their growth, pprof and
+//!   flame graphs;
 //! - [`tracker_table`] and [`issued_ids`]: the leak tracker's bookkeeping.
 //!
 //! The Node addon (the `leakhound` package at the workspace root) and the command-line tool
 //! (`crates/cli`) are thin layers over this crate.
 
+pub mod allocation;
 pub mod allocator;
 mod internal_error;
 pub mod issued_ids;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::{Message, WebSocket};
 
-use leakhound_core::sampling::alloc_profile::{MAX_NESTING, json_depth};
+use leakhound_core::allocation::{MAX_NESTING, json_depth};
 
 use crate::error::{InspectorError, Result};
 use crate::target::Endpoint;

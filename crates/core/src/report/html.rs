@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::records::{ClassDeltaRecord, CollectionRecord, LeakGroupRecord, LeakReportRecord};
+use crate::allocation::SiteRecord;
 
 const SCRIPT: &str = include_str!("page.js");
 const STYLE: &str = include_str!("page.css");
@@ -39,6 +40,15 @@ pub struct Page {
     pub timeline_svg: Option<String>,
     /// assertNoLeak's iterations.
     pub iterations: Option<u64>,
+    /// Where the growing memory is allocated, from the allocation sampler.
+    pub allocations: Option<AllocationSection>,
+}
+
+/// The growing allocation sites and a flame graph of the growth (SVG markup).
+#[derive(Debug, Clone, Default)]
+pub struct AllocationSection {
+    pub sites: Vec<SiteRecord>,
+    pub flame_svg: Option<String>,
 }
 
 /// The page's data element, as the page script reads it.
@@ -55,10 +65,22 @@ struct PageData<'a> {
     leaks: &'a [LeakGroupRecord],
     collections: &'a [CollectionRecord],
     class_diff: Option<&'a [ClassDeltaRecord]>,
+    allocation_sites: Option<&'a [SiteRecord]>,
+    /// A page of allocation sites alone (`leakhound alloc --html`): no leak report.
+    allocations_only: bool,
 }
 
 /// The report as one HTML document.
 pub fn render_html(report: &LeakReportRecord, page: &Page) -> String {
+    render(report, page, false)
+}
+
+/// A page of the allocation sites alone (`page.allocations`), without a leak report.
+pub fn render_allocation_html(page: &Page) -> String {
+    render(&LeakReportRecord::default(), page, true)
+}
+
+fn render(report: &LeakReportRecord, page: &Page, allocations_only: bool) -> String {
     let data = PageData {
         title: &page.title,
         generated_at: iso8601(SystemTime::now()),
@@ -70,12 +92,18 @@ pub fn render_html(report: &LeakReportRecord, page: &Page) -> String {
         leaks: &report.leaks,
         collections: &report.collections,
         class_diff: report.class_diff.as_deref(),
+        allocation_sites: page.allocations.as_ref().map(|a| a.sites.as_slice()),
+        allocations_only,
     };
     // Records hold strings and numbers only: serialising them cannot fail.
     let json = serde_json::to_string(&data).unwrap_or_else(|_| "null".into());
     let title = escape_html(&page.title);
     let (timeline_hidden, svg) = match &page.timeline_svg {
         Some(svg) => ("", svg.as_str()),
+        None => (" hidden", ""),
+    };
+    let (allocations_hidden, flame) = match &page.allocations {
+        Some(a) => ("", a.flame_svg.as_deref().unwrap_or("")),
         None => (" hidden", ""),
     };
     format!(
@@ -92,8 +120,9 @@ pub fn render_html(report: &LeakReportRecord, page: &Page) -> String {
 <body>
 <header id="top"><h1>{title}</h1><p id="overview"></p><dl id="files"></dl></header>
 <main>
-<section id="leaks"><h2>Leak groups</h2><div class="toolbar"><input id="leak-filter" type="search" placeholder="Filter by class, function or file" aria-label="Filter leak groups"><nav class="pager" id="leak-pager"></nav></div><div id="leak-list"></div></section>
+<section id="leaks"{leaks_hidden}><h2>Leak groups</h2><div class="toolbar"><input id="leak-filter" type="search" placeholder="Filter by class, function or file" aria-label="Filter leak groups"><nav class="pager" id="leak-pager"></nav></div><div id="leak-list"></div></section>
 <section id="collections" hidden><h2>Growing collections</h2><div id="collection-list"></div></section>
+<section id="allocations"{allocations_hidden}><h2>Where the growing memory is allocated</h2><div id="allocation-list"></div><div class="chart">{flame}</div></section>
 <section id="timeline"{timeline_hidden}><h2>Memory timeline</h2><div class="chart">{svg}</div></section>
 <section id="diff" hidden><h2>Per-class change, baseline to final</h2><div class="toolbar"><input id="diff-filter" type="search" placeholder="Filter classes" aria-label="Filter classes"><nav class="pager" id="diff-pager"></nav></div><table id="diff-table"><thead></thead><tbody></tbody></table></section>
 </main>
@@ -104,6 +133,7 @@ pub fn render_html(report: &LeakReportRecord, page: &Page) -> String {
 </html>
 "#,
         data = script_json(&json),
+        leaks_hidden = if allocations_only { " hidden" } else { "" },
     )
 }
 
@@ -180,15 +210,7 @@ mod tests {
             script_json(r#"{"n":"</script><!--"}"#),
             r#"{"n":"\u003c/script>\u003c!--"}"#
         );
-        let report = LeakReportRecord {
-            leaks: Vec::new(),
-            collections: Vec::new(),
-            leaked_objects: 0,
-            surviving_objects: 0,
-            below_count: Vec::new(),
-            heap_size: 0,
-            class_diff: None,
-        };
+        let report = LeakReportRecord::default();
         let html = render_html(
             &report,
             &Page {

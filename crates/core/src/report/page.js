@@ -187,6 +187,7 @@
   }
 
   function overview() {
+    if (data.allocationsOnly) return allocationOverview();
     var n = data.leaks.length;
     var retained = data.leaks.reduce(function (a, g) {
       return a + g.retainedSize;
@@ -213,7 +214,18 @@
     files.appendChild(el('dd', null, data.generatedAt));
   }
 
+  function allocationOverview() {
+    var n = data.allocationSites.length;
+    var p = document.getElementById('overview');
+    p.appendChild(el('span', { class: n ? 'verdict leak' : 'verdict clean' }, n ? 'Growing sites' : 'Clean'));
+    p.appendChild(document.createTextNode(' ' + (n ? count(n) + ' allocation site' + (n === 1 ? '' : 's') + ' keep more and more live memory.' : 'No allocation site keeps more and more live memory.')));
+    var files = document.getElementById('files');
+    files.appendChild(el('dt', null, 'generated'));
+    files.appendChild(el('dd', null, data.generatedAt));
+  }
+
   function leaks() {
+    if (data.allocationsOnly) return;
     var list = document.getElementById('leak-list');
     var p = pager(document.getElementById('leak-pager'), 'groups', GROUPS_PER_PAGE, function (shown, from) {
       clear(list);
@@ -249,6 +261,32 @@
           el('h3', null, c.name + ' @' + c.id + ' grew by ' + count(c.added) + ' entries'),
           el('p', { class: 'facts' }, el('span', { class: 'retained' }, 'retains ' + bytes(c.retainedSize))),
           el('details', null, el('summary', null, 'Retainer path (' + c.trace.length + ' steps)'), chain(c.trace)),
+        ),
+      );
+    });
+  }
+
+  function allocations() {
+    var sites = data.allocationSites;
+    if (!sites) return;
+    var list = document.getElementById('allocation-list');
+    if (!sites.length) {
+      list.appendChild(el('p', null, 'No allocation site grows.'));
+      return;
+    }
+    sites.slice(0, 100).forEach(function (s) {
+      list.appendChild(
+        el(
+          'article',
+          { class: 'collection' },
+          el('h3', null, (s.functionName || '(anonymous)') + ' at ' + shortPath(s.script) + ':' + s.line + ':' + s.column),
+          el(
+            'p',
+            { class: 'facts' },
+            el('span', { class: 'retained' }, bytes(s.liveBytes) + ' live, +' + bytes(s.slopeBytesPerSec) + '/s'),
+            ' confidence ' + (100 * s.confidence).toFixed(1) + '%',
+          ),
+          el('details', null, el('summary', null, 'Allocating stack (' + s.stack.length + ' frames)'), el('pre', null, s.stack.join('\n'))),
         ),
       );
     });
@@ -325,6 +363,7 @@
   overview();
   leaks();
   collections();
+  allocations();
   diff();
   document.body.setAttribute('data-ready', 'true');
 })();

@@ -216,7 +216,7 @@ pub struct BelowCountRecord {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LeakReportRecord {
     pub leaks: Vec<LeakGroupRecord>,

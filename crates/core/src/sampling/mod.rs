@@ -5,14 +5,12 @@
 //! JavaScript reads the figures (only it can reach `process.memoryUsage()` and the GC observer)
 //! and records them here; everything that is computed from them lives in this module.
 
-pub mod alloc_profile;
 mod causes;
 mod error;
 mod memwatch;
 mod metrics;
 mod ring;
 mod series;
-mod sites;
 mod stats;
 mod svg;
 mod trend;
@@ -23,7 +21,8 @@ pub use memwatch::MemwatchRule;
 pub use metrics::{Family, Kind, render_prometheus};
 pub use ring::{MAX_CAPACITY, MAX_FIELDS, SampleRef, SampleRing};
 pub use series::{Confirm, Recorded, Series, SeriesOptions};
-pub use sites::{GrowingSite, SiteOptions, SiteTable};
 pub use stats::{FieldStats, field_stats};
 pub use svg::{SvgOptions, render_svg};
+pub(crate) use svg::{bytes as svg_bytes, xml};
+pub(crate) use trend::mann_kendall_confidence;
 pub use trend::{Trend, TrendDetector, TrendOptions, Verdict, theil_sen};

@@ -239,7 +239,7 @@ fn nice_ceiling(v: f64) -> f64 {
     step * 8.0
 }
 
-fn bytes(v: f64) -> String {
+pub(crate) fn bytes(v: f64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = v;
     let mut u = 0;
@@ -282,7 +282,7 @@ fn duration(ms: f64, step_ms: f64, span_ms: f64) -> String {
     format!("{:.*} {unit}", decimals, ms / per)
 }
 
-fn xml(s: &str) -> String {
+pub(crate) fn xml(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
