@@ -165,12 +165,14 @@ pub fn hunt(
     let started = Instant::now();
     let baseline = light_snapshot(&mut connection, "baseline", baseline_file, say)?;
     phase.run(1, live.pid(), say)?;
-    let target = light_snapshot(&mut connection, "target", target_file, say)?;
+    let target = light_snapshot(&mut connection, "target", target_file, say)
+        .map_err(|e| ended_in_phase(live, 1, e))?;
     // What is new is known now: the two id tables go before the final snapshot is parsed.
     let new = NewObjects::between(&baseline, &target).map_err(|e| e.to_string())?;
     drop((baseline, target));
     phase.run(2, live.pid(), say)?;
-    let last = final_snapshot(&mut connection, final_file, say)?;
+    let last =
+        final_snapshot(&mut connection, final_file, say).map_err(|e| ended_in_phase(live, 2, e))?;
     drop(connection);
     say(&format!(
         "three snapshots in {:.1} s; isolating what leaked",
@@ -180,6 +182,15 @@ pub fn hunt(
         say(&format!("saved {}", file.finish()?.display()));
     }
     find_leaks_with(&new, &last, &LeakOptions::default()).map_err(|e| e.to_string())
+}
+
+/// A snapshot after phase `n` that failed because the target is gone: the target ended as the
+/// phase ended (a load command that stops it returns before the process has gone).
+fn ended_in_phase(live: &Live, n: u32, error: String) -> String {
+    match live.pid().filter(|&pid| !process_alive(pid)) {
+        Some(pid) => format!("process {pid} ended during phase {n}"),
+        None => error,
+    }
 }
 
 /// A major GC, then a snapshot streamed into `parser` (and `file`).
