@@ -644,7 +644,7 @@ export class Monitor {
 }
 
 export interface AllocationSamplerOptions {
-  /** Bytes allocated between two samples, on average (default 128 KiB). */
+  /** Bytes allocated between two samples, on average (default 512 KiB). */
   intervalBytes?: number;
   /** Time between two profiles (default 10 s). */
   windowMs?: number;
