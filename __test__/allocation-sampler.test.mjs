@@ -218,6 +218,10 @@ test('monitor({ allocations }) forwards allocation-leak, exports the site metric
     assert.ok(registered.names.includes('leakhound_allocation_site_live_bytes'));
     assert.match(await registry.metrics(), /leakhound_allocation_site_live_bytes\{site="hoard \(.*\)"\} \d/);
     registered.unregister();
+    // The sampler alone registers too.
+    const alone = new client.Registry();
+    lh.registerPromClient(m.allocations, { client, registry: alone });
+    assert.match(await alone.metrics(), /leakhound_allocation_profiles_total \d/);
     const html = lh.renderHtmlReport({ leaks: [] }, { allocations: m.allocations });
     assert.match(html, /<section id="allocations">/);
     assert.match(html, /"functionName":"hoard"/);

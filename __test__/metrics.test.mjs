@@ -79,7 +79,7 @@ test('registerPromClient exposes the same figures in a prom-client registry', as
   assert.equal(parseText(await registry.metrics()).leakhound_samples_total, 31);
   handle.unregister();
   assert.equal(await registry.metrics(), '\n');
-  assert.throws(() => registerPromClient({}, { client, registry }), /expected a leakhound Sampler or Monitor/);
+  assert.throws(() => registerPromClient({}, { client, registry }), /expected a leakhound Sampler, Monitor or AllocationSampler/);
 });
 
 test("a monitor's counters registered before their first sample still scrape with labels", async (t) => {

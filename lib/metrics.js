@@ -5,7 +5,7 @@ const v = require('./validate');
 
 function source(where, s) {
   if (!s || typeof s.metrics !== 'function') {
-    throw new TypeError(`${where}: expected a leakhound Sampler or Monitor, got ${v.describe(s)}`);
+    throw new TypeError(`${where}: expected a leakhound Sampler, Monitor or AllocationSampler, got ${v.describe(s)}`);
   }
   // Families exist once there is a sample; take one so the set is known at registration.
   if (s.metrics().length === 0) (s.sampler ?? s).sample();
@@ -36,7 +36,7 @@ function loadPromClient() {
 }
 
 /**
- * Registers the figures of `sampler` (a Sampler or Monitor) as prom-client gauges and counters in
+ * Registers the figures of `sampler` (a Sampler, Monitor or AllocationSampler) as prom-client gauges and counters in
  * `registry` (default: prom-client's global registry). Returns `{ unregister() }`.
  */
 function registerPromClient(sampler, opts) {
@@ -77,7 +77,7 @@ function registerPromClient(sampler, opts) {
 }
 
 /**
- * Reports the figures of `sampler` (a Sampler or Monitor) as OpenTelemetry observable gauges and
+ * Reports the figures of `sampler` (a Sampler, Monitor or AllocationSampler) as OpenTelemetry observable gauges and
  * counters created on `meter` (from `@opentelemetry/api`'s `metrics.getMeter(...)`).
  * Returns `{ unregister() }`.
  */
