@@ -15,7 +15,7 @@ use leakhound_core::report::html::{AllocationSection, Page, render_allocation_ht
 use serde::Serialize;
 
 use crate::args::AllocOutputs;
-use crate::commands::write_private;
+use crate::private_file::write_private;
 
 use crate::hunt::{stop_check, wait};
 use crate::live::Live;

@@ -18,6 +18,7 @@ use leakhound_inspector::session::WorkerInfo;
 
 use crate::args::{AllocOutputs, Args, HuntOptions, Ready};
 use crate::live::{Live, LiveOptions, live_target};
+use crate::private_file::write_private;
 use crate::progress::with_progress;
 use crate::run;
 use crate::timeline::timeline_svg;
@@ -491,19 +492,6 @@ fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata, a: &str, b: &str) -> 
         (std::fs::canonicalize(a), std::fs::canonicalize(b)),
         (Ok(a), Ok(b)) if a == b
     )
-}
-
-/// The report holds names and strings from the heap: readable by its owner only.
-pub fn write_private(path: &str, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(contents)
 }
 
 /// An absolute path with `.` and `..` resolved, as Node's `path.resolve` gives (file errors

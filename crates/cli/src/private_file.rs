@@ -60,12 +60,27 @@ impl Drop for PrivateFile {
 }
 
 fn create_private(path: &Path) -> std::io::Result<File> {
+    private_options().create_new(true).open(path)
+}
+
+/// A report or profile (names and strings from the heap, code paths): written in place,
+/// readable by its owner only.
+pub fn write_private(path: &str, contents: &[u8]) -> std::io::Result<()> {
+    private_options()
+        .create(true)
+        .truncate(true)
+        .open(path)?
+        .write_all(contents)
+}
+
+/// Opening for writing, with mode 0600 for a file it creates.
+fn private_options() -> std::fs::OpenOptions {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path)
+    options
 }
