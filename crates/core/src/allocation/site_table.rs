@@ -231,11 +231,15 @@ impl SiteTable {
             let growth = slope * span;
             let level = site.last();
             let threshold = opts.min_growth_bytes.max(opts.min_growth_ratio * level);
+            // Most sites stop here: the further tests are only needed for a site that grew.
+            if !(growth >= threshold && slope > 0.0) {
+                continue;
+            }
             let recent = &pts[n - n.div_ceil(2).max(3)..];
             let still_rising =
                 theil_sen(recent, &mut self.scratch).is_some_and(|s| s > 0.25 * slope);
-            let confidence = mann_kendall_confidence(pts);
-            if growth >= threshold && still_rising && slope > 0.0 {
+            if still_rising {
+                let confidence = mann_kendall_confidence(pts);
                 candidates.push((
                     1.0 - confidence,
                     GrowingSite {
