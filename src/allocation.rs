@@ -8,9 +8,7 @@ use napi_derive::napi;
 use crate::guard::guarded;
 use crate::records::{GrowingSiteRecord, mirror};
 use crate::sampler::{FamilyRecord, family_record, invalid};
-use leakhound_core::allocation::{
-    AllocationWatch, Frame, SITE_LABEL, SiteOptions, SiteRecord, parse_profile,
-};
+use leakhound_core::allocation::{AllocationWatch, SiteOptions, SiteRecord, parse_profile};
 
 #[napi(object)]
 pub struct AllocationSitesConfig {
@@ -43,7 +41,7 @@ pub struct JsAllocationSites {
 impl JsAllocationSites {
     #[napi(constructor)]
     pub fn new(config: AllocationSitesConfig) -> Result<Self> {
-        let d = SiteOptions::default();
+        let d = SiteOptions::for_interval(config.interval_bytes);
         let opts = SiteOptions {
             max_sites: config.max_sites.map_or(d.max_sites, |v| v as usize),
             max_points: config.max_points.map_or(d.max_points, |v| v as usize),
@@ -88,22 +86,6 @@ impl JsAllocationSites {
         mirror(self.watch.growing().iter().map(SiteRecord::of).collect())
     }
 
-    /// Keys of the growing sites (`growingSites()`'s order), to tell new ones apart.
-    #[napi]
-    pub fn growing_keys(&self) -> Vec<String> {
-        self.watch
-            .growing()
-            .iter()
-            .map(|s| {
-                s.frames
-                    .iter()
-                    .map(Frame::describe)
-                    .collect::<Vec<_>>()
-                    .join(" < ")
-            })
-            .collect()
-    }
-
     /// The newest profile (or the growth since the first) as uncompressed `profile.proto`.
     #[napi]
     pub fn pprof(&self, growth: bool) -> Option<Buffer> {
@@ -127,15 +109,7 @@ impl JsAllocationSites {
         self.watch
             .families(top as usize)
             .into_iter()
-            .map(|f| {
-                let per_site = f.name.starts_with("leakhound_allocation_site_");
-                let mut r = family_record(f);
-                // Declared even with no sample yet, so engines can register the family.
-                if per_site {
-                    r.label_names = vec![SITE_LABEL.to_string()];
-                }
-                r
-            })
+            .map(family_record)
             .collect()
     }
 

@@ -224,6 +224,7 @@ fn family_from_record(r: FamilyRecord) -> Result<Family> {
         })
         .collect();
     let family = Family {
+        labels: Vec::new(),
         name: r.name,
         help: r.help,
         kind,

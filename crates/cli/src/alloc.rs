@@ -53,16 +53,9 @@ pub fn watch(
     opts: &AllocOptions,
     say: &impl Fn(&str),
 ) -> Result<(AllocReport, AllocationWatch), String> {
-    let mut table = AllocationWatch::new(
-        SiteOptions {
-            // A sample stands for `interval` bytes: growth of a few samples is noise.
-            min_growth_bytes: (16 * opts.interval) as f64,
-            ..SiteOptions::default()
-        },
-        opts.depth,
-        opts.interval as f64,
-    )
-    .map_err(|e| e.to_string())?;
+    let interval = opts.interval as f64;
+    let mut sites = AllocationWatch::new(SiteOptions::for_interval(interval), opts.depth, interval)
+        .map_err(|e| e.to_string())?;
     let mut connection = live.session()?;
     let at = |e: leakhound_inspector::InspectorError| format!("{}: {e}", live.describe());
     connection
@@ -85,13 +78,13 @@ pub fn watch(
         let unix_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-        table.observe(started.elapsed().as_secs_f64() * 1000.0, unix_ms, profile);
+        sites.observe(started.elapsed().as_secs_f64() * 1000.0, unix_ms, profile);
         profiles += 1;
         say(&format!(
             "profile {profiles} at {:.0} s: {} sites, {} growing",
             started.elapsed().as_secs_f64(),
-            table.sites(),
-            table.growing().len()
+            sites.sites(),
+            sites.growing().len()
         ));
     }
     let _ = connection.session().stop_sampling();
@@ -100,10 +93,10 @@ pub fn watch(
         seconds: started.elapsed().as_secs_f64(),
         profiles,
         sampling_interval: opts.interval,
-        sites: table.sites(),
-        growing_sites: table.growing().iter().map(SiteRecord::of).collect(),
+        sites: sites.sites(),
+        growing_sites: sites.growing().iter().map(SiteRecord::of).collect(),
     };
-    Ok((report, table))
+    Ok((report, sites))
 }
 
 /// Writes the pprof, flame graph and HTML page `outputs` asks for (each mode 0600).

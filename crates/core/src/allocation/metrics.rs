@@ -20,6 +20,8 @@ pub struct SamplerCounts {
 pub fn site_families(growing: &[GrowingSite], top: usize, counts: SamplerCounts) -> Vec<Family> {
     let shown = &growing[..growing.len().min(top)];
     let per_site = |name: &str, help: &str, value: fn(&GrowingSite) -> f64| Family {
+        // Declared, since no site may grow yet: engines register the family up front.
+        labels: vec![SITE_LABEL.to_string()],
         name: name.into(),
         help: help.into(),
         kind: Kind::Gauge,
@@ -32,6 +34,7 @@ pub fn site_families(growing: &[GrowingSite], top: usize, counts: SamplerCounts)
             .collect(),
     };
     let single = |name: &str, help: &str, kind: Kind, value: f64| Family {
+        labels: Vec::new(),
         name: name.into(),
         help: help.into(),
         kind,
@@ -110,5 +113,8 @@ mod tests {
         for f in &families {
             f.validate().unwrap();
         }
+        let none = site_families(&[], 10, SamplerCounts::default());
+        assert!(none[0].samples.is_empty());
+        assert_eq!(none[0].label_names().collect::<Vec<_>>(), [SITE_LABEL]);
     }
 }

@@ -42,6 +42,15 @@ impl Default for SiteOptions {
 }
 
 impl SiteOptions {
+    /// The defaults for a profiler sampling every `interval_bytes`: a sample stands for about
+    /// that many bytes, so growth of fewer than 16 samples' worth is noise.
+    pub fn for_interval(interval_bytes: f64) -> SiteOptions {
+        SiteOptions {
+            min_growth_bytes: 16.0 * interval_bytes,
+            ..SiteOptions::default()
+        }
+    }
+
     pub fn validate(&self) -> Result<(), SamplingError> {
         let bad = |name: &'static str, problem: &str| {
             Err(SamplingError::Option {

@@ -26,16 +26,24 @@ pub struct Family {
     pub name: String,
     pub help: String,
     pub kind: Kind,
+    /// Label names declared up front, for a family that may have no sample yet; when empty,
+    /// those of the first sample.
+    pub labels: Vec<String>,
     pub samples: Vec<(Vec<(String, String)>, f64)>,
 }
 
 impl Family {
     /// The label names the family uses (each sample of a family has the same ones).
-    pub fn label_names(&self) -> impl Iterator<Item = &str> {
-        self.samples
-            .first()
-            .into_iter()
-            .flat_map(|(labels, _)| labels.iter().map(|(k, _)| k.as_str()))
+    pub fn label_names(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        if !self.labels.is_empty() {
+            return Box::new(self.labels.iter().map(String::as_str));
+        }
+        Box::new(
+            self.samples
+                .first()
+                .into_iter()
+                .flat_map(|(labels, _)| labels.iter().map(|(k, _)| k.as_str())),
+        )
     }
 
     /// Checks what the exposition format cannot escape: metric and label names must match
@@ -66,6 +74,7 @@ impl Family {
 
     fn single(name: &str, help: &str, kind: Kind, value: f64) -> Self {
         Family {
+            labels: Vec::new(),
             name: name.into(),
             help: help.into(),
             kind,
@@ -153,6 +162,7 @@ impl Series {
             match out.iter_mut().find(|f| f.name == name) {
                 Some(f) => f.samples.push((labels, value)),
                 None => out.push(Family {
+                    labels: Vec::new(),
                     name,
                     help,
                     kind: Kind::Gauge,
@@ -176,6 +186,7 @@ impl Series {
             trend.slope_bytes_per_sec,
         ));
         out.push(Family {
+            labels: Vec::new(),
             name: "leakhound_leak_verdict".into(),
             help: "1 for the current verdict on post-GC heap growth, 0 for the others.".into(),
             kind: Kind::Gauge,
@@ -189,6 +200,7 @@ impl Series {
         });
         let causes = self.causes();
         out.push(Family {
+labels: Vec::new(),
             name: "leakhound_leak_cause_verdict".into(),
             help: "1 for the current verdict on each cause of growth (js-heap, external, native, \
                    fragmentation), 0 for the others; causes this platform cannot measure are left out."
@@ -346,6 +358,7 @@ mod tests {
     #[test]
     fn escapes_help_and_label_values() {
         let f = Family {
+            labels: Vec::new(),
             name: "leakhound_x".into(),
             help: "a \\ b\nc".into(),
             kind: Kind::Gauge,
