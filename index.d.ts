@@ -234,9 +234,12 @@ export class HeapSnapshot {
   retainerPath(nodeId: number): PathStep[] | null;
   /**
    * The same, off the JavaScript thread (the first path of a snapshot walks the whole graph):
-   * resolves to what retainerPath returns; rejects with a RangeError for an unknown id.
+   * resolves to what retainerPath returns; rejects with a RangeError for an unknown id. With
+   * `without`, the path runs through none of those objects (null if every path does); with
+   * `realm`, the path to a realm's global object: through its native context (skipped by
+   * default), and not through WeakMap entries.
    */
-  retainerPathAsync(nodeId: number): Promise<PathStep[] | null>;
+  retainerPathAsync(nodeId: number, opts?: { without?: number[]; realm?: boolean }): Promise<PathStep[] | null>;
 }
 
 /**

@@ -95,11 +95,23 @@ class HeapSnapshot {
   /**
    * The same, off the JavaScript thread: the first path of a snapshot walks the whole graph,
    * which on a large heap would hold up the event loop. Resolves to what retainerPath returns.
+   * With `{ without: [ids] }`, the path runs through none of those objects (null if every path
+   * does): how to ask whether anything but a known holder keeps an object alive. With
+   * `{ realm: true }`, the path to a realm's global object: through the realm's native context
+   * (skipped by default), which is how the global is reached when only the realm's functions are
+   * held from outside, and not through WeakMap entries (drawn whether or not the map is alive).
    */
-  async retainerPathAsync(nodeId) {
-    const id = this.#nodeId('retainerPathAsync()', nodeId);
+  async retainerPathAsync(nodeId, opts) {
+    const where = 'retainerPathAsync()';
+    const id = this.#nodeId(where, nodeId);
+    const o = check.options(where, opts);
+    const without = o.without;
+    if (without !== undefined && !(Array.isArray(without) && without.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff))) {
+      throw new TypeError(`${where}: without must be an array of object ids, got ${check.describe(without)}`);
+    }
+    const realm = check.boolean(where, 'realm', o.realm, false);
     const native = this.#live();
-    const steps = await native.retainerPathAsync(id);
+    const steps = await native.retainerPathAsync(id, without, realm);
     // The walk's distances are kept for later paths: V8 hears of their memory.
     if (!native.disposed) native.reportMemory();
     return steps;

@@ -155,11 +155,20 @@ impl NativeSnapshot {
 
     /// The twin of `retainerPath`, off the JavaScript thread: the first path of a snapshot
     /// walks the whole graph. Call `reportMemory()` when it resolves.
+    /// With `without`, the path runs through none of those objects (null if every path does);
+    /// with `realm`, it follows the rules for a path to a realm's global object.
     #[napi(ts_return_type = "Promise<Array<PathStepRecord> | null>")]
-    pub fn retainer_path_async(&self, id: u32) -> Result<AsyncTask<RetainerPathTask>> {
+    pub fn retainer_path_async(
+        &self,
+        id: u32,
+        without: Option<Vec<u32>>,
+        realm: Option<bool>,
+    ) -> Result<AsyncTask<RetainerPathTask>> {
         Ok(AsyncTask::new(RetainerPathTask {
             snapshot: Arc::clone(self.shared()?),
             id,
+            without: without.unwrap_or_default(),
+            realm_paths: realm.unwrap_or(false),
         }))
     }
 
@@ -361,6 +370,8 @@ impl Task for LightTask {
 pub struct RetainerPathTask {
     snapshot: Arc<AnalysedSnapshot>,
     id: u32,
+    without: Vec<u32>,
+    realm_paths: bool,
 }
 
 impl Task for RetainerPathTask {
@@ -369,7 +380,10 @@ impl Task for RetainerPathTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded("HeapSnapshot.retainerPathAsync", || {
-            Ok(self.snapshot.retainer_path_by_id(self.id).flatten())
+            Ok(self
+                .snapshot
+                .retainer_path_by_id_without(self.id, &self.without, self.realm_paths)
+                .flatten())
         })
     }
 

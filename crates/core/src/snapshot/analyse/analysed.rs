@@ -181,4 +181,30 @@ impl AnalysedSnapshot {
         let node = self.graph.find_by_id(id)?;
         Some(self.analysis.retainer_path(&self.graph, node))
     }
+
+    /// Like `retainer_path_by_id`, on paths through none of the objects with the `without` ids
+    /// (ids not in the snapshot are ignored); with `realm_paths`, by the rules for a path to a
+    /// realm's global.
+    pub fn retainer_path_by_id_without(
+        &self,
+        id: u32,
+        without: &[u32],
+        realm_paths: bool,
+    ) -> Option<Option<Vec<PathStep>>> {
+        if without.is_empty() && !realm_paths {
+            return self.retainer_path_by_id(id);
+        }
+        let node = self.graph.find_by_id(id)?;
+        let mut blocked: Vec<NodeIdx> = without
+            .iter()
+            .filter_map(|&w| self.graph.find_by_id(w))
+            .filter(|&w| w != node)
+            .collect();
+        blocked.sort_unstable();
+        let is_blocked = |n: NodeIdx| blocked.binary_search(&n).is_ok();
+        Some(
+            self.analysis
+                .retainer_path_without(&self.graph, node, &is_blocked, realm_paths),
+        )
+    }
 }

@@ -86,6 +86,27 @@ impl Analysis {
         )
     }
 
+    /// A retainer path that never passes through a `blocked` object, or `None` if every path
+    /// does; with `realm_paths`, by the rules for a path to a realm's global (see `PathRules`).
+    /// Walks the whole graph afresh: for the rare question, not for every path.
+    pub fn retainer_path_without(
+        &self,
+        graph: &HeapGraph,
+        node: NodeIdx,
+        blocked: &dyn Fn(NodeIdx) -> bool,
+        realm_paths: bool,
+    ) -> Option<Vec<PathStep>> {
+        let own;
+        let rules = if realm_paths {
+            own = PathRules::for_paths(graph, true);
+            &own
+        } else {
+            &self.paths(graph).0
+        };
+        let distances = Distances::compute_without(graph, rules, blocked);
+        retainer_path(graph, rules, &distances, Some(&self.dominators), node)
+    }
+
     pub fn class_summary(&self, graph: &HeapGraph, top: Option<usize>) -> Vec<ClassSummary> {
         class_summary(graph, &self.dominators, top)
     }

@@ -29,6 +29,17 @@ impl PathRules {
     }
 
     pub fn new(graph: &HeapGraph) -> PathRules {
+        PathRules::for_paths(graph, false)
+    }
+
+    /// With `realm_paths`, the rules for a path to a realm's global object: it may pass through
+    /// the realm's native context (blocked by default, as noise), which is how the global is
+    /// reached when only the realm's functions are held from outside; it may not take a
+    /// WeakMap's key-to-value edge, which a snapshot draws whether or not the map itself is
+    /// alive (a realm's own WeakMap keyed by a process-wide object would otherwise "hold" it);
+    /// nor pass through Node's wrapper of a vm context, which holds the context's sandbox
+    /// weakly though the snapshot draws an ordinary edge.
+    pub fn for_paths(graph: &HeapGraph, realm_paths: bool) -> PathRules {
         let strings = &graph.strings;
         let string_flags = (0..strings.len() as u32)
             .map(|i| {
@@ -37,10 +48,11 @@ impl PathRules {
                 if matches!(
                     s,
                     "system / PropertyCell"
-                        | "system / NativeContext"
                         | "system / SourcePositionTableWithFrameCache"
                         | "(map descriptors)"
-                ) {
+                ) || (s == "system / NativeContext" && !realm_paths)
+                    || (s == "Node / ContextifyContext" && realm_paths)
+                {
                     f |= NODE_NAME_BLOCKED;
                 }
                 if matches!(
@@ -51,6 +63,9 @@ impl PathRules {
                 }
                 if s.contains("WeakMap") {
                     f |= WEAK_MAP_EDGE;
+                }
+                if realm_paths && s.contains("pair in WeakMap") {
+                    f |= EDGE_NAME_BLOCKED;
                 }
                 if s.contains("DevTools console") {
                     f |= DEVTOOLS_CONSOLE;
@@ -130,6 +145,16 @@ impl Distances {
     }
 
     pub fn compute(graph: &HeapGraph, rules: &PathRules) -> Distances {
+        Distances::compute_without(graph, rules, &|_| false)
+    }
+
+    /// Distances along paths that never enter a `blocked` node: the way to ask whether an object
+    /// is still reachable once a known, harmless holder is set aside.
+    pub fn compute_without(
+        graph: &HeapGraph,
+        rules: &PathRules,
+        blocked: &dyn Fn(NodeIdx) -> bool,
+    ) -> Distances {
         let n = graph.node_count();
         let edges = graph.edge_columns();
         let first_edge = graph.first_edge();
@@ -147,6 +172,7 @@ impl Distances {
                     if dist[to as usize] == UNREACHED
                         && Some(to) != skip
                         && rules.allows(graph, v, e, to)
+                        && !blocked(NodeIdx(to))
                     {
                         dist[to as usize] = next;
                         farthest = next;

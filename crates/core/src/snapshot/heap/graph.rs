@@ -262,10 +262,43 @@ impl HeapGraph {
                 let t = Some(self.node_type(s));
                 t == ids.string || t == ids.concatenated_string || t == ids.sliced_string
             })
-            .map(|s| self.node_name(s).to_string());
+            .map(|s| self.string_text(s));
         from_name_edge
             .or_else(|| Some(self.node_name(script).to_string()))
             .filter(|s| !s.is_empty())
+    }
+
+    /// A string node's text. A concatenated string is named "(concatenated string)" in a
+    /// snapshot, its text split over `first` and `second` edges (a module runner that builds a
+    /// script's file name by concatenation leaves one): they are joined, up to a bound.
+    pub fn string_text(&self, node: NodeIdx) -> String {
+        const MAX_LEN: usize = 4096;
+        const MAX_PARTS: usize = 1024;
+        let cons = self.meta.node_type_ids.concatenated_string;
+        if Some(self.node_type(node)) != cons {
+            return self.node_name(node).to_string();
+        }
+        let mut text = String::new();
+        let mut stack = vec![node];
+        let mut visited = 0;
+        while let Some(n) = stack.pop() {
+            visited += 1;
+            if visited > MAX_PARTS || text.len() >= MAX_LEN {
+                break;
+            }
+            if Some(self.node_type(n)) == cons {
+                let first = self.named_edge_target(n, &["first"]);
+                let second = self.named_edge_target(n, &["second"]);
+                if first.is_none() && second.is_none() {
+                    return self.node_name(node).to_string();
+                }
+                stack.extend(second);
+                stack.extend(first);
+            } else {
+                text.push_str(self.node_name(n));
+            }
+        }
+        text
     }
 
     pub fn node_count(&self) -> usize {
