@@ -1,0 +1,76 @@
+// node:test's leaking-file detection (`--import leakhound/node-test/detect`), run by the real
+// runner on fixture files that contain no leakhound code, and FileLeakCheck itself.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { root } from './helpers.mjs';
+
+const require = createRequire(import.meta.url);
+const { problems, fixtureNames, runRunner } = require('./fixtures/detect/expectations.cjs');
+const { FileLeakCheck } = require('../lib/file-leaks/file-check.js');
+
+const dir = path.join(root, '__test__', 'fixtures', 'detect', 'node-test');
+
+const run = (args) => runRunner(args, { cwd: dir });
+
+test('node --test --import leakhound/node-test/detect flags each leaky file with the path to its cause, and no clean one', async () => {
+  const { status, output } = await run(['--test', '--import', 'leakhound/node-test/detect', '--test-reporter=spec']);
+  assert.equal(status, 1, output);
+  assert.deepEqual(problems(output, 'node-test', fixtureNames(dir)), []);
+});
+
+test('a file run directly with the hook preloaded is checked too', async () => {
+  const { status, output } = await run(['--import', 'leakhound/node-test/detect', '--test-reporter=spec', 'leaky-interval.test.mjs']);
+  assert.equal(status, 1, output);
+  assert.match(output, /leaky-interval\.test\.mjs leaks: 1 thing outlived the file/);
+  const clean = await run(['--import', 'leakhound/node-test/detect', 'clean-fetch.test.mjs']);
+  assert.equal(clean.status, 0, clean.output);
+});
+
+test('FileLeakCheck: nothing left behind means no tracking and no snapshot; a leftover is found in one snapshot', async () => {
+  const clean = new FileLeakCheck({ file: 'clean.js' });
+  const onTerm = () => {};
+  process.on('SIGTERM', onTerm);
+  process.off('SIGTERM', onTerm);
+  clearInterval(setInterval(() => {}, 1000));
+  const quiet = await clean.finish();
+  assert.deepEqual(quiet, { file: 'clean.js', leaks: [], harmless: [], snapshots: 0 });
+
+  const leaky = new FileLeakCheck({ file: 'leaky.js' });
+  const timer = setInterval(function keepPolling() {}, 60_000);
+  timer.unref();
+  globalThis.__detectTestCache = [1, 2, 3];
+  try {
+    const report = await leaky.finish();
+    assert.equal(report.snapshots, 1);
+    assert.deepEqual(report.leaks.map((l) => l.what).sort(), ['global property __detectTestCache', 'interval every 60000 ms never cleared']);
+    const interval = report.leaks.find((l) => l.kind === 'interval');
+    assert.equal(interval.retainers.at(-1).name, 'keepPolling');
+  } finally {
+    clearInterval(timer);
+    delete globalThis.__detectTestCache;
+  }
+});
+
+test("FileLeakCheck: fetch's global dispatcher is recognised by where it hangs, without a snapshot", async () => {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => res.end('ok'));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // The dispatcher is installed on first use: hide one made by an earlier test.
+  const key = Symbol.for('undici.globalDispatcher.1');
+  const earlier = globalThis[key];
+  delete globalThis[key];
+  const check = new FileLeakCheck({ file: 'fetch.js' });
+  try {
+    assert.equal(await (await fetch(`http://127.0.0.1:${server.address().port}/`)).text(), 'ok');
+    const report = await check.finish();
+    assert.deepEqual(report.leaks, []);
+    assert.equal(report.snapshots, 0);
+    assert.deepEqual(report.harmless, [{ what: 'global property [Symbol(undici.globalDispatcher.1)]', rule: 'undici-global-dispatcher' }]);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    if (earlier !== undefined) globalThis[key] = earlier;
+  }
+});

@@ -1,0 +1,20 @@
+// Vitest: `setupFiles: ['leakhound/vitest/detect']` checks each test file, when its tests end,
+// for what it leaves behind (listeners on process, globals, intervals, servers) and fails the
+// file with the retainer path of each. Works in the forks, threads and vmThreads pools: the
+// setup file runs before every test file, in the file's own worker or realm.
+import { afterAll } from 'vitest';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { FileLeakCheck, FileLeakError } = require('../lib/file-leaks/file-check.js');
+
+// In the vm pools each file runs in its own realm: globals set there die with it.
+const pool = globalThis.__vitest_worker__?.ctx?.pool ?? '';
+const inOwnRealm = pool.startsWith('vm');
+const check = new FileLeakCheck({ global: inOwnRealm ? null : globalThis, timerGlobals: [globalThis] });
+
+// Vitest passes the hook's fixtures first (destructured, as it requires) and the file's suite second.
+afterAll(async ({}, file) => {
+  const report = await check.finish(file?.filepath);
+  if (report.leaks.length > 0) throw new FileLeakError(report);
+});

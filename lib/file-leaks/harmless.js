@@ -1,0 +1,57 @@
+'use strict';
+// Holders that keep a finished test file's objects alive for a while, on purpose and boundedly.
+// Each is recognised by where it sits on the retainer path (an exact edge from a known owner),
+// never by the class of what it holds: a real leak through another path is still found, because
+// the check then looks for a path that avoids the holder.
+//
+// Each rule: `holder(steps)` returns the index of the step that is the harmless holder, or -1.
+const UNDICI_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+
+const HARMLESS = [
+  {
+    name: 'undici-global-dispatcher',
+    // The same holder seen from the process: the new global property itself.
+    leftover: (l) => l.kind === 'global' && l.key === UNDICI_DISPATCHER,
+    why:
+      "fetch() (Node's built-in undici) keeps one connection pool for the process on the global object, " +
+      "under Symbol.for('undici.globalDispatcher.1'). Its keep-alive connections hold the last requests " +
+      'for a few seconds after the response, then close.',
+    holder: (steps) => steps.findIndex((s, i) => i > 0 && s.edge === '<symbol undici.globalDispatcher.1>' && isGlobalObject(steps[i - 1])),
+  },
+  {
+    name: 'async-resource-store',
+    why:
+      'A Node resource (a timer, the DNS resolver channel) keeps the AsyncLocalStorage store that was ' +
+      "current when it was made. A runner's store describes the running test and so holds the file; a " +
+      'resource made once per process keeps that one file, which does not grow with the files. A leaked ' +
+      'resource is still found through its own callback.',
+    holder: (steps) => steps.findIndex((s, i) => i > 0 && s.edge === '<symbol kResourceStore>'),
+  },
+  {
+    name: 'jest-failure-details',
+    why:
+      "Jest keeps a failing test's error objects in the file's result (failureDetails) until the result " +
+      'is sent to the parent process; the errors come from the test file and hold it until then.',
+    holder: (steps) => steps.findIndex((s, i) => i > 0 && s.edge === 'failureDetails' && s.type === 'array'),
+  },
+];
+
+function isGlobalObject(step) {
+  return step.type === 'object' && /^(global|Window|Object) \/|^global$|^Window$/.test(step.name) || step.className === 'global';
+}
+
+/** The harmless rule a leftover on the process's roots is, or null: no snapshot needed. */
+function harmlessLeftover(leftover) {
+  return HARMLESS.find((rule) => rule.leftover?.(leftover)) ?? null;
+}
+
+/** The first harmless rule the path runs through, as { rule, holderId }, or null. */
+function harmlessHolder(steps) {
+  for (const rule of HARMLESS) {
+    const i = rule.holder(steps);
+    if (i >= 0) return { rule, holderId: steps[i].id };
+  }
+  return null;
+}
+
+module.exports = { HARMLESS, harmlessHolder, harmlessLeftover };
