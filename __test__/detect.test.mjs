@@ -3,6 +3,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import fs, { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { root } from './helpers.mjs';
 
@@ -15,9 +17,23 @@ const dir = path.join(root, '__test__', 'fixtures', 'detect', 'node-test');
 const run = (args) => runRunner(args, { cwd: dir });
 
 test('node --test --import leakhound/node-test/detect flags each leaky file with the path to its cause, and no clean one', async () => {
-  const { status, output } = await run(['--test', '--import', 'leakhound/node-test/detect', '--test-reporter=spec']);
+  const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'leakhound-detect-')), 'verdicts.jsonl');
+  const { status, output } = await runRunner(['--test', '--import', 'leakhound/node-test/detect', '--test-reporter=spec'], {
+    cwd: dir,
+    env: { LEAKHOUND_DETECT_LOG: log },
+  });
   assert.equal(status, 1, output);
   assert.deepEqual(problems(output, 'node-test', fixtureNames(dir)), []);
+  // Clean files take no snapshot; fetch's dispatcher is recognised where it hangs.
+  const verdicts = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(fs.statSync(log).mode & 0o777, 0o600);
+  const byName = new Map(verdicts.map((v) => [path.basename(v.file).replace(/\.test\.[cm]?js$/, ''), v]));
+  for (const name of ['clean-fetch', 'clean-failing', 'clean-tidy', 'clean-esm']) {
+    assert.equal(byName.get(name)?.snapshots, 0, `${name}: ${JSON.stringify(byName.get(name))}`);
+    assert.deepEqual(byName.get(name).leaks, []);
+  }
+  assert.deepEqual(byName.get('clean-fetch').harmless, [{ what: 'global property [Symbol(undici.globalDispatcher.1)]', rule: 'undici-global-dispatcher' }]);
+  fs.rmSync(path.dirname(log), { recursive: true, force: true });
 });
 
 test('a file run directly with the hook preloaded is checked too', async () => {

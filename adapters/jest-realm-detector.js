@@ -6,7 +6,7 @@
 // holders known to be harmless set aside. The path is printed with the file's name; Jest then
 // fails the file as leaking.
 const { Tracker } = require('../lib/tracker');
-const { explainSurvivingFile, formatFileLeaks } = require('../lib/file-leaks/file-check');
+const { explainSurvivingFile, formatFileLeaks, recordReport } = require('../lib/file-leaks/file-check');
 
 const WHAT = "the test file's realm (its vm context)";
 
@@ -26,9 +26,10 @@ class RealmLeakDetector {
 
   async isLeaking() {
     const survivors = await this.#tracker.check();
-    const report = { file: this.#file, leaks: [], harmless: [] };
+    const report = { file: this.#file, realm: true, leaks: [], harmless: [], snapshots: 0 };
     if (survivors.length > 0) await explainSurvivingFile(survivors, this.#byId, report);
     this.#tracker.clear();
+    recordReport(report);
     if (report.leaks.length === 0) return false;
     process.stderr.write(`${formatFileLeaks(report)}\n`);
     return true;

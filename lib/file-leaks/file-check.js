@@ -68,11 +68,15 @@ class FileLeakCheck {
     await turns(2);
     const report = { file: this.#file, leaks: [], harmless: [], snapshots: 0 };
     const tracked = this.#trackWhatRemains(report);
-    if (tracked === null) return report;
+    if (tracked === null) {
+      recordReport(report);
+      return report;
+    }
     const survivors = await tracked.tracker.check();
     // The tracker's markers are what the snapshot finds the survivors by: cleared afterwards.
     if (survivors.length > 0) await explain(survivors, tracked.byId, report);
     tracked.tracker.clear();
+    recordReport(report);
     return report;
   }
 
@@ -130,6 +134,24 @@ async function explain(survivors, byId, report) {
   }
 }
 
+/**
+ * With LEAKHOUND_DETECT_LOG set to a file path, each file's verdict is appended to it as one JSON
+ * line ({ file, realm?, leaks: [what], harmless: [{ what, rule }], snapshots }, mode 0600): what was
+ * judged harmless, and why, stays visible to whoever reads the run.
+ */
+function recordReport(report) {
+  const log = process.env.LEAKHOUND_DETECT_LOG;
+  if (!log) return;
+  const line = {
+    file: report.file,
+    ...(report.realm ? { realm: true } : {}),
+    leaks: report.leaks.map((l) => l.what),
+    harmless: report.harmless,
+    snapshots: report.snapshots ?? 0,
+  };
+  require('node:fs').appendFileSync(log, `${JSON.stringify(line)}\n`, { mode: 0o600 });
+}
+
 const turns = async (n) => {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
 };
@@ -147,4 +169,4 @@ function formatFileLeaks(report) {
   return lines.join('\n');
 }
 
-module.exports = { FileLeakCheck, FileLeakError, formatFileLeaks, explainSurvivingFile: explain };
+module.exports = { FileLeakCheck, FileLeakError, formatFileLeaks, recordReport, explainSurvivingFile: explain };

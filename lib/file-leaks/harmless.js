@@ -27,13 +27,6 @@ const HARMLESS = [
       'resource is still found through its own callback.',
     holder: (steps) => steps.findIndex((s, i) => i > 0 && s.edge === '<symbol kResourceStore>'),
   },
-  {
-    name: 'jest-failure-details',
-    why:
-      "Jest keeps a failing test's error objects in the file's result (failureDetails) until the result " +
-      'is sent to the parent process; the errors come from the test file and hold it until then.',
-    holder: (steps) => steps.findIndex((s, i) => i > 0 && s.edge === 'failureDetails' && s.type === 'array'),
-  },
 ];
 
 function isGlobalObject(step) {
