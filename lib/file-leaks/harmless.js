@@ -5,18 +5,20 @@
 // the check then looks for a path that avoids the holder.
 //
 // Each rule: `holder(steps)` returns the index of the step that is the harmless holder, or -1.
-const UNDICI_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+// The version number in the key changes with undici's major (1 in Node 20 and 22, 2 in 24).
+const DISPATCHER_KEY = /^undici\.globalDispatcher\.\d+$/;
+const DISPATCHER_EDGE = /^<symbol undici\.globalDispatcher\.\d+>$/;
 
 const HARMLESS = [
   {
     name: 'undici-global-dispatcher',
     // The same holder seen from the process: the new global property itself.
-    leftover: (l) => l.kind === 'global' && l.key === UNDICI_DISPATCHER,
+    leftover: (l) => l.kind === 'global' && typeof l.key === 'symbol' && Symbol.keyFor(l.key) !== undefined && DISPATCHER_KEY.test(Symbol.keyFor(l.key)),
     why:
       "fetch() (Node's built-in undici) keeps one connection pool for the process on the global object, " +
-      "under Symbol.for('undici.globalDispatcher.1'). Its keep-alive connections hold the last requests " +
+      "under Symbol.for('undici.globalDispatcher.<major>'). Its keep-alive connections hold the last requests " +
       'for a few seconds after the response, then close.',
-    holder: (steps) => steps.findIndex((s, i) => i > 0 && s.edge === '<symbol undici.globalDispatcher.1>' && isGlobalObject(steps[i - 1])),
+    holder: (steps) => steps.findIndex((s, i) => i > 0 && DISPATCHER_EDGE.test(s.edge) && isGlobalObject(steps[i - 1])),
   },
   {
     name: 'async-resource-store',
@@ -29,8 +31,9 @@ const HARMLESS = [
   },
 ];
 
+// The global object as a snapshot names it: "global", "global (global*)" (Node 26), "Window".
 function isGlobalObject(step) {
-  return step.type === 'object' && /^(global|Window|Object) \/|^global$|^Window$/.test(step.name) || step.className === 'global';
+  return step.type === 'object' && (/^(global|Window)\b/.test(step.name) || step.className === 'global');
 }
 
 /** The harmless rule a leftover on the process's roots is, or null: no snapshot needed. */
