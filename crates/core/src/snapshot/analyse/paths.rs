@@ -38,7 +38,9 @@ impl PathRules {
     /// WeakMap's key-to-value edge, which a snapshot draws whether or not the map itself is
     /// alive (a realm's own WeakMap keyed by a process-wide object would otherwise "hold" it);
     /// nor pass through Node's wrapper of a vm context, which holds the context's sandbox
-    /// weakly though the snapshot draws an ordinary edge.
+    /// weakly though the snapshot draws an ordinary edge; nor start at a handle scope or the
+    /// engine's strong roots, which hold objects for the native work under way while the
+    /// snapshot is taken (seen holding a realm that only a harmless holder keeps).
     pub fn for_paths(graph: &HeapGraph, realm_paths: bool) -> PathRules {
         let strings = &graph.strings;
         let string_flags = (0..strings.len() as u32)
@@ -51,7 +53,11 @@ impl PathRules {
                         | "system / SourcePositionTableWithFrameCache"
                         | "(map descriptors)"
                 ) || (s == "system / NativeContext" && !realm_paths)
-                    || (s == "Node / ContextifyContext" && realm_paths)
+                    || (realm_paths
+                        && matches!(
+                            s,
+                            "Node / ContextifyContext" | "(Handle scope)" | "(Strong roots)"
+                        ))
                 {
                     f |= NODE_NAME_BLOCKED;
                 }
