@@ -215,3 +215,30 @@ test("the addon's own failures reach JavaScript as SnapshotErrors of kind intern
   })();
   await assert.rejects(loadSnapshot(failing), (e) => e instanceof SnapshotError && e.kind === 'io' && e.message === 'connection reset');
 });
+
+// Node 26 writes negative lines and columns in a snapshot's locations for code compiled with
+// negative offsets, as module runners (Vitest's, Jest's) compile their wrappers; older Nodes write
+// none, and there the snapshot simply loads.
+test('a snapshot of code compiled at negative line and column offsets loads, its closures located', async () => {
+  const vm = await import('node:vm');
+  const script = new vm.Script('(function wrappedByARunner() { return function innerOfTheModule() {} })', {
+    filename: 'runner-module.js',
+    lineOffset: -2,
+    columnOffset: -40,
+  });
+  globalThis.__negativeOffsets = script.runInThisContext()();
+  try {
+    const snap = await captureSnapshot();
+    try {
+      const inner = snap.summary().find((c) => c.type === 'closure' && c.functionName === 'innerOfTheModule');
+      assert.ok(inner, 'the closure is in the summary');
+      assert.equal(inner.location.script, 'runner-module.js');
+      // Lines and columns are 1-based here; a negative one reads as the script's start.
+      assert.ok(inner.location.line >= 1 && inner.location.column >= 1, JSON.stringify(inner.location));
+    } finally {
+      snap.dispose();
+    }
+  } finally {
+    delete globalThis.__negativeOffsets;
+  }
+});

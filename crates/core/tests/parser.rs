@@ -565,3 +565,26 @@ fn long_slices_read_in_two_halves_give_what_one_pass_gives() {
         "{accepted} accepted, {rejected} rejected"
     );
 }
+
+/// Node 26 writes negative lines and columns in `locations` for code compiled with negative
+/// offsets (a module runner's wrapper starts before line 0): they read as 0, the start of the
+/// script, in one piece or split at every byte; elsewhere a minus is still refused.
+#[test]
+fn negative_location_lines_and_columns_read_as_zero() {
+    let json = tiny_valid().replace(
+        "\"locations\":[]",
+        "\"locations\":[7,1,-2,-40,14,1,3,5,21,2,-1,7]",
+    );
+    let whole = parse_bytes(json.as_bytes()).expect("parses");
+    assert_eq!(whole.locations, [7, 1, 0, 0, 14, 1, 3, 5, 21, 2, 0, 7]);
+    let mut parser = SnapshotParser::new();
+    for b in json.as_bytes() {
+        parser.push(std::slice::from_ref(b)).unwrap();
+    }
+    assert_eq!(parser.finish().unwrap().locations, whole.locations);
+    for bad in ["[7,1,--2,0]", "[7,1,-,0]", "[-]"] {
+        let json = tiny_valid().replace("\"locations\":[]", &format!("\"locations\":{bad}"));
+        let err = parse_bytes(json.as_bytes()).expect_err(bad);
+        assert!(err.to_string().contains("locations"), "{bad}: {err}");
+    }
+}

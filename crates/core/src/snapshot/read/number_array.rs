@@ -38,6 +38,10 @@ struct NumberState {
     phase: NumberPhase,
     partial: u64,
     count: u64,
+    /// Whether a leading minus is read (see `allowing_negative`), and whether the number being
+    /// read had one.
+    allow_negative: bool,
+    negative: bool,
 }
 
 #[derive(Debug)]
@@ -63,11 +67,21 @@ impl NumberArray {
                 phase: NumberPhase::BeforeOpen,
                 partial: 0,
                 count: 0,
+                allow_negative: false,
+                negative: false,
             },
             sink,
             spare: Vec::new(),
             limit: None,
         }
+    }
+
+    /// Reads a negative number as 0 instead of refusing it. For `locations`, whose line and
+    /// column are negative for code a module runner compiles with a negative line offset (its
+    /// wrapper starts before line 0); 0 is the start of the script.
+    pub fn allowing_negative(mut self) -> NumberArray {
+        self.state.allow_negative = true;
+        self
     }
 
     /// Refuses more than `limit` numbers (the count the header declares).
@@ -136,6 +150,7 @@ impl NumberArray {
         let mut spare = std::mem::take(&mut self.spare);
         spare.clear();
         let section = self.state.section;
+        let allow_negative = self.state.allow_negative;
         let (first, second) = crate::parallel::join(
             || self.feed_whole(head, base),
             || {
@@ -144,6 +159,8 @@ impl NumberArray {
                     phase: NumberPhase::Value,
                     partial: 0,
                     count: 0,
+                    allow_negative,
+                    negative: false,
                 };
                 let result =
                     scan_numbers::<false, _, _>(&mut st, tail, tail_base, all, |v| spare.push(v));
@@ -162,6 +179,7 @@ impl NumberArray {
                 self.state.count += st.count;
                 self.state.phase = st.phase;
                 self.state.partial = st.partial;
+                self.state.negative = st.negative;
                 true
             }
             _ => false,
@@ -360,7 +378,8 @@ fn scan_numbers<const COUNT_ONLY: bool, W: FnMut() -> bool, F: FnMut(u32)>(
     let n = buf.len();
     let mut i = 0;
     while i < n {
-        if matches!(st.phase, NumberPhase::Value | NumberPhase::FirstOrClose) {
+        // After a minus the number is read below, where its sign is kept.
+        if !st.negative && matches!(st.phase, NumberPhase::Value | NumberPhase::FirstOrClose) {
             i = if COUNT_ONLY {
                 count_plain_run(st, buf, i)
             } else {
@@ -399,8 +418,9 @@ fn scan_numbers<const COUNT_ONLY: bool, W: FnMut() -> bool, F: FnMut(u32)>(
                 }
                 check_integer_end(st, buf[j], base + j as u64)?;
                 if want() {
-                    push(acc as u32);
+                    push(if st.negative { 0 } else { acc as u32 });
                 }
+                st.negative = false;
                 st.count += 1;
                 st.phase = NumberPhase::AfterValue;
                 i = j;
@@ -409,8 +429,9 @@ fn scan_numbers<const COUNT_ONLY: bool, W: FnMut() -> bool, F: FnMut(u32)>(
                 // The number ended exactly at the previous chunk boundary.
                 check_integer_end(st, b, base + i as u64)?;
                 if want() {
-                    push(st.partial as u32);
+                    push(if st.negative { 0 } else { st.partial as u32 });
                 }
+                st.negative = false;
                 st.count += 1;
                 st.phase = NumberPhase::AfterValue;
             }
@@ -427,7 +448,13 @@ fn scan_numbers<const COUNT_ONLY: bool, W: FnMut() -> bool, F: FnMut(u32)>(
                     return Ok(Progress::Done(i + 1));
                 }
                 if b == b'-' {
-                    return Err(bad_number(st, base + i as u64, "is negative"));
+                    if !st.allow_negative || st.negative {
+                        return Err(bad_number(st, base + i as u64, "is negative"));
+                    }
+                    st.negative = true;
+                    st.phase = NumberPhase::Value;
+                    i += 1;
+                    continue;
                 }
                 if !is_ws(b) {
                     return Err(syntax(

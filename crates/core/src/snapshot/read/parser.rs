@@ -472,10 +472,14 @@ impl SnapshotParser {
                         )
                     }
                 });
-                Section::Numbers(
+                let numbers =
                     NumberArray::new(number_section_name(key), NumberSink::All(Vec::new()))
-                        .with_limit(declared),
-                )
+                        .with_limit(declared);
+                Section::Numbers(if key == SectionKey::Locations {
+                    numbers.allowing_negative()
+                } else {
+                    numbers
+                })
             }
             SectionKey::TraceTree => Section::Nested(NestedNumbers::default()),
             SectionKey::Strings => {
