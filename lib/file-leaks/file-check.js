@@ -1,9 +1,9 @@
 'use strict';
 // One test file's leak check. Created when the file starts (the baseline of what hangs on the
-// process); `expectCollected()` adds objects that must die with the file (a runner's realm
-// global); `finish()` after the file's tests: what is left attached, or not collected after
-// settling, is looked up in one snapshot of the process (streamed, no file) for its retainer
-// path. Nothing is loaded, collected or snapshotted when nothing is left behind.
+// process); `finish()` after the file's tests: what is left attached after settling is looked up
+// in one snapshot of the process (streamed, no file) for its retainer path. Nothing is loaded,
+// collected or snapshotted when nothing is left behind. `explainSurvivingFile` does the snapshot
+// part for other checks (Jest's realm, in adapters/jest-realm-detector.js).
 const path = require('node:path');
 const { OutwardRoots } = require('./outward-roots');
 const { harmlessHolder, harmlessLeftover, NO_PATH } = require('./harmless');
@@ -33,7 +33,6 @@ const lazy = () => ({ ...require('../tracker'), ...require('../snapshot'), ...re
 class FileLeakCheck {
   #file;
   #roots;
-  #expected = []; // [{ what, target }] until finish()
   #done = false;
 
   /**
@@ -49,17 +48,12 @@ class FileLeakCheck {
     return this.#file;
   }
 
-  /** `target` must be collected once the file has ended; `what` names it in the report. */
-  expectCollected(target, what) {
-    this.#expected.push({ what, target });
-  }
-
   /**
-   * Resolves to { file, leaks: [{ kind, what, retainers }], harmless: [{ what, rule }],
-   * snapshots }: `retainers` is the path from a GC root (PathStep[]), or null where none was
-   * found; `snapshots`, how many were taken (0 or 1).
+   * `file`: the test file's path, where it was not known when the check began. Resolves to
+   * { file, leaks: [{ kind, what, retainers }], harmless: [{ what, rule }], snapshots }:
+   * `retainers` is the path from a GC root (PathStep[]), or null where none was found;
+   * `snapshots`, how many were taken (0 or 1).
    */
-  /** `file`: the test file's path, where it was not known when the check began. */
   async finish(file) {
     if (this.#done) throw new Error('FileLeakCheck.finish(): already finished');
     this.#done = true;
@@ -81,15 +75,13 @@ class FileLeakCheck {
   }
 
   // Synchronous on purpose: a suspended async function keeps its temporaries alive, and these
-  // hold the very objects that must be collected.
+  // hold the very objects whose survival is being judged.
   #trackWhatRemains(report) {
-    const leftovers = this.#roots.leftovers().filter((l) => {
+    const candidates = this.#roots.leftovers().filter((l) => {
       const rule = harmlessLeftover(l);
       if (rule !== null) report.harmless.push({ what: l.what, rule: rule.name });
       return rule === null;
     });
-    const candidates = [...this.#expected.map((e) => ({ kind: 'collect', what: e.what, value: e.target })), ...leftovers];
-    this.#expected = [];
     this.#roots.stop();
     if (candidates.length === 0) return null;
     const { Tracker } = lazy();
