@@ -9,7 +9,7 @@ import path from 'node:path';
 import { root, runNode } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
-const { problems, fixtureNames, runRunner } = require('./fixtures/detect/expectations.cjs');
+const { CLEAN, problems, fixtureNames, runRunner } = require('./fixtures/detect/expectations.cjs');
 const { FileLeakCheck } = require('../lib/file-leaks/file-check.js');
 const { HARMLESS, NO_PATH } = require('../lib/file-leaks/harmless.js');
 
@@ -38,7 +38,7 @@ test('node --test --import leakhound/node-test/detect flags each leaky file with
   const verdicts = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(fs.statSync(log).mode & 0o777, 0o600);
   const byName = new Map(verdicts.map((v) => [path.basename(v.file).replace(/\.test\.[cm]?js$/, ''), v]));
-  for (const name of ['clean-fetch', 'clean-failing', 'clean-tidy', 'clean-esm']) {
+  for (const name of CLEAN) {
     assert.equal(byName.get(name)?.snapshots, 0, `${name}: ${JSON.stringify(byName.get(name))}`);
     assert.deepEqual(byName.get(name).leaks, []);
   }
